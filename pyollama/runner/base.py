@@ -1,0 +1,82 @@
+"""The runner interface: one loaded model, asyncio-friendly, transport-agnostic.
+
+`Runner` is implemented in-process by `pyollama.runner.native.NativeRunner` (llama.cpp through the
+Cython engine) and by `pyollama.runner.fake.FakeRunner` for fast server unit tests. A runner in a
+child process would implement the same protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Literal, Protocol
+
+import msgspec
+
+from pyollama.runner.types import Chunk, Embeddings, LoadOptions, ModelMetadata
+
+Format = Literal["json"] | dict[str, Any] | None
+
+
+class CompletionRequest(msgspec.Struct, kw_only=True):
+    """A raw prompt (already templated, or raw=True) to continue."""
+
+    prompt: str | list[int]
+    options: dict[str, Any] = {}  # per-request sampling options, Ollama names (temperature, top_k, ...)
+    images: list[bytes] = []
+    format: Format = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    return_tokens: bool = False
+
+
+class ChatRequest(msgspec.Struct, kw_only=True):
+    """Messages rendered by the model's own (GGUF Jinja) chat template inside llama.cpp.
+
+    Messages are OpenAI-shaped dicts (role, content, tool_calls with JSON-string arguments, ...).
+    """
+
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    options: dict[str, Any] = {}
+    format: Format = None
+    think: bool | str | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+
+class Runner(Protocol):
+    """One loaded model. Every method may be called concurrently from the event loop."""
+
+    model_path: str
+    options: LoadOptions
+
+    @property
+    def metadata(self) -> ModelMetadata: ...
+
+    def complete(self, request: CompletionRequest) -> AsyncIterator[Chunk]:
+        """Stream a completion; closing the iterator early cancels it and frees the slot."""
+        ...
+
+    def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Stream a chat answer through the model's Jinja template."""
+        ...
+
+    async def embed(self, inputs: list[str], *, truncate: bool = True) -> Embeddings:
+        """L2-normalised embeddings, one per input."""
+        ...
+
+    async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]: ...
+
+    async def detokenize(self, tokens: list[int]) -> str: ...
+
+    async def apply_template(self, messages: list[dict[str, Any]], **kwargs: Any) -> str:
+        """Render messages with the model's Jinja template (no generation)."""
+        ...
+
+    async def close(self) -> None:
+        """End live streams, free the model. Idempotent."""
+        ...
+
+
+RunnerFactory = Callable[[str, LoadOptions], Awaitable[Runner]]
+"""`await factory(model_path, options)` returns a loaded runner (the scheduler injects this)."""
