@@ -1,0 +1,326 @@
+"""Every daemon setting, read once from an environment mapping into a frozen `Settings`.
+
+Names are Ollama's (`OLLAMA_*`) so existing setups keep working; a `PYOLLAMA_*` twin wins when both
+are set, so pyollama can run next to a real Ollama. Parsing follows Ollama's envconfig: values are
+trimmed of spaces and quotes, unparsable booleans count as true, `OLLAMA_HOST` uses Ollama's URL rules.
+The `SETTINGS` table is the single source for both parsing and `pyollama serve --help`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+DEFAULT_PORT = 11434
+DEFAULT_NUM_PARALLEL = 4  # used when OLLAMA_NUM_PARALLEL is unset and memory allows (else 1)
+FOREVER = math.inf
+
+# Ollama's built-in CORS origins (envconfig.AllowedOrigins); OLLAMA_ORIGINS entries are added to these.
+DEFAULT_ORIGINS: tuple[str, ...] = (
+    *(
+        o
+        for h in ("localhost", "127.0.0.1", "0.0.0.0")
+        for o in (f"http://{h}", f"https://{h}", f"http://{h}:*", f"https://{h}:*")
+    ),
+    "app://*",
+    "file://*",
+    "tauri://*",
+    "vscode-webview://*",
+    "vscode-file://*",
+)
+
+_DURATION_UNITS = {
+    "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+}
+_NUMBER = re.compile(r"\d*(?:\.\d*)?")
+_UNIT = re.compile(r"[^\d.]*")
+
+
+class DurationError(ValueError):
+    pass
+
+
+def parse_go_duration(text: str) -> float:
+    """Go's `time.ParseDuration`, in seconds (a unit is required except for "0"); errors as Go's."""
+    s = text
+    sign = 1.0
+    if s[:1] in ("+", "-"):
+        sign = -1.0 if s[0] == "-" else 1.0
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    if not s:
+        raise DurationError(f'time: invalid duration "{text}"')
+    total = 0.0
+    pos = 0
+    while pos < len(s):
+        num = _NUMBER.match(s, pos)
+        digits = num.group(0) if num else ""
+        if digits in ("", "."):
+            raise DurationError(f'time: invalid duration "{text}"')
+        pos += len(digits)
+        unit_m = _UNIT.match(s, pos)
+        unit = unit_m.group(0) if unit_m else ""
+        if not unit:
+            raise DurationError(f'time: missing unit in duration "{text}"')
+        if unit not in _DURATION_UNITS:
+            raise DurationError(f'time: unknown unit "{unit}" in duration "{text}"')
+        pos += len(unit)
+        total += float(digits) * _DURATION_UNITS[unit]
+    return sign * total
+
+
+def parse_keep_alive(value: str) -> float:
+    """OLLAMA_KEEP_ALIVE: Go duration, else integer seconds; negative means forever."""
+    try:
+        seconds = parse_go_duration(value)
+    except DurationError:
+        try:
+            seconds = float(int(value))
+        except ValueError:
+            seconds = 300.0
+    return FOREVER if seconds < 0 else seconds
+
+
+def parse_bool(value: str) -> bool:
+    """Go's strconv.ParseBool, with Ollama's twist: set but unparsable means true."""
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class HostAddress:
+    scheme: str
+    host: str
+    port: int
+    path: str = ""
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{'/' + self.path if self.path else ''}"
+
+
+def _split_host_port(hostport: str) -> tuple[str, str] | None:
+    """Go's net.SplitHostPort (None where it would fail)."""
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0 or not hostport[end + 1 :].startswith(":"):
+            return None
+        return hostport[1:end], hostport[end + 2 :]
+    if hostport.count(":") != 1:
+        return None
+    host, port = hostport.split(":")
+    return host, port
+
+
+def parse_host(value: str) -> HostAddress:
+    """`OLLAMA_HOST` as Ollama reads it (envconfig.Host)."""
+    default_port = str(DEFAULT_PORT)
+    s = value.strip()
+    scheme, sep, hostport = s.partition("://")
+    if not sep:
+        scheme, hostport = "http", s
+        if s == "ollama.com":
+            scheme, hostport = "https", "ollama.com:443"
+    elif scheme == "http":
+        default_port = "80"
+    elif scheme == "https":
+        default_port = "443"
+    hostport, _, path = hostport.partition("/")
+    split = _split_host_port(hostport)
+    if split is None:
+        host, port = "127.0.0.1", default_port
+        if hostport.strip("[]") and ":" in hostport.strip("[]"):
+            host = hostport.strip("[]")
+        elif hostport:
+            host = hostport
+    else:
+        host, port = split
+    try:
+        n = int(port)
+        if not 0 <= n <= 65535:
+            raise ValueError(port)
+    except ValueError:
+        n = int(default_port)
+    return HostAddress(scheme=scheme, host=host, port=n, path=path)
+
+
+def _default_models_dir() -> Path:
+    return platformdirs.user_data_path("pyollama") / "models"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its Ollama name, Settings field, parser, default and meaning."""
+
+    name: str
+    attr: str
+    parse: Callable[[str], Any]
+    default: Callable[[], Any]
+    default_text: str
+    meaning: str
+    pyollama_only: bool = False
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        """Precedence order: PYOLLAMA_* first, then Ollama's own name."""
+        suffix = self.name.removeprefix("OLLAMA_").removeprefix("PYOLLAMA_")
+        return (f"PYOLLAMA_{suffix}",) if self.pyollama_only else (f"PYOLLAMA_{suffix}", self.name)
+
+
+def _int(value: str) -> int:
+    return int(value)
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    return tuple(o.strip() for o in value.split(",") if o.strip())
+
+
+def _load_timeout(value: str) -> float:
+    seconds = parse_keep_alive(value)
+    return FOREVER if seconds <= 0 else seconds
+
+
+def _flash(value: str) -> str:
+    low = value.lower()
+    if low in ("auto", ""):
+        return "auto"
+    if low in ("on", "off"):
+        return low
+    return "on" if parse_bool(value) else "off"
+
+
+def _debug(value: str) -> int:
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        return 1 if parse_bool(value) else 0
+
+
+def _go_template(value: str) -> bool | None:
+    return parse_bool(value)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("OLLAMA_HOST", "host", parse_host, lambda: parse_host(""), "127.0.0.1:11434",
+            "address to bind; bare host -> port 11434, http://h -> 80, https://h -> 443"),
+    Setting("OLLAMA_MODELS", "models", lambda v: Path(v).expanduser(), _default_models_dir,
+            "<user data dir>/pyollama/models", "model store root (manifests/ and blobs/)"),
+    Setting("OLLAMA_KEEP_ALIVE", "keep_alive", parse_keep_alive, lambda: 300.0, "5m",
+            "how long an idle model stays loaded (Go duration or seconds; negative = forever, 0 = unload)"),
+    Setting("OLLAMA_LOAD_TIMEOUT", "load_timeout", _load_timeout, lambda: 300.0, "5m",
+            "give up on a model load after this long (<= 0: never)"),
+    Setting("OLLAMA_NUM_PARALLEL", "num_parallel", _int, lambda: 0, f"{DEFAULT_NUM_PARALLEL} if memory allows, else 1",
+            "parallel requests (slots) per model; each slot gets its own num_ctx"),
+    Setting("OLLAMA_MAX_LOADED_MODELS", "max_loaded_models", _int, lambda: 0, "3",
+            "models kept resident at once; idle ones are evicted first"),
+    Setting("OLLAMA_MAX_QUEUE", "max_queue", _int, lambda: 512, "512",
+            "requests waiting for a model or a slot before answering 503"),
+    Setting("OLLAMA_CONTEXT_LENGTH", "context_length", _int, lambda: 0, "4096",
+            "default num_ctx per slot (clamped to the model's trained context)"),
+    Setting("OLLAMA_ORIGINS", "origins", _origins, tuple, "(none)",
+            "extra comma-separated CORS origins, wildcards allowed, added to the localhost/app ones"),
+    Setting("OLLAMA_FLASH_ATTENTION", "flash_attention", _flash, lambda: "auto", "auto",
+            "flash attention: 1/on, 0/off, auto"),
+    Setting("OLLAMA_KV_CACHE_TYPE", "kv_cache_type", lambda v: v.lower() or "f16", lambda: "f16", "f16",
+            "KV cache quantization: f16, q8_0, q4_0"),
+    Setting("OLLAMA_DEBUG", "debug", _debug, lambda: 0, "0",
+            "log level: 0 info, 1 debug, 2 trace"),
+    Setting("OLLAMA_NOPRUNE", "noprune", parse_bool, lambda: False, "false",
+            "do not prune unreferenced blobs at start"),
+    Setting("OLLAMA_GO_TEMPLATE", "go_template", _go_template, lambda: None, "(auto)",
+            "1: always use a Modelfile TEMPLATE, 0: always use the GGUF's Jinja template"),
+    Setting("PYOLLAMA_NUM_THREAD", "num_thread", _int, lambda: 0, "0 (llama.cpp's choice)",
+            "CPU threads per model", pyollama_only=True),
+    Setting("PYOLLAMA_MAX_REQUEST_SIZE", "max_request_size", _int, lambda: 256 * 1024 * 1024,
+            "268435456", "largest JSON request body in bytes (blob uploads are streamed and not limited)",
+            pyollama_only=True),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The daemon's configuration; build with `Settings.from_env(os.environ)` or directly in tests."""
+
+    host: HostAddress = field(default_factory=lambda: parse_host(""))
+    models: Path = field(default_factory=_default_models_dir)
+    keep_alive: float = 300.0  # seconds; math.inf = forever
+    load_timeout: float = 300.0
+    num_parallel: int = 0  # 0 = auto
+    max_loaded_models: int = 0  # 0 = auto (3)
+    max_queue: int = 512
+    context_length: int = 0  # 0 = auto (4096)
+    origins: tuple[str, ...] = ()
+    flash_attention: str = "auto"
+    kv_cache_type: str = "f16"
+    debug: int = 0
+    noprune: bool = False
+    go_template: bool | None = None
+    num_thread: int = 0
+    max_request_size: int = 256 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for spec in SETTINGS:
+            for name in spec.env_names:
+                raw = env.get(name)
+                if raw is None:
+                    continue
+                raw = raw.strip().strip("\"'")
+                if raw == "":
+                    continue
+                try:
+                    values[spec.attr] = spec.parse(raw)
+                except ValueError:
+                    continue  # Ollama falls back to the default on bad values
+                break
+        return cls(**values)
+
+    @property
+    def effective_max_loaded_models(self) -> int:
+        return self.max_loaded_models if self.max_loaded_models > 0 else 3
+
+    @property
+    def default_num_ctx(self) -> int:
+        return self.context_length if self.context_length > 0 else 4096
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return (*self.origins, *DEFAULT_ORIGINS)
+
+    def as_map(self) -> dict[str, str]:
+        """What `serve` prints at start, like Ollama's `server config env=map[...]`."""
+        out: dict[str, str] = {}
+        for spec in SETTINGS:
+            value = getattr(self, spec.attr)
+            if isinstance(value, HostAddress):
+                text = value.url
+            elif isinstance(value, tuple):
+                text = ",".join(self.allowed_origins) if spec.attr == "origins" else ",".join(value)
+            elif value == FOREVER:
+                text = "forever"
+            else:
+                text = str(value)
+            out[spec.env_names[-1]] = text
+        return out
+
+
+def help_table() -> str:
+    """The environment section of `pyollama serve --help`."""
+    lines = ["Environment variables (PYOLLAMA_<NAME> overrides OLLAMA_<NAME>):", ""]
+    width = max(len(s.name) for s in SETTINGS) + 2
+    for spec in SETTINGS:
+        lines.append(f"  {spec.name.ljust(width)}{spec.meaning}")
+        lines.append(f"  {'':<{width}}(default: {spec.default_text})")
+    return "\n".join(lines)
