@@ -1,0 +1,663 @@
+// pyollama engine glue: llama.cpp's server core behind the C ABI of pyollama_engine.h.
+//
+// Each submitted request runs its handler on a worker thread of its own (handlers block until the
+// first result, and streaming `next()` blocks per chunk). Chunks go into a per-stream queue and an
+// eventfd (a pipe elsewhere) wakes the caller's event loop, so Python needs no thread per stream.
+// Shutdown follows design/engine.md: stopping flag -> wait for workers -> terminate -> join.
+
+#include "pyollama_engine.h"
+
+#include "arg.h"
+#include "build-info.h"
+#include "chat.h"
+#include "common.h"
+#include "log.h"
+#include "llama.h"
+#include "server-context.h"
+#include "server-http.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#endif
+
+using njson = nlohmann::ordered_json;
+
+char * po_strdup(const std::string & s);  // shared with gguf_meta.cpp
+
+char * po_strdup(const std::string & s) {
+    char * p = static_cast<char *>(std::malloc(s.size() + 1));
+    if (p) {
+        std::memcpy(p, s.data(), s.size());
+        p[s.size()] = '\0';
+    }
+    return p;
+}
+
+static void set_err(char ** err, const std::string & msg) {
+    if (err) {
+        *err = po_strdup(msg);
+    }
+}
+
+// --- process-wide state -------------------------------------------------------------------------
+
+static std::once_flag g_init_once;
+static std::atomic<int> g_verbosity{1};
+
+static void po_log_callback(enum ggml_log_level level, const char * text, void * /*user*/) {
+    int v = g_verbosity.load();
+    int need;
+    switch (level) {
+        case GGML_LOG_LEVEL_ERROR: need = 0; break;
+        case GGML_LOG_LEVEL_WARN:  need = 1; break;
+        case GGML_LOG_LEVEL_INFO:  need = 3; break;
+        case GGML_LOG_LEVEL_CONT:  need = 3; break;
+        default:                   need = 4; break;
+    }
+    if (v >= need) {
+        fputs(text, stderr);
+    }
+}
+
+extern "C" void po_set_log_verbosity(int verbosity) {
+    g_verbosity.store(verbosity);
+    // common_log levels: 0 = output, 1 = error, 2 = warn, 3 = info, 4 = debug (LOG_DEFAULT_*)
+    common_log_set_verbosity_thold(verbosity <= 0 ? 1 : verbosity);
+}
+
+extern "C" void po_init(int verbosity) {
+    std::call_once(g_init_once, [] {
+        std::setlocale(LC_NUMERIC, "C");
+        common_init();
+        llama_log_set(po_log_callback, nullptr);
+        llama_backend_init();
+    });
+    po_set_log_verbosity(verbosity);
+}
+
+extern "C" const char * po_version(void) {
+    return llama_build_info();
+}
+
+extern "C" void po_free(void * p) { std::free(p); }
+
+// --- streams --------------------------------------------------------------------------------------
+
+namespace {
+
+struct chunk_t {
+    int status;
+    bool is_stream;
+    bool is_last;
+    std::string data;
+};
+
+struct stream_state {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<chunk_t> chunks;
+    bool finished = false;
+    std::atomic<bool> cancelled{false};
+    int rfd = -1;
+    int wfd = -1;
+
+    stream_state() {
+#if defined(__linux__)
+        rfd = wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+#else
+        int fds[2];
+        if (pipe(fds) == 0) {
+            fcntl(fds[0], F_SETFL, O_NONBLOCK);
+            fcntl(fds[1], F_SETFL, O_NONBLOCK);
+            fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+            fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+            rfd = fds[0];
+            wfd = fds[1];
+        }
+#endif
+        if (rfd < 0) {
+            throw std::runtime_error(std::string("cannot create a notification fd: ") + strerror(errno));
+        }
+    }
+
+    ~stream_state() {
+        if (rfd >= 0) close(rfd);
+        if (wfd >= 0 && wfd != rfd) close(wfd);
+    }
+
+    void notify() {
+#if defined(__linux__)
+        uint64_t one = 1;
+        ssize_t r = write(wfd, &one, sizeof(one));
+#else
+        char one = 1;
+        ssize_t r = write(wfd, &one, 1);
+#endif
+        (void) r;  // a full counter/pipe already means "ready"
+    }
+
+    void push(chunk_t && c) {
+        {
+            std::lock_guard<std::mutex> lk(mu);
+            if (c.is_last) finished = true;
+            chunks.push_back(std::move(c));
+        }
+        cv.notify_all();
+        notify();
+    }
+};
+
+}  // namespace
+
+struct po_stream {
+    std::shared_ptr<stream_state> st;
+};
+
+// --- server ---------------------------------------------------------------------------------------
+
+enum class srv_state { created, loading, loaded, running, stopped };
+
+struct po_server {
+    common_params params;
+    std::string config_error;
+    std::unique_ptr<server_context> ctx;
+    std::unique_ptr<server_routes> routes;
+    std::unordered_map<std::string, server_http_context::handler_t *> handlers;
+    std::thread loop;
+    std::mutex mu;
+    std::condition_variable cv;
+    int workers = 0;
+    std::atomic<bool> stopping{false};
+    srv_state state = srv_state::created;
+    std::string metadata;
+};
+
+static void register_routes(po_server * s) {
+    server_routes & r = *s->routes;
+    auto & h = s->handlers;
+    h["/health"] = &r.get_health;
+    h["/props"] = &r.get_props;
+    h["/completion"] = &r.post_completions;
+    h["/completions"] = &r.post_completions;
+    h["/v1/completions"] = &r.post_completions_oai;
+    h["/v1/chat/completions"] = &r.post_chat_completions;
+    h["/v1/messages"] = &r.post_anthropic_messages;
+    h["/v1/messages/count_tokens"] = &r.post_anthropic_count_tokens;
+    h["/v1/responses"] = &r.post_responses_oai;
+    h["/infill"] = &r.post_infill;
+    h["/embedding"] = &r.post_embeddings;
+    h["/embeddings"] = &r.post_embeddings;
+    h["/v1/embeddings"] = &r.post_embeddings_oai;
+    h["/rerank"] = &r.post_rerank;
+    h["/tokenize"] = &r.post_tokenize;
+    h["/detokenize"] = &r.post_detokenize;
+    h["/apply-template"] = &r.post_apply_template;
+    h["/v1/chat/completions/input_tokens"] = &r.post_chat_completions_tok;
+    h["/v1/models"] = &r.get_models;
+}
+
+// Build llama-server's argv from the typed JSON configuration. Only known keys are accepted, so
+// none of the arg parser's exit() paths (-h, --version, ...) can ever be reached.
+static std::vector<std::string> build_argv(const njson & cfg) {
+    static const char * known[] = {
+        "model", "n_ctx", "n_parallel", "n_batch", "n_ubatch", "n_threads", "n_threads_batch",
+        "n_gpu_layers", "main_gpu", "flash_attn", "cache_type_k", "cache_type_v", "embeddings",
+        "pooling", "chat_template", "mmproj", "lora", "context_shift", "n_keep", "alias", "use_mmap",
+        "kv_unified", "warmup", "cache_ram_mib", "fit", "reasoning_format"};
+    for (auto it = cfg.begin(); it != cfg.end(); ++it) {
+        bool ok = false;
+        for (const char * k : known) ok |= it.key() == k;
+        if (!ok) throw std::invalid_argument("unknown configuration key: " + it.key());
+    }
+    auto get_int = [&](const char * key, long lo, long hi) -> std::string {
+        const auto & v = cfg.at(key);
+        if (!v.is_number_integer()) throw std::invalid_argument(std::string(key) + " must be an integer");
+        long x = v.get<long>();
+        if (x < lo || x > hi) {
+            throw std::invalid_argument(std::string(key) + " out of range: " + std::to_string(x));
+        }
+        return std::to_string(x);
+    };
+    auto get_str = [&](const char * key) -> std::string {
+        const auto & v = cfg.at(key);
+        if (!v.is_string()) throw std::invalid_argument(std::string(key) + " must be a string");
+        std::string s = v.get<std::string>();
+        if (s.find('\0') != std::string::npos) throw std::invalid_argument(std::string(key) + " has a NUL byte");
+        return s;
+    };
+    auto get_bool = [&](const char * key) -> bool {
+        const auto & v = cfg.at(key);
+        if (!v.is_boolean()) throw std::invalid_argument(std::string(key) + " must be a boolean");
+        return v.get<bool>();
+    };
+    auto one_of = [&](const char * key, std::initializer_list<const char *> allowed) -> std::string {
+        std::string s = get_str(key);
+        for (const char * a : allowed) if (s == a) return s;
+        throw std::invalid_argument(std::string("invalid ") + key + ": " + s);
+    };
+
+    std::vector<std::string> a = {"pyollama"};
+    if (!cfg.contains("model")) throw std::invalid_argument("model is required");
+    a.insert(a.end(), {"-m", get_str("model")});
+    const long big = 1L << 24;
+    if (cfg.contains("n_ctx")) a.insert(a.end(), {"-c", get_int("n_ctx", 0, big)});
+    if (cfg.contains("n_parallel")) a.insert(a.end(), {"-np", get_int("n_parallel", 1, 256)});
+    if (cfg.contains("n_batch")) a.insert(a.end(), {"-b", get_int("n_batch", 1, big)});
+    if (cfg.contains("n_ubatch")) a.insert(a.end(), {"-ub", get_int("n_ubatch", 1, big)});
+    if (cfg.contains("n_threads")) a.insert(a.end(), {"-t", get_int("n_threads", 1, 1024)});
+    if (cfg.contains("n_threads_batch")) a.insert(a.end(), {"-tb", get_int("n_threads_batch", 1, 1024)});
+    if (cfg.contains("n_gpu_layers")) {
+        long n = std::stol(get_int("n_gpu_layers", -1, 100000));
+        a.insert(a.end(), {"-ngl", n < 0 ? std::string("all") : std::to_string(n)});
+    }
+    if (cfg.contains("main_gpu")) a.insert(a.end(), {"-mg", get_int("main_gpu", 0, 64)});
+    if (cfg.contains("flash_attn")) a.insert(a.end(), {"-fa", one_of("flash_attn", {"on", "off", "auto"})});
+    static const std::initializer_list<const char *> kv_types = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"};
+    if (cfg.contains("cache_type_k")) a.insert(a.end(), {"-ctk", one_of("cache_type_k", kv_types)});
+    if (cfg.contains("cache_type_v")) a.insert(a.end(), {"-ctv", one_of("cache_type_v", kv_types)});
+    if (cfg.contains("embeddings") && get_bool("embeddings")) a.push_back("--embeddings");
+    if (cfg.contains("pooling")) a.insert(a.end(), {"--pooling", one_of("pooling", {"none", "mean", "cls", "last", "rank"})});
+    if (cfg.contains("chat_template")) {
+        std::string t = get_str("chat_template");
+        if (!common_chat_verify_template(t, true)) throw std::invalid_argument("invalid chat template (Jinja parse error)");
+        a.insert(a.end(), {"--chat-template", t});
+    }
+    a.push_back("--jinja");
+    if (cfg.contains("mmproj")) a.insert(a.end(), {"-mm", get_str("mmproj")});
+    if (cfg.contains("lora")) {
+        const auto & l = cfg.at("lora");
+        if (!l.is_array()) throw std::invalid_argument("lora must be a list of paths");
+        for (const auto & p : l) {
+            if (!p.is_string()) throw std::invalid_argument("lora must be a list of paths");
+            a.insert(a.end(), {"--lora", p.get<std::string>()});
+        }
+    }
+    if (cfg.contains("context_shift")) a.push_back(get_bool("context_shift") ? "--context-shift" : "--no-context-shift");
+    if (cfg.contains("n_keep")) a.insert(a.end(), {"--keep", get_int("n_keep", -1, big)});
+    if (cfg.contains("alias")) a.insert(a.end(), {"-a", get_str("alias")});
+    if (cfg.contains("use_mmap")) a.insert(a.end(), {"-lm", get_bool("use_mmap") ? "auto" : "none"});
+    if (cfg.contains("kv_unified")) a.push_back(get_bool("kv_unified") ? "-kvu" : "-no-kvu");
+    if (cfg.contains("warmup") && !get_bool("warmup")) a.push_back("--no-warmup");
+    a.insert(a.end(), {"-cram", cfg.contains("cache_ram_mib") ? get_int("cache_ram_mib", -1, big) : "0"});
+    if (cfg.contains("fit")) a.insert(a.end(), {"-fit", get_bool("fit") ? "on" : "off"});
+    if (cfg.contains("reasoning_format")) {
+        a.insert(a.end(), {"--reasoning-format", one_of("reasoning_format", {"none", "auto", "deepseek", "deepseek-legacy"})});
+    }
+    // in-process: no keep-alive comments in streams
+    a.insert(a.end(), {"--sse-ping-interval", "-1"});
+    a.push_back("--offline");
+    return a;
+}
+
+extern "C" po_status po_server_create(const char * config_json, po_server ** out, char ** err) {
+    if (!out || !config_json) {
+        set_err(err, "null argument");
+        return PO_ERR_INVALID;
+    }
+    *out = nullptr;
+    try {
+        po_init(g_verbosity.load());
+        njson cfg = njson::parse(config_json);
+        if (!cfg.is_object()) throw std::invalid_argument("configuration must be a JSON object");
+        std::vector<std::string> args = build_argv(cfg);
+        std::vector<char *> argv;
+        for (auto & s : args) argv.push_back(s.data());
+        argv.push_back(nullptr);
+
+        auto s = std::make_unique<po_server>();
+        int prev = g_verbosity.load();
+        if (!common_params_parse((int) args.size(), argv.data(), s->params, LLAMA_EXAMPLE_SERVER)) {
+            throw std::invalid_argument("invalid engine configuration (llama.cpp rejected the arguments)");
+        }
+        po_set_log_verbosity(prev);  // the parser resets llama.cpp's own threshold
+        s->params.sse_ping_interval = -1;
+        if (s->params.n_parallel < 0) {
+            s->params.n_parallel = 4;
+            s->params.kv_unified = true;
+        }
+        if (s->params.embedding && s->params.n_batch > s->params.n_ubatch) {
+            s->params.n_batch = s->params.n_ubatch;
+        }
+        *out = s.release();
+        return PO_OK;
+    } catch (const njson::exception & e) {
+        set_err(err, std::string("invalid configuration JSON: ") + e.what());
+        return PO_ERR_INVALID;
+    } catch (const std::invalid_argument & e) {
+        set_err(err, e.what());
+        return PO_ERR_INVALID;
+    } catch (const std::exception & e) {
+        set_err(err, e.what());
+        return PO_ERR_INTERNAL;
+    } catch (...) {
+        set_err(err, "unknown error");
+        return PO_ERR_INTERNAL;
+    }
+}
+
+static std::string build_metadata(po_server * s) {
+    server_context_meta meta = s->ctx->get_meta();
+    llama_context * lctx = s->ctx->get_llama_context();
+    const llama_model * model = lctx ? llama_get_model(lctx) : nullptr;
+    njson m;
+    char buf[512];
+    auto meta_str = [&](const char * key) -> std::string {
+        if (!model) return "";
+        int n = llama_model_meta_val_str(model, key, buf, sizeof(buf));
+        return n >= 0 ? std::string(buf) : std::string();
+    };
+    m["architecture"] = meta_str("general.architecture");
+    m["name"] = meta_str("general.name");
+    m["description"] = model ? (llama_model_desc(model, buf, sizeof(buf)), std::string(buf)) : "";
+    m["parameter_count"] = meta.model_n_params;
+    m["size"] = meta.model_size;
+    m["file_type"] = meta.model_ftype;
+    m["context_length"] = meta.model_n_ctx_train;
+    m["embedding_length"] = model ? llama_model_n_embd(model) : meta.model_n_embd_inp;
+    m["n_vocab"] = meta.model_vocab_n_tokens;
+    m["slot_context"] = meta.slot_n_ctx;
+    m["n_ctx"] = lctx ? (int64_t) llama_n_ctx(lctx) : 0;
+    m["n_parallel"] = s->params.n_parallel;
+    m["n_batch"] = s->params.n_batch;
+    m["n_threads"] = s->params.cpuparams.n_threads;
+    m["embeddings"] = s->params.embedding;
+    m["pooling"] = (int) meta.pooling_type;
+    m["has_encoder"] = model ? llama_model_has_encoder(model) : false;
+    m["has_decoder"] = model ? llama_model_has_decoder(model) : true;
+    m["has_vision"] = meta.has_inp_image;
+    m["has_audio"] = meta.has_inp_audio;
+    m["bos_token"] = meta.bos_token_str;
+    m["eos_token"] = meta.eos_token_str;
+    m["fim"] = meta.fim_pre_token != LLAMA_TOKEN_NULL && meta.fim_sub_token != LLAMA_TOKEN_NULL &&
+               meta.fim_mid_token != LLAMA_TOKEN_NULL;
+    njson caps = njson::object();
+    for (const auto & kv : meta.chat_template_caps) caps[kv.first] = kv.second;
+    m["chat_template_caps"] = caps;
+    return m.dump();
+}
+
+extern "C" po_status po_server_load(po_server * s, char ** err) {
+    if (!s) {
+        set_err(err, "null server");
+        return PO_ERR_INVALID;
+    }
+    {
+        std::lock_guard<std::mutex> lk(s->mu);
+        if (s->state != srv_state::created) {
+            set_err(err, "server already loaded or stopped");
+            return PO_ERR_STATE;
+        }
+        s->state = srv_state::loading;
+    }
+    try {
+        s->ctx = std::make_unique<server_context>();
+        // routes before load_model (they register a sleeping-state callback)
+        s->routes = std::make_unique<server_routes>(s->params, *s->ctx);
+        if (!s->ctx->load_model(s->params)) {
+            s->routes.reset();
+            s->ctx.reset();
+            std::lock_guard<std::mutex> lk(s->mu);
+            s->state = srv_state::created;
+            set_err(err, "failed to load model '" + s->params.model.path +
+                             "': llama.cpp could not read it (not a valid GGUF for this build, unsupported "
+                             "architecture, or not enough memory); see the log above for details");
+            return PO_ERR_LOAD;
+        }
+        s->routes->update_meta(*s->ctx);
+        register_routes(s);
+        s->metadata = build_metadata(s);
+        std::lock_guard<std::mutex> lk(s->mu);
+        s->state = srv_state::loaded;
+        return PO_OK;
+    } catch (const std::exception & e) {
+        s->routes.reset();
+        s->ctx.reset();
+        std::lock_guard<std::mutex> lk(s->mu);
+        s->state = srv_state::created;
+        set_err(err, std::string("failed to load model: ") + e.what());
+        return PO_ERR_LOAD;
+    } catch (...) {
+        std::lock_guard<std::mutex> lk(s->mu);
+        s->state = srv_state::created;
+        set_err(err, "failed to load model: unknown error");
+        return PO_ERR_LOAD;
+    }
+}
+
+extern "C" po_status po_server_start(po_server * s, char ** err) {
+    if (!s) {
+        set_err(err, "null server");
+        return PO_ERR_INVALID;
+    }
+    std::lock_guard<std::mutex> lk(s->mu);
+    if (s->state != srv_state::loaded) {
+        set_err(err, "server is not loaded (or already started/stopped)");
+        return PO_ERR_STATE;
+    }
+    try {
+        server_context * ctx = s->ctx.get();
+        s->loop = std::thread([ctx] {
+            try {
+                ctx->start_loop();
+            } catch (const std::exception & e) {
+                fprintf(stderr, "pyollama engine: task loop ended with an exception: %s\n", e.what());
+            }
+        });
+        s->state = srv_state::running;
+        return PO_OK;
+    } catch (const std::exception & e) {
+        set_err(err, e.what());
+        return PO_ERR_INTERNAL;
+    }
+}
+
+extern "C" po_status po_server_metadata(po_server * s, char ** json_out, char ** err) {
+    if (!s || !json_out) {
+        set_err(err, "null argument");
+        return PO_ERR_INVALID;
+    }
+    std::lock_guard<std::mutex> lk(s->mu);
+    if (s->state != srv_state::loaded && s->state != srv_state::running) {
+        set_err(err, "server is not loaded");
+        return PO_ERR_STATE;
+    }
+    *json_out = po_strdup(s->metadata);
+    return PO_OK;
+}
+
+static std::string error_json(const std::string & message, int code, const char * type) {
+    njson e = {{"error", {{"code", code}, {"message", message}, {"type", type}}}};
+    return e.dump();
+}
+
+// Runs one request on its own thread: the handler, then every streamed chunk, into the queue.
+static void run_request(po_server * s, server_http_context::handler_t * handler,
+                        std::shared_ptr<stream_state> st, std::string route, std::string body) {
+    const std::function<bool()> should_stop = [s, st] { return s->stopping.load() || st->cancelled.load(); };
+    {
+        server_http_req req{{}, {}, route, "", std::move(body), {}, should_stop};
+        server_http_res_ptr res;
+        try {
+            res = (*handler)(req);
+        } catch (const std::invalid_argument & e) {
+            st->push({400, false, true, error_json(e.what(), 400, "invalid_request_error")});
+        } catch (const std::exception & e) {
+            st->push({500, false, true, error_json(e.what(), 500, "server_error")});
+        } catch (...) {
+            st->push({500, false, true, error_json("unknown error", 500, "server_error")});
+        }
+        if (res) {
+            if (!res->is_stream()) {
+                st->push({res->status, false, true, std::move(res->data)});
+            } else {
+                int status = res->status;
+                bool more = true;
+                while (more) {
+                    std::string out;
+                    try {
+                        more = res->next(out);
+                    } catch (const std::exception & e) {
+                        out = "data: " + error_json(e.what(), 500, "server_error") + "\n\n";
+                        more = false;
+                    } catch (...) {
+                        out = "data: " + error_json("unknown error", 500, "server_error") + "\n\n";
+                        more = false;
+                    }
+                    if (!out.empty() || !more) {
+                        st->push({status, true, !more, std::move(out)});
+                    }
+                }
+            }
+            try {
+                res->on_complete();
+                res.reset();  // posts the cancel tasks that free the slot
+            } catch (...) {
+            }
+        }
+    }
+    {
+        std::lock_guard<std::mutex> lk(st->mu);
+        if (!st->finished) {
+            st->finished = true;
+        }
+    }
+    st->cv.notify_all();
+    st->notify();
+    {
+        std::lock_guard<std::mutex> lk(s->mu);
+        s->workers--;
+    }
+    s->cv.notify_all();
+}
+
+extern "C" po_status po_server_submit(po_server * s, const char * route, const char * body, size_t body_len,
+                                      po_stream ** out, char ** err) {
+    if (!s || !route || !out) {
+        set_err(err, "null argument");
+        return PO_ERR_INVALID;
+    }
+    *out = nullptr;
+    try {
+        std::unique_lock<std::mutex> lk(s->mu);
+        if (s->state != srv_state::running || s->stopping.load()) {
+            set_err(err, "server is not running");
+            return PO_ERR_STATE;
+        }
+        auto it = s->handlers.find(route);
+        if (it == s->handlers.end()) {
+            set_err(err, std::string("unknown route: ") + route);
+            return PO_ERR_NOT_FOUND;
+        }
+        auto st = std::make_shared<stream_state>();
+        std::string b = body ? std::string(body, body_len) : std::string();
+        s->workers++;
+        try {
+            std::thread(run_request, s, it->second, st, std::string(route), std::move(b)).detach();
+        } catch (...) {
+            s->workers--;
+            throw;
+        }
+        *out = new po_stream{st};
+        return PO_OK;
+    } catch (const std::exception & e) {
+        set_err(err, e.what());
+        return PO_ERR_INTERNAL;
+    }
+}
+
+extern "C" void po_server_stop(po_server * s) {
+    if (!s) return;
+    std::unique_lock<std::mutex> lk(s->mu);
+    if (s->state == srv_state::stopped) return;
+    s->stopping.store(true);
+    // every should_stop() now answers true; handlers poll it at least once a second
+    s->cv.wait(lk, [s] { return s->workers == 0; });
+    bool running = s->state == srv_state::running;
+    s->state = srv_state::stopped;
+    lk.unlock();
+    if (running && s->ctx) {
+        s->ctx->terminate();
+        if (s->loop.joinable()) s->loop.join();
+    }
+}
+
+extern "C" void po_server_free(po_server * s) {
+    if (!s) return;
+    po_server_stop(s);
+    try {
+        s->handlers.clear();
+        s->routes.reset();
+        s->ctx.reset();
+    } catch (...) {
+    }
+    delete s;
+}
+
+extern "C" int po_stream_fd(po_stream * h) { return h && h->st ? h->st->rfd : -1; }
+
+extern "C" po_status po_stream_next(po_stream * h, int timeout_ms, po_chunk * out, char ** err) {
+    if (!h || !out) {
+        set_err(err, "null argument");
+        return PO_ERR_INVALID;
+    }
+    stream_state & st = *h->st;
+    // clear the notification first: a push after this point sets it again
+    {
+        uint64_t buf;
+        while (read(st.rfd, &buf, sizeof(buf)) > 0) {
+        }
+    }
+    std::unique_lock<std::mutex> lk(st.mu);
+    auto ready = [&st] { return !st.chunks.empty() || st.finished; };
+    if (!ready()) {
+        if (timeout_ms == 0) return PO_AGAIN;
+        if (timeout_ms < 0) {
+            st.cv.wait(lk, ready);
+        } else if (!st.cv.wait_for(lk, std::chrono::milliseconds(timeout_ms), ready)) {
+            return PO_AGAIN;
+        }
+    }
+    if (st.chunks.empty()) return PO_EOF;
+    chunk_t c = std::move(st.chunks.front());
+    st.chunks.pop_front();
+    if (!st.chunks.empty()) st.notify();  // more waiting: keep the fd readable
+    lk.unlock();
+    out->http_status = c.status;
+    out->is_stream = c.is_stream ? 1 : 0;
+    out->is_last = c.is_last ? 1 : 0;
+    out->len = c.data.size();
+    out->data = po_strdup(c.data);
+    if (!out->data) {
+        set_err(err, "out of memory");
+        return PO_ERR_INTERNAL;
+    }
+    return PO_OK;
+}
+
+extern "C" void po_stream_cancel(po_stream * h) {
+    if (h && h->st) h->st->cancelled.store(true);
+}
+
+extern "C" void po_stream_free(po_stream * h) {
+    if (!h) return;
+    if (h->st) h->st->cancelled.store(true);
+    delete h;
+}

@@ -1,0 +1,111 @@
+// GGUF header reading for pyollama (show/list/create): ggml's own parser with no_alloc, so no
+// weights are read, and every validation ggml does (magic, version, overflowing sizes, offsets
+// past the end of the file) applies. Output is JSON for the Python side.
+
+#include "pyollama_engine.h"
+
+#include "ggml.h"
+#include "gguf.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <string>
+
+using njson = nlohmann::ordered_json;
+
+char * po_strdup(const std::string & s);
+
+static njson scalar(const gguf_context * g, int64_t i, enum gguf_type t, const void * p) {
+    (void) g;
+    (void) i;
+    switch (t) {
+        case GGUF_TYPE_UINT8:   return *(const uint8_t *) p;
+        case GGUF_TYPE_INT8:    return *(const int8_t *) p;
+        case GGUF_TYPE_UINT16:  return *(const uint16_t *) p;
+        case GGUF_TYPE_INT16:   return *(const int16_t *) p;
+        case GGUF_TYPE_UINT32:  return *(const uint32_t *) p;
+        case GGUF_TYPE_INT32:   return *(const int32_t *) p;
+        case GGUF_TYPE_UINT64:  return *(const uint64_t *) p;
+        case GGUF_TYPE_INT64:   return *(const int64_t *) p;
+        case GGUF_TYPE_FLOAT32: return *(const float *) p;
+        case GGUF_TYPE_FLOAT64: return *(const double *) p;
+        case GGUF_TYPE_BOOL:    return *(const int8_t *) p != 0;
+        default:                return nullptr;
+    }
+}
+
+static size_t type_size(enum gguf_type t) {
+    switch (t) {
+        case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
+        case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16: return 2;
+        case GGUF_TYPE_UINT32: case GGUF_TYPE_INT32: case GGUF_TYPE_FLOAT32: return 4;
+        case GGUF_TYPE_UINT64: case GGUF_TYPE_INT64: case GGUF_TYPE_FLOAT64: return 8;
+        default: return 0;
+    }
+}
+
+extern "C" po_status po_gguf_read(const char * path, int64_t max_array_len, char ** json_out, char ** err) {
+    if (!path || !json_out) {
+        if (err) *err = po_strdup("null argument");
+        return PO_ERR_INVALID;
+    }
+    ggml_context * meta = nullptr;
+    gguf_context * g = nullptr;
+    try {
+        gguf_init_params params = {/*no_alloc =*/true, /*ctx =*/&meta};
+        g = gguf_init_from_file(path, params);
+        if (!g) {
+            if (err) *err = po_strdup(std::string("not a valid GGUF file: ") + path);
+            return PO_ERR_GGUF;
+        }
+        njson out;
+        out["version"] = gguf_get_version(g);
+        njson kv = njson::object();
+        const int64_t n_kv = gguf_get_n_kv(g);
+        for (int64_t i = 0; i < n_kv; i++) {
+            const char * key = gguf_get_key(g, i);
+            enum gguf_type t = gguf_get_kv_type(g, i);
+            if (t == GGUF_TYPE_STRING) {
+                kv[key] = gguf_get_val_str(g, i);
+            } else if (t == GGUF_TYPE_ARRAY) {
+                enum gguf_type at = gguf_get_arr_type(g, i);
+                size_t n = gguf_get_arr_n(g, i);
+                njson arr = njson::array();
+                if (max_array_len < 0 || (int64_t) n <= max_array_len) {
+                    if (at == GGUF_TYPE_STRING) {
+                        for (size_t j = 0; j < n; j++) arr.push_back(gguf_get_arr_str(g, i, j));
+                    } else if (type_size(at) > 0) {
+                        const char * data = (const char *) gguf_get_arr_data(g, i);
+                        for (size_t j = 0; j < n; j++) arr.push_back(scalar(g, i, at, data + j * type_size(at)));
+                    }
+                }
+                kv[key] = std::move(arr);
+            } else {
+                kv[key] = scalar(g, i, t, gguf_get_val_data(g, i));
+            }
+        }
+        out["kv"] = std::move(kv);
+        njson tensors = njson::array();
+        const int64_t n_t = gguf_get_n_tensors(g);
+        for (int64_t i = 0; i < n_t; i++) {
+            const char * name = gguf_get_tensor_name(g, i);
+            njson shape = njson::array();
+            ggml_tensor * t = meta ? ggml_get_tensor(meta, name) : nullptr;
+            if (t) {
+                for (int d = 0; d < ggml_n_dims(t); d++) shape.push_back(t->ne[d]);
+            }
+            tensors.push_back({{"name", name}, {"type", ggml_type_name(gguf_get_tensor_type(g, i))}, {"shape", shape}});
+        }
+        out["tensors"] = std::move(tensors);
+        gguf_free(g);
+        if (meta) ggml_free(meta);
+        *json_out = po_strdup(out.dump(-1, ' ', false, njson::error_handler_t::replace));
+        return PO_OK;
+    } catch (const std::exception & e) {
+        if (g) gguf_free(g);
+        if (meta) ggml_free(meta);
+        if (err) *err = po_strdup(std::string("cannot read GGUF ") + path + ": " + e.what());
+        return PO_ERR_GGUF;
+    }
+}

@@ -1,0 +1,94 @@
+/*
+ * pyollama engine: a plain C ABI over llama.cpp's server core (tools/server `server-context`).
+ *
+ * No C++ type crosses this boundary and no C++ exception escapes it: every function catches and
+ * returns a status code, with a message in *err (allocated; release with po_free). Handles are
+ * opaque. Blocking functions are meant to be called with the GIL released.
+ *
+ * Life of a server:  po_server_create(config) -> po_server_load (blocking) -> po_server_start
+ *   -> po_server_submit (any thread, any number at once) -> po_stream_next ... -> po_stream_free
+ *   -> po_server_stop (ends live streams, joins threads) -> po_server_free.
+ */
+#ifndef PYOLLAMA_ENGINE_H
+#define PYOLLAMA_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum po_status {
+    PO_OK             = 0,
+    PO_AGAIN          = 1, /* po_stream_next: no chunk within the timeout */
+    PO_EOF            = 2, /* po_stream_next: the stream is over and drained */
+    PO_ERR_INVALID    = 10, /* bad configuration, bad argument, bad JSON */
+    PO_ERR_LOAD       = 11, /* llama.cpp could not load the model (message says why) */
+    PO_ERR_STATE      = 12, /* wrong state for this call (not loaded, stopped, ...) */
+    PO_ERR_GGUF       = 13, /* not a readable GGUF file */
+    PO_ERR_NOT_FOUND  = 14, /* unknown route */
+    PO_ERR_INTERNAL   = 15  /* any other C++ exception */
+} po_status;
+
+typedef struct po_server po_server;
+typedef struct po_stream po_stream;
+
+/* One piece of a response. For a non-streamed response there is exactly one chunk with is_last=1.
+ * For a streamed one, data holds SSE text ("data: {json}\n\n"), possibly several events. */
+typedef struct po_chunk {
+    int    http_status;  /* llama.cpp's status for this response (200, 400, 500, ...) */
+    int    is_stream;    /* 1 if the handler answered with a stream */
+    int    is_last;      /* 1 on the final chunk */
+    char * data;         /* NUL-terminated, allocated; release with po_free */
+    size_t len;
+} po_chunk;
+
+/* Process-wide: backend init and log level (0 = errors only .. 4 = debug). Idempotent. */
+void po_init(int log_verbosity);
+void po_set_log_verbosity(int log_verbosity);
+const char * po_version(void);  /* llama.cpp build info, static string */
+void po_free(void * p);
+
+/* config_json: {"model": path, "n_ctx": int, "n_parallel": int, "n_batch": int, "n_ubatch": int,
+ *  "n_threads": int, "n_threads_batch": int, "n_gpu_layers": int, "main_gpu": int, "flash_attn":
+ *  "on|off|auto", "cache_type_k": str, "cache_type_v": str, "embeddings": bool, "pooling": str,
+ *  "chat_template": str, "mmproj": path, "lora": [path], "context_shift": bool, "n_keep": int,
+ *  "alias": str, "use_mmap": bool, "kv_unified": bool, "warmup": bool, "cache_ram_mib": int}.
+ * Values are checked here; the server is not loaded yet. */
+po_status po_server_create(const char * config_json, po_server ** out, char ** err);
+/* Blocking. On failure *err carries llama.cpp's own reason. */
+po_status po_server_load(po_server * srv, char ** err);
+/* Starts the task loop thread. */
+po_status po_server_start(po_server * srv, char ** err);
+/* JSON object describing the loaded model (architecture, sizes, template, capabilities, kv). */
+po_status po_server_metadata(po_server * srv, char ** json_out, char ** err);
+/* Submit a request to a handler ("/completion", "/v1/chat/completions", "/embedding",
+ * "/tokenize", "/detokenize", "/apply-template", "/props", ...). Returns at once: the handler
+ * runs on its own worker thread and its chunks are read with po_stream_next. */
+po_status po_server_submit(po_server * srv, const char * route, const char * body, size_t body_len,
+                           po_stream ** out, char ** err);
+/* Ends every live stream, waits for request workers, stops the loop. Idempotent, returns promptly. */
+void po_server_stop(po_server * srv);
+void po_server_free(po_server * srv);
+
+/* Readable file descriptor that becomes ready whenever chunks may be waiting (level: read it to
+ * clear). Lets an event loop wait without a thread per stream. Valid until po_stream_free. */
+int po_stream_fd(po_stream * st);
+/* timeout_ms: 0 = non-blocking, <0 = wait forever. PO_OK fills *out; PO_AGAIN; PO_EOF. */
+po_status po_stream_next(po_stream * st, int timeout_ms, po_chunk * out, char ** err);
+/* Cancel from any thread: the generation stops and its slot is freed. */
+void po_stream_cancel(po_stream * st);
+/* Cancels if still running and releases the handle (the worker finishes on its own). */
+void po_stream_free(po_stream * st);
+
+/* GGUF header (all key/values, tensor list) without loading weights, as JSON:
+ * {"version": n, "kv": {...}, "tensors": [{"name","type","shape":[..]}]}.
+ * Arrays longer than max_array_len (>=0) are returned empty; -1 keeps all. */
+po_status po_gguf_read(const char * path, int64_t max_array_len, char ** json_out, char ** err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYOLLAMA_ENGINE_H */

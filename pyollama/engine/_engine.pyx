@@ -1,0 +1,225 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Thin Cython wrapper of the C ABI (csrc/pyollama_engine.h).
+
+Small classes, no policy: `Server` (one loaded model) and `Stream` (one request's chunks).
+The GIL is released around every call that can block; C status codes become exceptions from
+pyollama.errors.
+"""
+
+from libc.stdint cimport int64_t
+
+from pyollama.engine._engine_abi cimport *
+
+from pyollama.errors import (
+    EngineConfigError,
+    EngineError,
+    EngineStateError,
+    GGUFError,
+    ModelLoadError,
+)
+
+
+cdef str _take(char * p):
+    """Copy a C string allocated by the glue into Python and free it."""
+    if p == NULL:
+        return ""
+    try:
+        return p.decode("utf-8", "replace")
+    finally:
+        po_free(p)
+
+
+cdef object _raise(po_status rc, char * err):
+    msg = _take(err)
+    if rc == PO_ERR_INVALID:
+        raise EngineConfigError(msg or "invalid argument")
+    if rc == PO_ERR_LOAD:
+        raise ModelLoadError(msg or "failed to load model")
+    if rc == PO_ERR_STATE:
+        raise EngineStateError(msg or "engine is not in a state for this call")
+    if rc == PO_ERR_GGUF:
+        raise GGUFError(msg or "not a valid GGUF file")
+    if rc == PO_ERR_NOT_FOUND:
+        raise EngineConfigError(msg or "unknown route")
+    raise EngineError(msg or f"engine error {int(rc)}")
+
+
+def init(int log_verbosity=1):
+    """Process-wide backend init (idempotent) and log level: 0 errors .. 4 debug."""
+    with nogil:
+        po_init(log_verbosity)
+
+
+def set_log_verbosity(int log_verbosity):
+    with nogil:
+        po_set_log_verbosity(log_verbosity)
+
+
+def version():
+    return po_version().decode()
+
+
+def read_gguf(path, int64_t max_array_len=-1):
+    """GGUF header as a JSON string (kv, tensors) without loading weights."""
+    cdef bytes p = path.encode() if isinstance(path, str) else bytes(path)
+    if b"\0" in p:
+        raise GGUFError("path contains a NUL byte")
+    cdef const char * cp = p
+    cdef char * out = NULL
+    cdef char * err = NULL
+    cdef po_status rc
+    with nogil:
+        rc = po_gguf_read(cp, max_array_len, &out, &err)
+    if rc != PO_OK:
+        _raise(rc, err)
+    return _take(out)
+
+
+cdef class Stream:
+    """One submitted request. `fileno()` becomes readable when chunks may be waiting."""
+
+    cdef po_stream * _st
+    cdef int _fd
+
+    def __cinit__(self):
+        self._st = NULL
+        self._fd = -1
+
+    def fileno(self):
+        if self._st == NULL:
+            raise EngineStateError("stream is closed")
+        return self._fd
+
+    def next(self, int timeout_ms=0):
+        """Next chunk as (http_status, is_stream, is_last, data: bytes), or None if none is ready
+        yet; raises StopIteration-like EOFError when the stream is over."""
+        cdef po_chunk c
+        cdef char * err = NULL
+        cdef po_status rc
+        if self._st == NULL:
+            raise EOFError("stream is closed")
+        if timeout_ms == 0:
+            rc = po_stream_next(self._st, 0, &c, &err)
+        else:
+            with nogil:
+                rc = po_stream_next(self._st, timeout_ms, &c, &err)
+        if rc == PO_AGAIN:
+            return None
+        if rc == PO_EOF:
+            raise EOFError("end of stream")
+        if rc != PO_OK:
+            _raise(rc, err)
+        try:
+            data = c.data[:c.len]
+        finally:
+            po_free(c.data)
+        return (c.http_status, bool(c.is_stream), bool(c.is_last), data)
+
+    def cancel(self):
+        """Stop the generation (from any thread); its slot is freed at the next token."""
+        if self._st != NULL:
+            with nogil:
+                po_stream_cancel(self._st)
+
+    def close(self):
+        if self._st != NULL:
+            with nogil:
+                po_stream_free(self._st)
+            self._st = NULL
+            self._fd = -1
+
+    def __dealloc__(self):
+        if self._st != NULL:
+            po_stream_free(self._st)
+            self._st = NULL
+
+
+cdef class Server:
+    """One llama.cpp server context (one model, n slots) living in this process."""
+
+    cdef po_server * _srv
+
+    def __cinit__(self, str config_json):
+        cdef bytes cfg = config_json.encode()
+        cdef const char * c = cfg
+        cdef char * err = NULL
+        cdef po_status rc
+        self._srv = NULL
+        with nogil:
+            rc = po_server_create(c, &self._srv, &err)
+        if rc != PO_OK:
+            _raise(rc, err)
+
+    def load(self):
+        """Blocking model load (call from a worker thread)."""
+        cdef char * err = NULL
+        cdef po_status rc
+        self._check()
+        with nogil:
+            rc = po_server_load(self._srv, &err)
+        if rc != PO_OK:
+            _raise(rc, err)
+
+    def start(self):
+        cdef char * err = NULL
+        cdef po_status rc
+        self._check()
+        with nogil:
+            rc = po_server_start(self._srv, &err)
+        if rc != PO_OK:
+            _raise(rc, err)
+
+    def metadata(self):
+        """JSON string describing the loaded model."""
+        cdef char * out = NULL
+        cdef char * err = NULL
+        cdef po_status rc
+        self._check()
+        with nogil:
+            rc = po_server_metadata(self._srv, &out, &err)
+        if rc != PO_OK:
+            _raise(rc, err)
+        return _take(out)
+
+    def submit(self, str route, bytes body):
+        """Start a request on a handler; returns at once with its Stream."""
+        cdef bytes r = route.encode()
+        cdef const char * cr = r
+        cdef const char * cb = body
+        cdef size_t n = len(body)
+        cdef char * err = NULL
+        cdef po_status rc
+        cdef po_stream * st = NULL
+        self._check()
+        with nogil:
+            rc = po_server_submit(self._srv, cr, cb, n, &st, &err)
+        if rc != PO_OK:
+            _raise(rc, err)
+        s = Stream()
+        (<Stream>s)._st = st
+        (<Stream>s)._fd = po_stream_fd(st)
+        return s
+
+    def stop(self):
+        """End live streams, wait for request workers, stop the task loop. Idempotent."""
+        if self._srv != NULL:
+            with nogil:
+                po_server_stop(self._srv)
+
+    def close(self):
+        """Stop and free the model. Idempotent."""
+        cdef po_server * s = self._srv
+        self._srv = NULL
+        if s != NULL:
+            with nogil:
+                po_server_free(s)
+
+    cdef _check(self):
+        if self._srv == NULL:
+            raise EngineStateError("server is closed")
+
+    def __dealloc__(self):
+        if self._srv != NULL:
+            with nogil:
+                po_server_free(self._srv)
+            self._srv = NULL
