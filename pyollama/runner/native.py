@@ -1,0 +1,465 @@
+"""NativeRunner: one model served by llama.cpp's server core in this process.
+
+Requests go to llama.cpp's own handlers (`/completion`, `/v1/chat/completions`, `/embedding`, ...)
+through the Cython engine. Each request runs on a C++ worker thread; its chunks are awaited through
+the stream's file descriptor with `loop.add_reader`, so no Python thread is tied up per stream.
+Leaving an iterator early cancels the generation, which frees its slot at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from pyollama.errors import (
+    BadRequest,
+    EngineError,
+    EngineStateError,
+    InternalError,
+    NotFound,
+    PyollamaError,
+    ServerBusy,
+)
+from pyollama.runner.base import ChatRequest, CompletionRequest, Format
+from pyollama.runner.types import (
+    Capabilities,
+    Chunk,
+    Embeddings,
+    LoadOptions,
+    ModelMetadata,
+    TokenLogprob,
+    ToolCall,
+)
+
+# Ollama option name -> llama.cpp request field (per-request sampling options only).
+SAMPLING_FIELDS: dict[str, str] = {
+    "num_predict": "n_predict",
+    "temperature": "temperature",
+    "top_k": "top_k",
+    "top_p": "top_p",
+    "min_p": "min_p",
+    "typical_p": "typical_p",
+    "repeat_last_n": "repeat_last_n",
+    "repeat_penalty": "repeat_penalty",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "seed": "seed",
+    "stop": "stop",
+    "num_keep": "n_keep",
+    "mirostat": "mirostat",
+    "mirostat_tau": "mirostat_tau",
+    "mirostat_eta": "mirostat_eta",
+    "tfs_z": "tfs_z",
+}
+
+_decode_json = msgspec.json.Decoder()
+_encode_json = msgspec.json.Encoder()
+
+
+def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
+    """The engine's JSON configuration for a model and its load-time options."""
+    n_parallel = max(1, options.num_parallel)
+    cfg: dict[str, Any] = {
+        "model": model_path,
+        "n_ctx": options.num_ctx * n_parallel,
+        "n_parallel": n_parallel,
+        "n_batch": options.num_batch,
+        "flash_attn": options.flash_attn,
+        "cache_type_k": options.kv_cache_type,
+        "cache_type_v": options.kv_cache_type,
+        "context_shift": options.context_shift,
+        "use_mmap": options.use_mmap,
+        "warmup": options.warmup,
+    }
+    if options.num_gpu >= 0:
+        cfg["n_gpu_layers"] = options.num_gpu
+    if options.main_gpu:
+        cfg["main_gpu"] = options.main_gpu
+    if options.num_ubatch is not None:
+        cfg["n_ubatch"] = options.num_ubatch
+    if options.num_thread:
+        cfg["n_threads"] = options.num_thread
+        cfg["n_threads_batch"] = options.num_thread
+    if options.embedding:
+        cfg["embeddings"] = True
+        if options.pooling:
+            cfg["pooling"] = options.pooling
+    if options.num_keep:
+        cfg["n_keep"] = options.num_keep
+    if options.chat_template:
+        cfg["chat_template"] = options.chat_template
+    if options.projector:
+        cfg["mmproj"] = options.projector
+    if options.lora:
+        cfg["lora"] = list(options.lora)
+    if options.alias:
+        cfg["alias"] = options.alias
+    return cfg
+
+
+def sampling_body(options: dict[str, Any]) -> dict[str, Any]:
+    """Map Ollama's per-request options onto llama.cpp's request fields (unknown keys dropped)."""
+    body: dict[str, Any] = {}
+    for key, value in options.items():
+        field = SAMPLING_FIELDS.get(key)
+        if field is None or value is None:
+            continue
+        if key == "stop" and isinstance(value, str):
+            value = [value]
+        body[field] = value
+    return body
+
+
+def format_body(fmt: Format, *, chat: bool) -> dict[str, Any]:
+    if fmt is None or fmt == "":
+        return {}
+    if fmt == "json":
+        return {"response_format": {"type": "json_object"}} if chat else {"json_schema": {}}
+    if isinstance(fmt, dict):
+        if chat:
+            return {"response_format": {"type": "json_schema", "json_schema": {"schema": fmt}}}
+        return {"json_schema": fmt}
+    raise BadRequest(f'invalid format: {fmt!r}; expected "json" or a valid JSON Schema object')
+
+
+def _error_from(status: int, data: bytes) -> PyollamaError:
+    message = data.decode("utf-8", "replace")
+    try:
+        obj = json.loads(message)
+        err = obj.get("error", obj)
+        message = err.get("message", message) if isinstance(err, dict) else str(err)
+    except (ValueError, AttributeError):
+        pass
+    if status in (400, 501):
+        return BadRequest(message)
+    if status == 404:
+        return NotFound(message)
+    if status == 503:
+        return ServerBusy(message)
+    return InternalError(message or f"engine error (status {status})")
+
+
+def _sse_events(data: bytes) -> list[Any]:
+    """Decode the `data: {json}` events in one streamed chunk ([DONE] and comments skipped)."""
+    events = []
+    for block in data.split(b"\n\n"):
+        block = block.strip()
+        if not block.startswith(b"data: "):
+            continue
+        payload = block[6:]
+        if payload == b"[DONE]":
+            continue
+        events.append(_decode_json.decode(payload))
+    return events
+
+
+def _timings(chunk: Chunk, timings: dict[str, Any] | None) -> None:
+    if not timings:
+        return
+    chunk.prompt_eval_count = int(timings.get("prompt_n", 0))
+    chunk.prompt_eval_duration = int(float(timings.get("prompt_ms", 0.0)) * 1e6)
+    chunk.eval_count = int(timings.get("predicted_n", 0))
+    chunk.eval_duration = int(float(timings.get("predicted_ms", 0.0)) * 1e6)
+
+
+def _logprobs_from_completion(items: list[dict[str, Any]]) -> list[TokenLogprob]:
+    out = []
+    for it in items:
+        top = [
+            TokenLogprob(token=t.get("token", ""), logprob=float(t.get("logprob", 0.0)), bytes=t.get("bytes"))
+            for t in it.get("top_logprobs", []) or []
+        ]
+        out.append(
+            TokenLogprob(
+                token=it.get("token", ""),
+                logprob=float(it.get("logprob", 0.0)),
+                bytes=it.get("bytes"),
+                top_logprobs=top,
+            )
+        )
+    return out
+
+
+class NativeRunner:
+    """A loaded model in this process (implements `pyollama.runner.base.Runner`)."""
+
+    def __init__(self, model_path: str, options: LoadOptions, server: Any, metadata: ModelMetadata) -> None:
+        self.model_path = model_path
+        self.options = options
+        self._server = server
+        self._metadata = metadata
+        self._closed = False
+        self._live: set[Any] = set()
+
+    # --- loading --------------------------------------------------------------------------------
+
+    @classmethod
+    async def load(cls, model_path: str, options: LoadOptions) -> NativeRunner:
+        """Load a model (blocking work runs in a thread) and start its task loop."""
+        from pyollama import engine
+
+        engine.init(engine._default_verbosity())
+        server = engine.Server(json.dumps(engine_config(model_path, options)))
+        try:
+            await asyncio.to_thread(server.load)
+            server.start()
+            raw = json.loads(server.metadata())
+            runner = cls(model_path, options, server, ModelMetadata())
+            props = await runner._call("/props", {})
+            runner._metadata = _metadata_from(raw, props)
+            return runner
+        except BaseException:
+            await asyncio.to_thread(server.close)
+            raise
+
+    @property
+    def metadata(self) -> ModelMetadata:
+        return self._metadata
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    async def _stream(self, route: str, body: dict[str, Any]) -> AsyncIterator[tuple[int, bool, bytes]]:
+        """Submit a request and yield (status, is_stream, data) chunks as they arrive."""
+        if self._closed:
+            raise EngineStateError("model is unloaded")
+        stream = self._server.submit(route, _encode_json.encode(body))
+        loop = asyncio.get_running_loop()
+        ready = asyncio.Event()
+        fd = stream.fileno()
+        loop.add_reader(fd, ready.set)
+        self._live.add(stream)
+        try:
+            while True:
+                try:
+                    item = stream.next(0)
+                except EOFError:
+                    return
+                if item is None:
+                    ready.clear()
+                    await ready.wait()
+                    continue
+                status, is_stream, is_last, data = item
+                yield status, is_stream, data
+                if is_last:
+                    return
+        finally:
+            loop.remove_reader(fd)
+            self._live.discard(stream)
+            stream.cancel()
+            stream.close()
+
+    async def _call(self, route: str, body: dict[str, Any]) -> Any:
+        """A non-streamed request: the decoded JSON answer, or a typed error."""
+        async for status, _is_stream, data in self._stream(route, body):
+            if status != 200:
+                raise _error_from(status, data)
+            if not data:
+                raise EngineStateError("request ended without an answer (model unloading?)")
+            return _decode_json.decode(data)
+        raise EngineStateError("request ended without an answer (model unloading?)")
+
+    # --- generation -----------------------------------------------------------------------------
+
+    async def complete(self, request: CompletionRequest) -> AsyncIterator[Chunk]:
+        body: dict[str, Any] = {
+            "prompt": request.prompt,
+            "stream": True,
+            "cache_prompt": True,
+            "return_tokens": request.return_tokens,
+        }
+        body.update(sampling_body(request.options))
+        body.update(format_body(request.format, chat=False))
+        if request.logprobs:
+            body["n_probs"] = max(1, request.top_logprobs)
+        if request.images:
+            import base64
+
+            body["prompt"] = {
+                "prompt_string": request.prompt,
+                "multimodal_data": [base64.b64encode(i).decode() for i in request.images],
+            }
+        async for status, _is_stream, data in self._stream("/completion", body):
+            if status != 200:
+                raise _error_from(status, data)
+            for ev in _sse_events(data):
+                if "error" in ev:
+                    raise _error_from(500, _encode_json.encode(ev))
+                chunk = Chunk(content=ev.get("content", ""))
+                if request.return_tokens:
+                    chunk.tokens = ev.get("tokens") or []
+                if request.logprobs and ev.get("completion_probabilities"):
+                    chunk.logprobs = _logprobs_from_completion(ev["completion_probabilities"])
+                if ev.get("stop"):
+                    chunk.done = True
+                    chunk.done_reason = "length" if ev.get("stop_type") == "limit" else "stop"
+                    _timings(chunk, ev.get("timings"))
+                    yield chunk
+                    return
+                yield chunk
+        raise EngineStateError("generation ended early (model unloading?)")
+
+    async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        body: dict[str, Any] = {
+            "messages": request.messages,
+            "stream": True,
+            "cache_prompt": True,
+        }
+        if request.tools:
+            body["tools"] = request.tools
+        body.update(sampling_body(request.options))
+        body.update(format_body(request.format, chat=True))
+        if request.think is not None:
+            enable = request.think is not False
+            body["chat_template_kwargs"] = {"enable_thinking": enable}
+            if isinstance(request.think, str):
+                body["reasoning_effort"] = request.think
+            if not enable:
+                body["reasoning_format"] = "none"
+        if request.logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = request.top_logprobs
+        calls: dict[int, dict[str, Any]] = {}
+        async for status, _is_stream, data in self._stream("/v1/chat/completions", body):
+            if status != 200:
+                raise _error_from(status, data)
+            for ev in _sse_events(data):
+                if "error" in ev:
+                    raise _error_from(500, _encode_json.encode(ev))
+                choices = ev.get("choices") or []
+                chunk = Chunk()
+                finish = None
+                if choices:
+                    choice = choices[0]
+                    delta = choice.get("delta") or {}
+                    chunk.content = delta.get("content") or ""
+                    chunk.thinking = delta.get("reasoning_content") or ""
+                    for tc in delta.get("tool_calls") or []:
+                        acc = calls.setdefault(int(tc.get("index", 0)), {"id": "", "name": "", "arguments": ""})
+                        acc["id"] = tc.get("id") or acc["id"]
+                        fn = tc.get("function") or {}
+                        acc["name"] += fn.get("name") or ""
+                        acc["arguments"] += fn.get("arguments") or ""
+                    lp = choice.get("logprobs")
+                    if request.logprobs and lp and lp.get("content"):
+                        chunk.logprobs = _logprobs_from_completion(lp["content"])
+                    finish = choice.get("finish_reason")
+                if finish:
+                    chunk.done = True
+                    chunk.done_reason = "length" if finish == "length" else "stop"
+                    if calls:
+                        chunk.tool_calls = [_tool_call(i, c) for i, c in sorted(calls.items())]
+                    _timings(chunk, ev.get("timings"))
+                    yield chunk
+                    return
+                if chunk.content or chunk.thinking or chunk.logprobs:
+                    yield chunk
+        raise EngineStateError("generation ended early (model unloading?)")
+
+    # --- the rest -------------------------------------------------------------------------------
+
+    async def embed(self, inputs: list[str], *, truncate: bool = True) -> Embeddings:
+        if not self.options.embedding:
+            raise BadRequest(f'"{self.model_path}" was loaded without embeddings')
+        limit = min(self._metadata.slot_context or self.options.num_ctx, self.options.num_batch)
+        token_lists: list[list[int]] = []
+        for text in inputs:
+            tokens = await self.tokenize(text, add_special=True)
+            if len(tokens) > limit:
+                if not truncate:
+                    raise BadRequest("the input length exceeds the context length")
+                tokens = tokens[:limit]
+            token_lists.append(tokens)
+        if not token_lists:
+            return Embeddings(vectors=[])
+        result = await self._call("/embedding", {"content": token_lists, "embd_normalize": 2})
+        items = sorted(result, key=lambda r: r.get("index", 0)) if isinstance(result, list) else [result]
+        vectors: list[list[float]] = []
+        for item in items:
+            emb = item["embedding"]
+            if emb and isinstance(emb[0], list):  # pooling none: one vector per token -> mean
+                emb = _normalize([sum(col) / len(emb) for col in zip(*emb, strict=True)])
+            vectors.append(emb)
+        return Embeddings(vectors=vectors, prompt_eval_count=sum(len(t) for t in token_lists))
+
+    async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
+        result = await self._call("/tokenize", {"content": text, "add_special": add_special})
+        return list(result["tokens"])
+
+    async def detokenize(self, tokens: list[int]) -> str:
+        result = await self._call("/detokenize", {"tokens": tokens})
+        return str(result["content"])
+
+    async def apply_template(self, messages: list[dict[str, Any]], **kwargs: Any) -> str:
+        result = await self._call("/apply-template", {"messages": messages, **kwargs})
+        return str(result["prompt"])
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for stream in list(self._live):
+            stream.cancel()
+        await asyncio.to_thread(self._server.close)
+
+
+def _normalize(v: list[float]) -> list[float]:
+    n = math.sqrt(sum(x * x for x in v))
+    return [x / n for x in v] if n > 0 else v
+
+
+def _tool_call(index: int, acc: dict[str, Any]) -> ToolCall:
+    try:
+        args = json.loads(acc["arguments"]) if acc["arguments"] else {}
+    except ValueError:
+        args = {"_raw": acc["arguments"]}
+    if not isinstance(args, dict):
+        args = {"value": args}
+    return ToolCall(name=acc["name"], arguments=args, id=acc["id"], index=index)
+
+
+def _metadata_from(raw: dict[str, Any], props: dict[str, Any]) -> ModelMetadata:
+    template = str(props.get("chat_template") or "")
+    caps = raw.get("chat_template_caps") or {}
+    has_decoder = bool(raw.get("has_decoder", True))
+    pooling = int(raw.get("pooling", -1))
+    embedding_only = bool(raw.get("embeddings")) and not has_decoder
+    thinking = any(m in template for m in ("enable_thinking", "reasoning_content", "<think>"))
+    return ModelMetadata(
+        architecture=str(raw.get("architecture", "")),
+        name=str(raw.get("name", "")),
+        parameter_count=int(raw.get("parameter_count", 0)),
+        file_type=str(raw.get("file_type", "")),
+        context_length=int(raw.get("context_length", 0)),
+        embedding_length=int(raw.get("embedding_length", 0)),
+        n_vocab=int(raw.get("n_vocab", 0)),
+        size=int(raw.get("size", 0)),
+        slot_context=int(raw.get("slot_context", 0)),
+        n_parallel=int(raw.get("n_parallel", 1)),
+        chat_template=template,
+        bos_token=str(raw.get("bos_token", "")),
+        eos_token=str(raw.get("eos_token", "")),
+        capabilities=Capabilities(
+            completion=not embedding_only,
+            chat=not embedding_only and bool(template),
+            embedding=bool(raw.get("embeddings")) and pooling != 0 or embedding_only,
+            vision=bool(raw.get("has_vision")),
+            audio=bool(raw.get("has_audio")),
+            tools=bool(caps.get("supports_tools") or caps.get("supports_tool_calls")),
+            thinking=thinking,
+            insert=bool(raw.get("fim")),
+        ),
+        kv={},
+    )
+
+
+async def load_native_runner(model_path: str, options: LoadOptions) -> NativeRunner:
+    """The default `RunnerFactory` (injected into the scheduler)."""
+    return await NativeRunner.load(model_path, options)
+
+
+__all__ = ["EngineError", "NativeRunner", "engine_config", "load_native_runner", "sampling_body"]
