@@ -91,9 +91,7 @@ def parse_keep_alive(value: str) -> float:
 
 def parse_bool(value: str) -> bool:
     """Go's strconv.ParseBool, with Ollama's twist: set but unparsable means true."""
-    if value in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    return True
+    return value not in ("0", "f", "F", "FALSE", "false", "False")
 
 
 @dataclass(frozen=True)
@@ -219,7 +217,8 @@ SETTINGS: tuple[Setting, ...] = (
             "how long an idle model stays loaded (Go duration or seconds; negative = forever, 0 = unload)"),
     Setting("OLLAMA_LOAD_TIMEOUT", "load_timeout", _load_timeout, lambda: 300.0, "5m",
             "give up on a model load after this long (<= 0: never)"),
-    Setting("OLLAMA_NUM_PARALLEL", "num_parallel", _int, lambda: 0, f"{DEFAULT_NUM_PARALLEL} if memory allows, else 1",
+    Setting("OLLAMA_NUM_PARALLEL", "num_parallel", _int, lambda: 0,
+            f"{DEFAULT_NUM_PARALLEL} if memory allows, else 1",
             "parallel requests (slots) per model; each slot gets its own num_ctx"),
     Setting("OLLAMA_MAX_LOADED_MODELS", "max_loaded_models", _int, lambda: 0, "3",
             "models kept resident at once; idle ones are evicted first"),

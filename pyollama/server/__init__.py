@@ -1,0 +1,1 @@
+"""The daemon (`pyollama serve`): Ollama's REST API over aiohttp."""

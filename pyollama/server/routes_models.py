@@ -1,0 +1,136 @@
+"""Model management routes over the store: tags, show, create, blobs, copy, delete, and ps."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import AsyncGenerator
+
+from aiohttp import web
+
+from pyollama.errors import BadRequest, ModelNotFound, NotFound, PyollamaError
+from pyollama.server.schemas import (
+    CopyRequest,
+    CreateRequest,
+    DeleteRequest,
+    ListResponse,
+    ProcessResponse,
+    ProgressResponse,
+    ShowRequest,
+    decode,
+)
+from pyollama.server.state import STATE, error_response, json_response
+from pyollama.server.streaming import stream_ndjson
+
+DIGEST_RE = re.compile(r"^sha256[:-][0-9a-fA-F]{64}$")
+_CHUNK = 1 << 20
+
+
+async def ps(request: web.Request) -> web.Response:
+    return json_response(ProcessResponse(models=request.app[STATE].scheduler.ps()))
+
+
+async def tags(request: web.Request) -> web.Response:
+    return json_response(ListResponse(models=request.app[STATE].store.list_models()))
+
+
+async def show(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    req = decode(await request.read(), ShowRequest)
+    name = req.model or req.name
+    if not name:
+        raise BadRequest("model is required")
+    try:
+        return json_response(state.store.show(name, verbose=req.verbose))
+    except (ModelNotFound, NotFound):
+        raise ModelNotFound(f"model '{name}' not found") from None
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    req = decode(await request.read(), CreateRequest)
+    if not (req.model or req.name):
+        raise BadRequest("invalid model name")
+
+    async def lines() -> AsyncGenerator[ProgressResponse, None]:
+        async for progress in state.store.create(req):
+            yield progress
+
+    if req.stream is not False:
+        return await stream_ndjson(request, lines())
+    last: ProgressResponse | None = None
+    async for progress in lines():
+        last = progress
+    return json_response(last or ProgressResponse(status="success"))
+
+
+def _digest(request: web.Request) -> str:
+    digest = request.match_info["digest"]
+    if not DIGEST_RE.match(digest):
+        raise BadRequest("invalid digest format")
+    return "sha256:" + digest[7:].lower()
+
+
+async def head_blob(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    digest = _digest(request)
+    if not state.store.blob_path(digest).is_file():
+        return error_response(404, f'blob "{digest}" not found')
+    return web.Response(status=200)
+
+
+async def upload_blob(request: web.Request) -> web.Response:
+    """Stream the body to a temp file next to the blob while hashing it; rename only if it matches."""
+    state = request.app[STATE]
+    digest = _digest(request)
+    path = state.store.blob_path(digest)
+    if path.is_file():
+        return web.Response(status=200)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sha = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=path.name + "-upload-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                data = await request.content.read(_CHUNK)
+                if not data:
+                    break
+                sha.update(data)
+                out.write(data)
+        got = "sha256:" + sha.hexdigest()
+        if got != digest:
+            raise BadRequest(f'digest mismatch, expected "{digest}", got "{got}"')
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return web.Response(status=201)
+
+
+async def copy(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    req = decode(await request.read(), CopyRequest)
+    try:
+        state.store.copy(req.source, req.destination)
+    except (ModelNotFound, NotFound):
+        raise ModelNotFound(f'model "{req.source}" not found') from None
+    return web.Response(status=200)
+
+
+async def delete(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    req = decode(await request.read(), DeleteRequest)
+    name = req.model or req.name
+    if not name:
+        raise BadRequest("model is required")
+    try:
+        state.store.delete(name)
+    except (ModelNotFound, NotFound):
+        raise ModelNotFound(f"model '{name}' not found") from None
+    except PyollamaError:
+        raise
+    return web.Response(status=200)

@@ -1,0 +1,419 @@
+"""Which models are resident, who may use them, and when they go away.
+
+One `Scheduler` per app. Requests call `async with scheduler.use(request) as lease:`; the scheduler
+loads the model on first use through the injected `RunnerFactory` (one load at a time, shared by
+every request that asked for it meanwhile), reloads it only when load-time options change, evicts
+idle models first when the resident limit or free memory says so, hands out one of the model's
+parallel slots, and after the last user starts the keep_alive timer. Every request still waiting for
+a model or a slot counts against `max_queue` (unlike Ollama, also for loaded models); past it the
+answer is 503. Cancelling the awaiting task (client gone) leaves the queue at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from pyollama.config import DEFAULT_NUM_PARALLEL
+from pyollama.errors import ModelLoadError, ServerBusy
+from pyollama.runner.base import Runner, RunnerFactory
+from pyollama.runner.types import LoadOptions
+from pyollama.server.schemas import ModelDetails, ProcessModel, go_time
+
+log = logging.getLogger("pyollama.server.scheduler")
+
+QUEUE_FULL = "server busy, please try again.  maximum pending requests exceeded"
+MEMORY_FRACTION = 0.8  # like Ollama: a new model must fit in 80 % of free memory
+
+_KV_BYTES = {"f16": 2.0, "f32": 4.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32, "q4_1": 20 / 32,
+             "q5_0": 22 / 32, "q5_1": 24 / 32, "iq4_nl": 18 / 32}
+
+
+def read_available_memory(path: str = "/proc/meminfo") -> int:
+    """MemAvailable in bytes (0 when unknown, which disables the memory check)."""
+    try:
+        with open(path, encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def kv_cache_bytes(kv: dict[str, Any], n_ctx: int, cache_type: str = "f16") -> int:
+    """Ollama's KV estimate: 2 (K and V) x layers x kv_heads x head_dim x context x bytes/element."""
+    arch = str(kv.get("general.architecture", ""))
+
+    def get(name: str, default: int = 0) -> int:
+        value = kv.get(f"{arch}.{name}", default)
+        if isinstance(value, list):  # per-layer arrays (e.g. head_count_kv): take the largest
+            value = max(value) if value else default
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return default
+
+    layers = get("block_count")
+    heads = get("attention.head_count", 1) or 1
+    kv_heads = get("attention.head_count_kv", heads) or heads
+    head_dim = get("attention.key_length") or (get("embedding_length") // heads)
+    return int(2 * layers * kv_heads * head_dim * n_ctx * _KV_BYTES.get(cache_type, 2.0))
+
+
+@dataclass
+class LoadRequest:
+    """What a route asks the scheduler for (already resolved from the store)."""
+
+    name: str  # the model's display name, shown by /api/ps
+    model_path: str
+    options: LoadOptions  # num_parallel == 0 means "auto" (DEFAULT_NUM_PARALLEL if it fits, else 1)
+    keep_alive: float | None = None  # seconds; None keeps the model's current value; inf = forever
+    digest: str = ""
+    details: ModelDetails = field(default_factory=ModelDetails)
+    kv: dict[str, Any] = field(default_factory=dict)  # GGUF header, for the KV cache estimate
+    file_size: int = -1  # -1: stat model_path
+
+
+@dataclass
+class Loaded:
+    key: str
+    name: str
+    runner: Runner
+    options: LoadOptions
+    digest: str
+    details: ModelDetails
+    size: int
+    keep_alive: float
+    slots: asyncio.Semaphore
+    refcount: int = 0
+    expires_ns: int = 0
+    timer: asyncio.TimerHandle | None = None
+    stale: bool = False  # a reload with other load options is waiting for it to go idle
+
+    @property
+    def context_length(self) -> int:
+        return self.runner.metadata.slot_context or self.options.num_ctx
+
+
+@dataclass
+class Lease:
+    runner: Runner
+    model: Loaded
+    load_duration: int  # ns spent waiting for the model (Ollama's load_duration)
+
+
+def _matches(loaded: LoadOptions, wanted: LoadOptions) -> bool:
+    if wanted.num_parallel == 0:
+        wanted = replace_parallel(wanted, loaded.num_parallel)
+    return loaded == wanted
+
+
+def replace_parallel(options: LoadOptions, n: int) -> LoadOptions:
+    return msgspec.structs.replace(options, num_parallel=n)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        factory: RunnerFactory,
+        *,
+        max_loaded: int = 3,
+        max_queue: int = 512,
+        default_keep_alive: float = 300.0,
+        load_timeout: float = 300.0,
+        free_memory: Callable[[], int] = read_available_memory,
+        auto_parallel: int = DEFAULT_NUM_PARALLEL,
+    ) -> None:
+        self.factory = factory
+        self.max_loaded = max(max_loaded, 1)
+        self.max_queue = max_queue
+        self.default_keep_alive = default_keep_alive
+        self.load_timeout = load_timeout
+        self.free_memory = free_memory
+        self.auto_parallel = max(auto_parallel, 1)
+        self._loaded: dict[str, Loaded] = {}
+        self._loading: dict[str, asyncio.Future[Loaded]] = {}
+        self._wanted: Counter[str] = Counter()
+        self._load_lock = asyncio.Lock()
+        self._idle = asyncio.Event()
+        self._pending = 0
+        self._closing: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # --- public ------------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def loaded(self) -> list[Loaded]:
+        return list(self._loaded.values())
+
+    def get_loaded(self, model_path: str) -> Loaded | None:
+        return self._loaded.get(model_path)
+
+    @contextlib.asynccontextmanager
+    async def use(self, request: LoadRequest) -> AsyncIterator[Lease]:
+        """Hold one slot of the model for the duration of the block."""
+        if self._closed:
+            raise ServerBusy("server is shutting down")
+        if self._pending >= self.max_queue:
+            raise ServerBusy(QUEUE_FULL)
+        self._pending += 1
+        t0 = time.perf_counter_ns()
+        lm: Loaded | None = None
+        try:
+            lm = await self._attach(request)
+            await lm.slots.acquire()
+        except BaseException:
+            if lm is not None:
+                self._detach(lm, request.keep_alive)
+            raise
+        finally:
+            self._pending -= 1
+        try:
+            yield Lease(runner=lm.runner, model=lm, load_duration=time.perf_counter_ns() - t0)
+        finally:
+            lm.slots.release()
+            self._detach(lm, request.keep_alive)
+
+    def expire(self, model_path: str) -> bool:
+        """Unload-only request: drop the model now, or as soon as its current users finish."""
+        lm = self._loaded.get(model_path)
+        if lm is None:
+            return False
+        lm.keep_alive = 0.0
+        if lm.refcount == 0:
+            self._retire(lm)
+        return True
+
+    async def close(self) -> None:
+        """Shutdown: refuse new requests, unload everything, wait for the runners to close."""
+        self._closed = True
+        for lm in list(self._loaded.values()):
+            self._retire(lm)
+        for fut in list(self._loading.values()):
+            fut.cancel()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    def ps(self) -> list[ProcessModel]:
+        now = time.time_ns()
+        out: list[tuple[int, ProcessModel]] = []
+        for lm in self._loaded.values():
+            if lm.timer is not None or lm.keep_alive == 0:
+                expires = lm.expires_ns
+            else:
+                expires = self._expiry(now, lm.keep_alive)
+            out.append(
+                (
+                    expires,
+                    ProcessModel(
+                        name=lm.name,
+                        model=lm.name,
+                        size=lm.size,
+                        digest=lm.digest,
+                        details=lm.details,
+                        expires_at=go_time(expires, utc=False),
+                        size_vram=0,
+                        context_length=lm.context_length,
+                    ),
+                )
+            )
+        out.sort(key=lambda t: t[0], reverse=True)
+        return [p for _, p in out]
+
+    # --- internals ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _expiry(now_ns: int, keep_alive: float) -> int:
+        if math.isinf(keep_alive):
+            return now_ns + 9_223_372_036_854_775_807
+        return now_ns + int(keep_alive * 1e9)
+
+    async def _attach(self, request: LoadRequest) -> Loaded:
+        key = request.model_path
+        self._wanted[key] += 1
+        try:
+            while True:
+                lm = self._loaded.get(key)
+                if lm is not None and not lm.stale and _matches(lm.options, request.options):
+                    lm.refcount += 1
+                    if lm.timer is not None:
+                        lm.timer.cancel()
+                        lm.timer = None
+                    lm.name = request.name or lm.name
+                    return lm
+                fut = self._loading.get(key)
+                if fut is None:
+                    fut = asyncio.ensure_future(self._load(request))
+                    self._loading[key] = fut
+                    fut.add_done_callback(functools.partial(self._forget_load, key))
+                await asyncio.shield(fut)
+        finally:
+            self._wanted[key] -= 1
+            if self._wanted[key] <= 0:
+                del self._wanted[key]
+
+    def _forget_load(self, key: str, fut: asyncio.Future[Loaded]) -> None:
+        if self._loading.get(key) is fut:
+            del self._loading[key]
+        if not fut.cancelled():
+            fut.exception()  # retrieved: every waiter sees it through shield
+
+    def _resolve_parallel(self, request: LoadRequest, file_size: int) -> LoadOptions:
+        opts = request.options
+        if opts.num_parallel > 0:
+            return opts
+        if opts.embedding:
+            return replace_parallel(opts, 1)
+        n = self.auto_parallel
+        free = self.free_memory()
+        if free > 0:
+            while n > 1:
+                need = file_size + kv_cache_bytes(request.kv, opts.num_ctx * n, opts.kv_cache_type)
+                if need <= free * MEMORY_FRACTION:
+                    break
+                n //= 2
+        return replace_parallel(opts, max(n, 1))
+
+    async def _load(self, request: LoadRequest) -> Loaded:
+        key = request.model_path
+        async with self._load_lock:
+            if self._closed:
+                raise ServerBusy("server is shutting down")
+            old = self._loaded.get(key)
+            if old is not None:
+                if not old.stale and _matches(old.options, request.options):
+                    return old  # someone loaded it while we waited for the lock
+                old.stale = True
+                while old.refcount > 0:
+                    await self._wait_idle()
+                if self._loaded.get(key) is old:
+                    self._retire(old)
+            file_size = request.file_size
+            if file_size < 0:
+                try:
+                    file_size = os.path.getsize(request.model_path)
+                except OSError:
+                    file_size = 0
+            options = self._resolve_parallel(request, file_size)
+            size = file_size + kv_cache_bytes(
+                request.kv, options.num_ctx * options.num_parallel, options.kv_cache_type
+            )
+            await self._make_room(key, size)
+            log.info("loading model %s (%s) %s", request.name, key, options)
+            try:
+                if math.isinf(self.load_timeout):
+                    runner = await self.factory(request.model_path, options)
+                else:
+                    runner = await asyncio.wait_for(
+                        self.factory(request.model_path, options), self.load_timeout
+                    )
+            except TimeoutError:
+                raise ModelLoadError("timed out waiting for llama runner to start") from None
+            size = max(size, runner.metadata.size + (size - file_size))
+            keep_alive = request.keep_alive if request.keep_alive is not None else self.default_keep_alive
+            lm = Loaded(
+                key=key,
+                name=request.name,
+                runner=runner,
+                options=options,
+                digest=request.digest,
+                details=request.details,
+                size=size,
+                keep_alive=keep_alive,
+                slots=asyncio.Semaphore(max(options.num_parallel, 1)),
+                expires_ns=self._expiry(time.time_ns(), keep_alive),
+            )
+            if self._closed:
+                await runner.close()
+                raise ServerBusy("server is shutting down")
+            self._loaded[key] = lm
+            return lm
+
+    async def _make_room(self, key: str, need: int) -> None:
+        """Evict idle models (earliest expiry first) until the new one fits by count and memory."""
+        while True:
+            others = [lm for k, lm in self._loaded.items() if k != key]
+            if not others:
+                return
+            too_many = len(others) >= self.max_loaded
+            free = self.free_memory()
+            no_memory = free > 0 and need > free * MEMORY_FRACTION
+            if not too_many and not no_memory:
+                return
+            idle = [lm for lm in others if lm.refcount == 0 and self._wanted[lm.key] == 0]
+            if idle:
+                victim = min(idle, key=lambda lm: (lm.expires_ns if lm.timer else 0, lm.key))
+                log.info("evicting %s to make room", victim.name)
+                self._retire(victim)
+                await self._drain_closing()
+                continue
+            await self._wait_idle()
+
+    async def _drain_closing(self) -> None:
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+    async def _wait_idle(self) -> None:
+        await self._idle.wait()
+
+    def _notify_idle(self) -> None:
+        self._idle.set()
+        self._idle = asyncio.Event()
+
+    def _detach(self, lm: Loaded, keep_alive: float | None) -> None:
+        if keep_alive is not None:
+            lm.keep_alive = keep_alive  # the latest request's value wins, as in Ollama
+        lm.refcount -= 1
+        if lm.refcount > 0:
+            return
+        if self._loaded.get(lm.key) is not lm:
+            return
+        if lm.keep_alive == 0 or lm.stale or self._closed:
+            self._retire(lm)
+        else:
+            now = time.time_ns()
+            lm.expires_ns = self._expiry(now, lm.keep_alive)
+            if not math.isinf(lm.keep_alive):
+                loop = asyncio.get_running_loop()
+                lm.timer = loop.call_later(lm.keep_alive, self._on_timer, lm)
+        self._notify_idle()
+
+    def _on_timer(self, lm: Loaded) -> None:
+        lm.timer = None
+        if lm.refcount == 0 and self._loaded.get(lm.key) is lm:
+            log.info("keep_alive expired for %s", lm.name)
+            self._retire(lm)
+
+    def _retire(self, lm: Loaded) -> None:
+        """Take the model out of service now; its runner closes in the background."""
+        if self._loaded.get(lm.key) is lm:
+            del self._loaded[lm.key]
+        if lm.timer is not None:
+            lm.timer.cancel()
+            lm.timer = None
+        task = asyncio.ensure_future(self._close_runner(lm))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        self._notify_idle()
+
+    @staticmethod
+    async def _close_runner(lm: Loaded) -> None:
+        try:
+            await lm.runner.close()
+        except Exception:
+            log.exception("closing runner for %s failed", lm.name)

@@ -1,0 +1,385 @@
+"""Wire types of Ollama's REST API as msgspec Structs, plus decoding with field-naming errors.
+
+Field order and omit-when-empty behaviour follow Ollama's api/types.go so encoded bytes match: fields
+without a default are always written, fields with a default are left out when they hold it
+(`omit_defaults=True`), like Go's `omitempty`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import msgspec
+
+from pyollama.config import FOREVER, DurationError, parse_go_duration
+from pyollama.errors import BadRequest
+
+T = TypeVar("T")
+
+
+class _Wire(msgspec.Struct, kw_only=True, omit_defaults=True):
+    pass
+
+
+# --- shared pieces ---------------------------------------------------------------------------------
+
+
+class ToolCallFunction(_Wire, kw_only=True, omit_defaults=True):
+    name: str
+    arguments: dict[str, Any] = {}
+    index: int = 0
+
+
+class ToolCallFunctionOut(msgspec.Struct, kw_only=True):
+    """Encoded order as Ollama: index, name, arguments (index always present)."""
+
+    index: int
+    name: str
+    arguments: dict[str, Any]
+
+
+class ToolCallIn(_Wire, kw_only=True, omit_defaults=True):
+    function: ToolCallFunction
+    id: str = ""
+
+
+class ToolCallOut(_Wire, kw_only=True, omit_defaults=True):
+    id: str = ""
+    function: ToolCallFunctionOut
+
+
+class Message(_Wire, kw_only=True, omit_defaults=True):
+    """A chat message as clients send it (role lower-cased after decoding)."""
+
+    role: str
+    content: str = ""
+    thinking: str = ""
+    images: list[str] | None = None
+    tool_calls: list[ToolCallIn] | None = None
+    tool_name: str = ""
+    tool_call_id: str = ""
+
+
+class MessageOut(_Wire, kw_only=True, omit_defaults=True):
+    role: str
+    content: str
+    thinking: str = ""
+    images: list[str] | None = None
+    tool_calls: list[ToolCallOut] | None = None
+    tool_name: str = ""
+    tool_call_id: str = ""
+
+
+class TopLogprob(_Wire, kw_only=True, omit_defaults=True):
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+
+
+class Logprob(_Wire, kw_only=True, omit_defaults=True):
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+    top_logprobs: list[TopLogprob] | None = None
+
+
+class ModelDetails(msgspec.Struct, kw_only=True):
+    parent_model: str = ""
+    format: str = ""
+    family: str = ""
+    families: list[str] | None = None
+    parameter_size: str = ""
+    quantization_level: str = ""
+
+
+# --- requests --------------------------------------------------------------------------------------
+
+KeepAlive = float | str | None
+Think = bool | str | None
+
+
+class GenerateRequest(_Wire, kw_only=True, omit_defaults=True):
+    model: str = ""
+    prompt: str = ""
+    suffix: str = ""
+    system: str = ""
+    template: str = ""
+    context: list[int] | None = None
+    stream: bool | None = None
+    raw: bool = False
+    format: str | dict[str, Any] | None = None
+    keep_alive: KeepAlive = None
+    images: list[str] | None = None
+    options: dict[str, Any] | None = None
+    think: Think = None
+    truncate: bool | None = None
+    shift: bool | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    debug_render_only: bool = msgspec.field(default=False, name="_debug_render_only")
+
+
+class ChatRequest(_Wire, kw_only=True, omit_defaults=True):
+    model: str = ""
+    messages: list[Message] | None = None
+    stream: bool | None = None
+    format: str | dict[str, Any] | None = None
+    keep_alive: KeepAlive = None
+    tools: list[dict[str, Any]] | None = None
+    options: dict[str, Any] | None = None
+    think: Think = None
+    truncate: bool | None = None
+    shift: bool | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    debug_render_only: bool = msgspec.field(default=False, name="_debug_render_only")
+
+
+class EmbedRequest(_Wire, kw_only=True, omit_defaults=True):
+    model: str = ""
+    input: Any = None  # str | list[str]; checked by the route for Ollama's message
+    truncate: bool | None = None
+    dimensions: int = 0
+    keep_alive: KeepAlive = None
+    options: dict[str, Any] | None = None
+
+
+class EmbeddingsRequest(_Wire, kw_only=True, omit_defaults=True):
+    model: str = ""
+    prompt: str = ""
+    keep_alive: KeepAlive = None
+    options: dict[str, Any] | None = None
+
+
+class ShowRequest(_Wire, kw_only=True, omit_defaults=True):
+    model: str = ""
+    name: str = ""  # deprecated
+    verbose: bool = False
+    system: str = ""
+    options: dict[str, Any] | None = None
+
+
+class CopyRequest(_Wire, kw_only=True, omit_defaults=True):
+    source: str = ""
+    destination: str = ""
+
+
+class DeleteRequest(_Wire, kw_only=True, omit_defaults=True):
+    model: str = ""
+    name: str = ""
+
+
+class CreateRequest(_Wire, kw_only=True, omit_defaults=True):
+    model: str = ""
+    name: str = ""  # deprecated
+    from_: str = msgspec.field(default="", name="from")
+    files: dict[str, str] | None = None
+    adapters: dict[str, str] | None = None
+    template: str | None = None
+    system: str | None = None
+    license: str | list[str] | None = None
+    parameters: dict[str, Any] | None = None
+    messages: list[Message] | None = None
+    quantize: str = ""
+    quantization: str = ""  # deprecated
+    stream: bool | None = None
+    renderer: str = ""
+    parser: str = ""
+    requires: str = ""
+
+
+# --- responses -------------------------------------------------------------------------------------
+
+
+class GenerateResponse(_Wire, kw_only=True, omit_defaults=True):
+    model: str
+    created_at: str
+    response: str
+    thinking: str = ""
+    done: bool
+    done_reason: str = ""
+    context: list[int] | None = None
+    total_duration: int = 0
+    load_duration: int = 0
+    prompt_eval_count: int = 0
+    prompt_eval_duration: int = 0
+    eval_count: int = 0
+    eval_duration: int = 0
+    tool_calls: list[ToolCallOut] | None = None
+    logprobs: list[Logprob] | None = None
+
+
+class ChatResponse(_Wire, kw_only=True, omit_defaults=True):
+    model: str
+    created_at: str
+    message: MessageOut
+    done_reason: str = ""
+    done: bool
+    total_duration: int = 0
+    load_duration: int = 0
+    prompt_eval_count: int = 0
+    prompt_eval_duration: int = 0
+    eval_count: int = 0
+    eval_duration: int = 0
+    logprobs: list[Logprob] | None = None
+
+
+class EmbedResponse(_Wire, kw_only=True, omit_defaults=True):
+    model: str
+    embeddings: list[list[float]]
+    total_duration: int = 0
+    load_duration: int = 0
+    prompt_eval_count: int = 0
+
+
+class EmbeddingsResponse(msgspec.Struct, kw_only=True):
+    embedding: list[float]
+
+
+class ListModel(msgspec.Struct, kw_only=True):
+    name: str
+    model: str
+    modified_at: str
+    size: int
+    digest: str
+    details: ModelDetails
+
+
+class ListResponse(msgspec.Struct, kw_only=True):
+    models: list[ListModel]
+
+
+class ProcessModel(msgspec.Struct, kw_only=True):
+    name: str
+    model: str
+    size: int
+    digest: str
+    details: ModelDetails
+    expires_at: str
+    size_vram: int
+    context_length: int
+
+
+class ProcessResponse(msgspec.Struct, kw_only=True):
+    models: list[ProcessModel]
+
+
+class TensorOut(msgspec.Struct, kw_only=True):
+    name: str
+    type: str
+    shape: list[int]
+
+
+class ShowResponse(_Wire, kw_only=True, omit_defaults=True):
+    license: str = ""
+    modelfile: str = ""
+    parameters: str = ""
+    template: str = ""
+    system: str = ""
+    renderer: str = ""
+    parser: str = ""
+    details: ModelDetails = msgspec.field(default_factory=ModelDetails)
+    messages: list[MessageOut] | None = None
+    model_info: dict[str, Any]
+    projector_info: dict[str, Any] | None = None
+    tensors: list[TensorOut] | None = None
+    capabilities: list[str] | None = None
+    modified_at: str = ""
+    requires: str = ""
+
+
+class ProgressResponse(_Wire, kw_only=True, omit_defaults=True):
+    status: str
+    digest: str = ""
+    total: int = 0
+    completed: int = 0
+
+
+class VersionResponse(msgspec.Struct, kw_only=True):
+    version: str
+
+
+class ErrorResponse(msgspec.Struct, kw_only=True):
+    error: str
+
+
+# --- encoding helpers ------------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode(obj: Any) -> bytes:
+    return _encoder.encode(obj)
+
+
+def encode_line(obj: Any) -> bytes:
+    """One NDJSON line (Ollama's stream framing: object + "\\n", never a blank line)."""
+    buf = bytearray()
+    _encoder.encode_into(obj, buf)
+    buf += b"\n"
+    return bytes(buf)
+
+
+def go_time(ns: int | None = None, *, utc: bool = True) -> str:
+    """A timestamp as Go's time.Time marshals it: RFC3339 with up to 9 fraction digits, zeros trimmed."""
+    if ns is None:
+        ns = time.time_ns()
+    secs, frac = divmod(ns, 1_000_000_000)
+    dt = datetime.fromtimestamp(secs, tz=UTC)
+    if not utc:
+        dt = dt.astimezone()
+    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f".{frac:09d}".rstrip("0") if frac else ""
+    if fraction == ".":
+        fraction = ""
+    offset = dt.strftime("%z")
+    zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
+    return f"{base}{fraction}{zone}"
+
+
+FOREVER_NS = 9_223_372_036_854_775_807  # Go's math.MaxInt64 duration
+
+
+def go_time_after(seconds: float, *, now_ns: int | None = None) -> str:
+    """`now + duration` as Go prints it; forever lands in year 2262 like Go's MaxInt64 overflow cap."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    if seconds == FOREVER or math.isinf(seconds):
+        # Ollama's forever expiry prints a far-future date (CLI shows "Forever").
+        return go_time(min(now_ns + FOREVER_NS, 10_000_000_000 * 1_000_000_000 - 1), utc=False)
+    return go_time(now_ns + int(seconds * 1e9), utc=False)
+
+
+# --- decoding --------------------------------------------------------------------------------------
+
+
+def decode(body: bytes, kind: type[T]) -> T:
+    """Decode a JSON body; any problem is a 400 whose message names the field (`$.options.num_ctx`)."""
+    if not body.strip():
+        raise BadRequest("missing request body")
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def parse_keep_alive(value: KeepAlive) -> float | None:
+    """api.Duration: number = seconds, string = Go duration (unit required); negative = forever.
+
+    Returns None when unset (keep the runner's current value).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise BadRequest("Unsupported type: 'bool' - at `$.keep_alive`")
+    if isinstance(value, int | float):
+        return FOREVER if value < 0 else float(value)
+    try:
+        seconds = parse_go_duration(value)
+    except DurationError as exc:
+        raise BadRequest(str(exc)) from None
+    return FOREVER if seconds < 0 else seconds
