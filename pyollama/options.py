@@ -1,0 +1,161 @@
+"""Ollama's model options: the one table of names, types, defaults and load-time flags.
+
+Mirrors api/types.go (`Options`, `Runner`, `DefaultOptions`, `FromMap`, `FormatParams`). Three
+readers share it: Modelfile `PARAMETER` parsing (strings in, typed values out), the API's
+`options` objects (JSON values in, checked), and the scheduler, which reloads a model only when a
+load-time option changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pyollama.errors import BadRequest, InternalError
+
+OptionType = Literal["int", "float", "bool", "string_list"]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    type: OptionType
+    default: Any  # None: unset / decided at load time
+    load_time: bool = False
+    doc: str = ""
+
+
+OPTIONS: dict[str, OptionSpec] = {
+    s.name: s
+    for s in (
+        # load-time (Runner): changing one reloads the model
+        OptionSpec("num_ctx", "int", None, True, "context per slot; default from OLLAMA_CONTEXT_LENGTH/VRAM"),
+        OptionSpec("num_batch", "int", 512, True, "logical batch size"),
+        OptionSpec("num_gpu", "int", -1, True, "layers offloaded; -1 auto, 0 CPU only"),
+        OptionSpec("main_gpu", "int", None, True, "forces a single GPU"),
+        OptionSpec("use_mmap", "bool", None, True, "unset = auto; false loads without mmap"),
+        OptionSpec("num_thread", "int", 0, True, "0 = auto"),
+        OptionSpec("draft_num_predict", "int", 4, True, "speculative decoding draft length"),
+        # per request (sampling / prediction)
+        OptionSpec("num_keep", "int", 4, False, "tokens kept on context shift"),
+        OptionSpec("seed", "int", -1, False, "-1 = random"),
+        OptionSpec("num_predict", "int", -1, False, "-1 = until stop"),
+        OptionSpec("top_k", "int", 40),
+        OptionSpec("top_p", "float", 0.9),
+        OptionSpec("min_p", "float", 0.0),
+        OptionSpec("typical_p", "float", 1.0),
+        OptionSpec("repeat_last_n", "int", 64, False, "0 off, -1 = num_ctx"),
+        OptionSpec("temperature", "float", 0.8),
+        OptionSpec("repeat_penalty", "float", 1.0),
+        OptionSpec("presence_penalty", "float", 0.0),
+        OptionSpec("frequency_penalty", "float", 0.0),
+        OptionSpec("stop", "string_list", [], False, "repeatable in a Modelfile"),
+    )
+}
+
+LOAD_TIME_OPTIONS: frozenset[str] = frozenset(n for n, s in OPTIONS.items() if s.load_time)
+SAMPLING_OPTIONS: frozenset[str] = frozenset(n for n, s in OPTIONS.items() if not s.load_time)
+
+# Accepted by old Ollama; a Modelfile using them gets a warning and the value is dropped.
+DEPRECATED_PARAMETERS: tuple[str, ...] = (
+    "penalize_newline", "low_vram", "f16_kv", "logits_all", "vocab_only", "use_mlock",
+    "mirostat", "mirostat_tau", "mirostat_eta",
+)
+
+_INT_RE = re.compile(r"^[+-]?[0-9]+$")
+_BOOL_STRINGS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+                 "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def deprecation_warning(name: str) -> str:
+    return f"warning: parameter {name} is deprecated"
+
+
+def _go_list(values: list[str]) -> str:
+    return "[" + " ".join(values) + "]"  # Go's %s of a []string
+
+
+def _parse_go_float(s: str) -> float:
+    from pyollama.store.gofmt import float32_shortest
+
+    if "_" in s or s.strip() != s or not s:
+        raise ValueError(s)
+    low = s.lower().lstrip("+-")
+    if low in ("inf", "infinity", "nan"):
+        return float(s)
+    if low.startswith("0x"):
+        return float32_shortest(float.fromhex(s))
+    return float32_shortest(float(s))
+
+
+def format_params(params: dict[str, list[str]]) -> dict[str, Any]:
+    """Modelfile strings to typed values (Go `api.FormatParams`), with Ollama's error wording."""
+    out: dict[str, Any] = {}
+    for key, vals in params.items():
+        spec = OPTIONS.get(key)
+        if spec is None:
+            raise BadRequest(f"unknown parameter '{key}'")
+        v = vals[0]
+        if spec.type == "float":
+            try:
+                out[key] = _parse_go_float(v)
+            except ValueError:
+                raise BadRequest(f"invalid float value {_go_list(vals)}") from None
+        elif spec.type == "int":
+            if not _INT_RE.match(v) or not _INT64[0] <= int(v) <= _INT64[1]:
+                raise BadRequest(f"invalid int value {_go_list(vals)}")
+            out[key] = int(v)
+        elif spec.type == "bool":
+            if v not in _BOOL_STRINGS:
+                raise BadRequest(f"invalid bool value {_go_list(vals)}")
+            out[key] = _BOOL_STRINGS[v]
+        else:
+            out[key] = list(vals)
+    return out
+
+
+def check_option(key: str, val: Any) -> Any | None:
+    """Validate one API `options` value (Go `Options.FromMap`).
+
+    Returns the value to use, None for unknown keys (ignored, as Ollama does) and raises
+    `InternalError` (Ollama answers 500) for a wrong type.
+    """
+    spec = OPTIONS.get(key)
+    if spec is None or val is None:
+        return None
+    if spec.type == "int":
+        if isinstance(val, bool) or not isinstance(val, int | float):
+            raise InternalError(f'option "{key}" must be of type integer')
+        return int(val)
+    if spec.type == "float":
+        if isinstance(val, bool) or not isinstance(val, int | float):
+            raise InternalError(f'option "{key}" must be of type float32')
+        return float(val)
+    if spec.type == "bool":
+        if not isinstance(val, bool):
+            raise InternalError(f'option "{key}" must be of type boolean')
+        return val
+    if not isinstance(val, list):
+        raise InternalError(f'option "{key}" must be of type array')
+    if not all(isinstance(x, str) for x in val):
+        raise InternalError(f'option "{key}" must be of an array of strings')
+    return list(val)
+
+
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """All known, well-typed options of an API request; unknown ones are dropped."""
+    out: dict[str, Any] = {}
+    for k, v in options.items():
+        checked = check_option(k, v)
+        if checked is not None:
+            out[k] = checked
+    return out
+
+
+def split_load_time(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(load-time, per-request) halves of an options dict."""
+    load = {k: v for k, v in options.items() if k in LOAD_TIME_OPTIONS}
+    rest = {k: v for k, v in options.items() if k not in LOAD_TIME_OPTIONS}
+    return load, rest
