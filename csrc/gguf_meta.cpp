@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <sys/stat.h>
+#include <stdexcept>
 #include <string>
 
 using njson = nlohmann::ordered_json;
@@ -58,6 +60,22 @@ extern "C" po_status po_gguf_read(const char * path, int64_t max_array_len, char
         if (!g) {
             if (err) *err = po_strdup(std::string("not a valid GGUF file: ") + path);
             return PO_ERR_GGUF;
+        }
+        // no_alloc reads no tensor data, so check here that it all lies inside the file
+        struct stat sb;
+        if (stat(path, &sb) != 0) throw std::runtime_error("cannot stat file");
+        const uint64_t file_size = (uint64_t) sb.st_size;
+        const uint64_t data_off = gguf_get_data_offset(g);
+        for (int64_t i = 0; i < gguf_get_n_tensors(g); i++) {
+            const uint64_t end = data_off + gguf_get_tensor_offset(g, i) + gguf_get_tensor_size(g, i);
+            if (end > file_size || end < data_off) {
+                std::string msg = std::string("truncated GGUF file: tensor '") + gguf_get_tensor_name(g, i) +
+                                  "' ends past the end of " + path;
+                gguf_free(g);
+                if (meta) ggml_free(meta);
+                if (err) *err = po_strdup(msg);
+                return PO_ERR_GGUF;
+            }
         }
         njson out;
         out["version"] = gguf_get_version(g);

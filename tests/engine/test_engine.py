@@ -1,0 +1,188 @@
+"""The Cython engine and C ABI: configuration checks, GGUF reading, hostile files, shutdown."""
+
+from __future__ import annotations
+
+import json
+import struct
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import requires_engine
+
+pytestmark = requires_engine
+
+
+@pytest.fixture(scope="module")
+def engine():  # type: ignore[no-untyped-def]
+    from pyollama import engine
+
+    engine.init(0)
+    return engine
+
+
+def _gguf_string(s: str) -> bytes:
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def absurd_tensor_gguf(path: Path) -> Path:
+    """A GGUF whose single tensor claims 2^40 x 2^40 elements."""
+    kv = _gguf_string("general.architecture") + struct.pack("<I", 8) + _gguf_string("llama")
+    tensor = _gguf_string("token_embd.weight") + struct.pack("<I", 2) + struct.pack("<QQ", 1 << 40, 1 << 40)
+    tensor += struct.pack("<I", 0) + struct.pack("<Q", 0)
+    header = b"GGUF" + struct.pack("<I", 3) + struct.pack("<QQ", 1, 1)
+    path.write_bytes(header + kv + tensor + b"\0" * 64)
+    return path
+
+
+def test_version(engine) -> None:  # type: ignore[no-untyped-def]
+    assert "0c1e570" in engine.version()
+
+
+def test_read_gguf_header_only(engine, smollm2_path: Path) -> None:  # type: ignore[no-untyped-def]
+    info = engine.read_gguf(smollm2_path, 5)
+    kv = info["kv"]
+    assert kv["general.architecture"] == "llama"
+    assert kv["llama.context_length"] == 8192
+    assert kv["llama.embedding_length"] == 576
+    assert kv["general.file_type"] == 3  # Q4_1
+    assert kv["tokenizer.ggml.tokens"] == []  # long arrays elided on request
+    assert len(info["tensors"]) == 272
+    emb = next(t for t in info["tensors"] if t["name"] == "token_embd.weight")
+    assert emb["shape"] == [576, 49152]
+    full = engine.read_gguf(smollm2_path)
+    assert len(full["kv"]["tokenizer.ggml.tokens"]) == 49152
+
+
+def test_gguf_info_api(smollm2_path: Path) -> None:
+    from pyollama.gguf import read_gguf_info
+
+    info = read_gguf_info(smollm2_path)
+    assert info.architecture == "llama"
+    assert info.file_type == "Q4_1"
+    assert info.context_length == 8192
+    assert info.embedding_length == 576
+    assert 130_000_000 < info.parameter_count < 140_000_000
+
+
+@pytest.mark.parametrize("kind", ["missing", "text", "truncated", "absurd"])
+def test_bad_files_raise_and_process_survives(engine, kind: str, tmp_path: Path, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    from pyollama.errors import GGUFError, ModelLoadError
+
+    path = tmp_path / "bad.gguf"
+    if kind == "text":
+        path.write_text("this is not a model\n" * 100)
+    elif kind == "truncated":
+        path.write_bytes(tiny_gguf.read_bytes()[: tiny_gguf.stat().st_size // 2])
+    elif kind == "absurd":
+        absurd_tensor_gguf(path)
+    if kind != "missing":
+        with pytest.raises(GGUFError):
+            engine.read_gguf(path)
+    server = engine.Server(json.dumps({"model": str(path), "n_ctx": 256}))
+    with pytest.raises(ModelLoadError) as err:
+        server.load()
+    assert "failed to load model" in str(err.value)
+    server.close()
+    # the process keeps working: a good model loads and answers afterwards
+    good = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 256}))
+    good.load()
+    good.start()
+    stream = good.submit("/tokenize", b'{"content": "hello"}')
+    status, _, _, data = stream.next(10_000)
+    assert status == 200 and json.loads(data)["tokens"]
+    stream.close()
+    good.close()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("{not json", "invalid configuration JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('{"n_ctx": 128}', "model is required"),
+        ('{"model": "x.gguf", "n_ctx": "big"}', "n_ctx must be an integer"),
+        ('{"model": "x.gguf", "n_ctx": -5}', "n_ctx out of range"),
+        ('{"model": "x.gguf", "flash_attn": "maybe"}', "invalid flash_attn"),
+        ('{"model": "x.gguf", "help": true}', "unknown configuration key: help"),
+        ('{"model": "x.gguf", "chat_template": "{% for %}"}', "invalid chat template"),
+    ],
+)
+def test_bad_configuration(engine, config: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from pyollama.errors import EngineConfigError
+
+    with pytest.raises(EngineConfigError) as err:
+        engine.Server(config)
+    assert message in str(err.value)
+
+
+def test_calls_in_wrong_state(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    from pyollama.errors import EngineConfigError, EngineStateError
+
+    server = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 256}))
+    with pytest.raises(EngineStateError):
+        server.submit("/completion", b"{}")
+    with pytest.raises(EngineStateError):
+        server.metadata()
+    server.load()
+    with pytest.raises(EngineStateError):
+        server.load()
+    server.start()
+    with pytest.raises(EngineConfigError):
+        server.submit("/no/such/route", b"{}")
+    # malformed request bodies are the handler's 4xx/5xx, never a crash
+    stream = server.submit("/completion", b"{broken")
+    status, _, last, data = stream.next(10_000)
+    assert status >= 400 and last and b"error" in data
+    stream.close()
+    server.close()
+    server.close()  # idempotent
+    with pytest.raises(EngineStateError):
+        server.submit("/completion", b"{}")
+
+
+def test_stop_ends_live_streams_promptly(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    server = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 4096, "n_parallel": 1}))
+    server.load()
+    server.start()
+    body = json.dumps({"prompt": "once", "n_predict": 100000, "ignore_eos": True, "stream": True}).encode()
+    running = server.submit("/completion", body)
+    queued = server.submit("/completion", body)  # waits for the only slot
+    assert running.next(30_000) is not None
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    stopper.join(timeout=60)
+    assert not stopper.is_alive(), "stop() must return while streams are live"
+    for stream in (running, queued):
+        chunks = []
+        while True:
+            try:
+                item = stream.next(1000)
+            except EOFError:
+                break
+            if item is not None:
+                chunks.append(item)
+        stream.close()
+    server.close()
+
+
+def test_cancel_frees_the_slot(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    """With one slot, cancelling an endless stream lets the queued request run."""
+    server = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 4096, "n_parallel": 1}))
+    server.load()
+    server.start()
+    endless = json.dumps({"prompt": "a", "n_predict": 100000, "ignore_eos": True, "stream": True}).encode()
+    short = json.dumps({"prompt": "b", "n_predict": 4, "stream": False}).encode()
+    a = server.submit("/completion", endless)
+    assert a.next(30_000) is not None
+    b = server.submit("/completion", short)
+    assert b.next(200) is None  # still queued behind the endless stream
+    a.cancel()
+    item = b.next(60_000)  # without the cancel this would wait for 100000 tokens
+    assert item is not None and item[0] == 200
+    assert json.loads(item[3])["tokens_predicted"] == 4
+    a.close()
+    b.close()
+    server.close()

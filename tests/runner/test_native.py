@@ -1,0 +1,170 @@
+"""NativeRunner against the real SmolLM2-135M-Instruct (and a tiny random model beside it)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from pyollama.runner.base import ChatRequest, CompletionRequest
+from pyollama.runner.types import Chunk, LoadOptions
+from tests.conftest import requires_engine
+
+pytestmark = [requires_engine, pytest.mark.slow]
+
+GREEDY = {"temperature": 0, "seed": 42}
+
+
+@pytest.fixture
+async def smol(smollm2_path: Path) -> AsyncIterator[object]:
+    from pyollama.runner.native import NativeRunner
+
+    runner = await NativeRunner.load(
+        str(smollm2_path), LoadOptions(num_ctx=1024, num_parallel=4, embedding=True, pooling="mean")
+    )
+    yield runner
+    await runner.close()
+
+
+async def collect(it: AsyncIterator[Chunk]) -> list[Chunk]:
+    return [c async for c in it]
+
+
+async def test_metadata(smol) -> None:  # type: ignore[no-untyped-def]
+    md = smol.metadata
+    assert md.architecture == "llama"
+    assert md.file_type == "Q4_1"
+    assert md.context_length == 8192
+    assert md.embedding_length == 576
+    assert md.slot_context == 1024 and md.n_parallel == 4
+    assert "<|im_start|>" in md.chat_template
+    assert md.capabilities.completion and md.capabilities.embedding and not md.capabilities.vision
+
+
+async def test_greedy_completion_is_deterministic(smol) -> None:  # type: ignore[no-untyped-def]
+    req = CompletionRequest(prompt="The capital of France is", options={**GREEDY, "num_predict": 24})
+    first = "".join(c.content for c in await collect(smol.complete(req)))
+    second = "".join(c.content for c in await collect(smol.complete(req)))
+    assert first == second
+    assert "Paris" in first
+
+
+async def test_streaming_chunks_and_final_counters(smol) -> None:  # type: ignore[no-untyped-def]
+    req = CompletionRequest(prompt="Once upon a time, in a land far away, there lived a dragon who", options={**GREEDY, "num_predict": 32})
+    chunks = await collect(smol.complete(req))
+    assert len(chunks) > 10
+    final = chunks[-1]
+    assert final.done and not any(c.done for c in chunks[:-1])
+    assert final.done_reason == "length"
+    assert final.eval_count == 32
+    assert final.prompt_eval_count > 5
+    assert final.eval_duration > 0 and final.prompt_eval_duration > 0
+
+
+async def test_chat_through_jinja_template(smol) -> None:  # type: ignore[no-untyped-def]
+    req = ChatRequest(
+        messages=[{"role": "user", "content": "What is the capital of France? Answer in one word."}],
+        options={**GREEDY, "num_predict": 16},
+    )
+    chunks = await collect(smol.chat(req))
+    text = "".join(c.content for c in chunks)
+    assert "Paris" in text
+    assert chunks[-1].done and chunks[-1].done_reason in ("stop", "length")
+    prompt = await smol.apply_template([{"role": "user", "content": "hi"}], add_generation_prompt=True)
+    assert prompt.endswith("<|im_start|>assistant\n")
+
+
+async def test_embeddings_width_and_norm(smol) -> None:  # type: ignore[no-untyped-def]
+    emb = await smol.embed(["Why is the sky blue?", "bonjour"])
+    assert len(emb.vectors) == 2
+    for v in emb.vectors:
+        assert len(v) == 576
+        assert math.isclose(math.sqrt(sum(x * x for x in v)), 1.0, rel_tol=1e-4)
+    assert emb.prompt_eval_count > 4
+    assert emb.vectors[0] != emb.vectors[1]
+
+
+async def test_tokenize_roundtrip(smol) -> None:  # type: ignore[no-untyped-def]
+    text = "Hello world! Ünïcödé and numbers 12345."
+    tokens = await smol.tokenize(text)
+    assert tokens and all(isinstance(t, int) for t in tokens)
+    assert await smol.detokenize(tokens) == text
+
+
+async def test_four_concurrent_streams_interleave(smol) -> None:  # type: ignore[no-untyped-def]
+    order: list[int] = []
+
+    async def one(i: int) -> list[Chunk]:
+        req = CompletionRequest(prompt=f"Story number {i}:", options={**GREEDY, "num_predict": 24})
+        out = []
+        async for c in smol.complete(req):
+            order.append(i)
+            out.append(c)
+        return out
+
+    results = await asyncio.gather(*(one(i) for i in range(4)))
+    assert all(r[-1].done for r in results)
+    # interleaved: every stream produced something before any stream finished
+    first_done = min(max(j for j, s in enumerate(order) if s == i) for i in range(4))
+    assert all(i in order[:first_done] for i in range(4))
+
+
+async def test_leaving_a_stream_early_frees_its_slot(smollm2_path: Path) -> None:
+    from pyollama.runner.native import NativeRunner
+
+    runner = await NativeRunner.load(str(smollm2_path), LoadOptions(num_ctx=4096, num_parallel=1))
+    try:
+        long_req = CompletionRequest(prompt="Count to ten thousand:", options={**GREEDY, "num_predict": 4000})
+        it = runner.complete(long_req)
+        got = 0
+        async for _ in it:
+            got += 1
+            if got == 3:
+                break
+        await it.aclose()  # type: ignore[attr-defined]
+        # the only slot is free again: a short request completes (it would otherwise wait ~4000 tokens)
+        short = await collect(runner.complete(CompletionRequest(prompt="Hi", options={"num_predict": 3})))
+        assert short[-1].done and short[-1].eval_count == 3
+    finally:
+        await runner.close()
+
+
+async def test_two_models_loaded_together(smol, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    from pyollama.runner.native import NativeRunner
+
+    tiny = await NativeRunner.load(str(tiny_gguf), LoadOptions(num_ctx=256, num_parallel=1))
+    try:
+        a, b = await asyncio.gather(
+            collect(smol.complete(CompletionRequest(prompt="One, two,", options={"num_predict": 8}))),
+            collect(tiny.complete(CompletionRequest(prompt="One, two,", options={"num_predict": 8}))),
+        )
+        assert a[-1].done and b[-1].done
+        assert a[-1].eval_count >= 1 and b[-1].eval_count == 8
+    finally:
+        await tiny.close()
+
+
+async def test_close_during_streaming_returns_promptly(smollm2_path: Path) -> None:
+    from pyollama.errors import EngineStateError
+    from pyollama.runner.native import NativeRunner
+
+    runner = await NativeRunner.load(str(smollm2_path), LoadOptions(num_ctx=4096, num_parallel=1))
+    it = runner.complete(CompletionRequest(prompt="Tell me everything:", options={"num_predict": 4000}))
+    await it.__anext__()
+    await asyncio.wait_for(runner.close(), timeout=60)
+    with pytest.raises((EngineStateError, StopAsyncIteration)):
+        while True:
+            await asyncio.wait_for(it.__anext__(), timeout=60)
+
+
+async def test_bad_request_options_are_clear_errors(smol) -> None:  # type: ignore[no-untyped-def]
+    from pyollama.errors import BadRequest
+
+    with pytest.raises(BadRequest):
+        await collect(smol.complete(CompletionRequest(prompt="x", format={"type": 12})))  # type: ignore[arg-type]
+    # unknown option keys are ignored; the runner keeps answering
+    ok = await collect(smol.complete(CompletionRequest(prompt="x", options={"no_such": 1, "num_predict": 2})))
+    assert ok[-1].done
