@@ -211,14 +211,14 @@ def make_app(
     app.on_shutdown.append(_shutdown)
 
     r = app.router
-    r.add_route("GET", "/", _root)  # aiohttp adds HEAD for GET routes
-    r.add_route("GET", "/api/version", _version)
+    r.add_get("/", _root)  # add_get also answers HEAD
+    r.add_get("/api/version", _version)
     r.add_route("POST", "/api/generate", routes_inference.generate)
     r.add_route("POST", "/api/chat", routes_inference.chat)
     r.add_route("POST", "/api/embed", routes_inference.embed)
     r.add_route("POST", "/api/embeddings", routes_inference.embeddings)
-    r.add_route("GET", "/api/ps", routes_models.ps)
-    r.add_route("GET", "/api/tags", routes_models.tags)
+    r.add_get("/api/ps", routes_models.ps, allow_head=False)
+    r.add_get("/api/tags", routes_models.tags)
     r.add_route("POST", "/api/show", routes_models.show)
     r.add_route("POST", "/api/create", routes_models.create)
     r.add_route("HEAD", "/api/blobs/{digest}", routes_models.head_blob)

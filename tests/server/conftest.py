@@ -1,0 +1,145 @@
+"""Fixtures for the server tests: an in-memory store and an app over FakeRunnerFactory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from aiohttp.test_utils import TestClient
+
+from pyollama.config import Settings
+from pyollama.errors import BadRequest, ModelNotFound
+from pyollama.runner.fake import FakeRunnerFactory
+from pyollama.server.app import make_app
+from pyollama.server.models import ModelInfo
+from pyollama.server.schemas import (
+    CreateRequest,
+    ListModel,
+    ModelDetails,
+    ProgressResponse,
+    ShowResponse,
+)
+
+GB = 1 << 30
+
+
+class MemoryStore:
+    """A `ModelStore` over a dict, with blobs in a temp dir."""
+
+    def __init__(self, root: Path, models: dict[str, ModelInfo]) -> None:
+        self.root = root
+        self.models = models
+
+    @staticmethod
+    def _key(name: str) -> str:
+        if not name or ("/" in name.strip("/") and name.count("/") > 2) or " " in name:
+            raise BadRequest("invalid model name")
+        return name if ":" in name else name + ":latest"
+
+    def resolve(self, name: str) -> ModelInfo:
+        key = self._key(name)
+        if key not in self.models:
+            raise ModelNotFound(f"model '{name}' not found")
+        return self.models[key]
+
+    def list_models(self) -> list[ListModel]:
+        return [
+            ListModel(name=k, model=k, modified_at="2024-01-01T00:00:00Z", size=1, digest=m.digest,
+                      details=m.details)
+            for k, m in self.models.items()
+        ]
+
+    def show(self, name: str, *, verbose: bool = False) -> ShowResponse:
+        m = self.resolve(name)
+        return ShowResponse(template=m.template or "", system=m.system, details=m.details, model_info={},
+                            capabilities=list(m.capabilities))
+
+    async def create(self, request: CreateRequest) -> AsyncIterator[ProgressResponse]:
+        if not request.from_ and not request.files:
+            raise BadRequest("neither 'from' or 'files' was specified")
+        yield ProgressResponse(status="using existing layer sha256:" + "0" * 64)
+        if request.from_ == "boom":
+            raise BadRequest("template error: boom")
+        key = self._key(request.model)
+        self.models[key] = msgspec.structs.replace(self.resolve(request.from_ or "m1"), name=key)
+        yield ProgressResponse(status="writing manifest")
+        yield ProgressResponse(status="success")
+
+    def copy(self, source: str, destination: str) -> None:
+        self.models[self._key(destination)] = self.resolve(source)
+
+    def delete(self, name: str) -> None:
+        key = self._key(name)
+        if key not in self.models:
+            raise ModelNotFound(name)
+        del self.models[key]
+
+    def blob_path(self, digest: str) -> Path:
+        return self.root / "blobs" / digest.replace(":", "-")
+
+
+def model(name: str, path: str, **kw: Any) -> ModelInfo:
+    return ModelInfo(
+        name=name, model_path=path, digest="d" * 64, size=1000,
+        details=ModelDetails(format="gguf", family="fake", parameter_size="1K", quantization_level="Q4_1"),
+        capabilities=kw.pop("capabilities", ("completion",)), **kw,
+    )
+
+
+def default_models() -> dict[str, ModelInfo]:
+    return {
+        "m1:latest": model("m1:latest", "/blobs/m1"),
+        "m2:latest": model("m2:latest", "/blobs/m2"),
+        "m3:latest": model("m3:latest", "/blobs/m3"),
+        "emb:latest": model("emb:latest", "/blobs/emb", capabilities=("embedding",)),
+        "tmpl:latest": model("tmpl:latest", "/blobs/tmpl", template="{{ .System }}|{{ .Prompt }}",
+                             system="SYS", parameters={"temperature": 0.1}),
+    }
+
+
+def simple_renderer(template: str, *, messages: list[dict[str, Any]], tools: Any = None,
+                    think: Any = None, suffix: str = "") -> str:
+    return "".join(f"[{m['role']}]{m['content']}" for m in messages) + "[assistant]"
+
+
+ClientMaker = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+def factory() -> FakeRunnerFactory:
+    return FakeRunnerFactory()
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Any, tmp_path: Path, factory: FakeRunnerFactory) -> ClientMaker:
+    async def go(*, settings: Settings | None = None, fac: FakeRunnerFactory | None = None,
+                 free_memory: Callable[[], int] = lambda: 64 * GB, host_guard: bool | None = None,
+                 models: dict[str, ModelInfo] | None = None) -> TestClient[Any, Any]:
+        app = make_app(
+            settings or Settings(),
+            MemoryStore(tmp_path, default_models() if models is None else models),
+            fac or factory,
+            renderer=simple_renderer,
+            free_memory=free_memory,
+            host_guard=False if host_guard is None else host_guard,
+            version="0.0.0-test",
+        )
+        return await aiohttp_client(app)  # type: ignore[no-any-return]
+
+    return go
+
+
+@pytest.fixture
+async def client(make_client: ClientMaker) -> TestClient[Any, Any]:
+    return await make_client()
+
+
+def ndjson(body: bytes) -> list[dict[str, Any]]:
+    assert body.endswith(b"\n")
+    lines = body.split(b"\n")[:-1]
+    assert all(lines), "blank line in NDJSON"
+    return [json.loads(line) for line in lines]

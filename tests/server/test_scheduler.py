@@ -1,0 +1,205 @@
+"""Scheduler behaviour through the routes and directly: residency, eviction, queue, cancel, dedup."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from pyollama.config import Settings
+from pyollama.errors import ModelLoadError, ServerBusy
+from pyollama.runner.fake import FakeRunnerFactory
+from pyollama.runner.types import LoadOptions
+from pyollama.server.scheduler import QUEUE_FULL, LoadRequest, Scheduler, kv_cache_bytes
+from tests.server.conftest import GB, ClientMaker
+
+Client = TestClient[Any, Any]
+LONG = " ".join(f"w{i}" for i in range(200))
+
+
+async def _until(cond: Any, tries: int = 400) -> None:
+    for _ in range(tries):
+        if cond():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never became true")
+
+
+def _req(path: str, **kw: Any) -> LoadRequest:
+    return LoadRequest(name=path, model_path=path, options=LoadOptions(**kw), file_size=100)
+
+
+async def test_two_models_resident(client: Client, factory: FakeRunnerFactory) -> None:
+    for m in ("m1", "m2"):
+        r = await client.post("/api/generate", json={"model": m, "prompt": "x", "stream": False})
+        assert r.status == 200
+    assert len(factory.live()) == 2
+    ps = (await (await client.get("/api/ps")).json())["models"]
+    assert {m["name"] for m in ps} == {"m1:latest", "m2:latest"}
+
+
+async def test_eviction_at_limit(make_client: ClientMaker, factory: FakeRunnerFactory) -> None:
+    c = await make_client(settings=Settings(max_loaded_models=2))
+    for m in ("m1", "m2", "m3"):
+        r = await c.post("/api/generate", json={"model": m, "prompt": "x", "stream": False})
+        assert r.status == 200
+    names = {m["name"] for m in (await (await c.get("/api/ps")).json())["models"]}
+    assert names == {"m2:latest", "m3:latest"}  # m1 expired first, so it went first
+    assert len(factory.live()) == 2 and factory.runners[0].closed
+
+
+async def test_eviction_by_memory() -> None:
+    fac = FakeRunnerFactory()
+    sched = Scheduler(fac, max_loaded=3, free_memory=lambda: 1000)
+    async with sched.use(_req("/a", num_parallel=1)):
+        pass
+    async with sched.use(_req("/b", num_parallel=1)):
+        pass
+    # 100-byte files fit; a 900-byte one does not fit next to them in 80 % of 1000 bytes
+    big = LoadRequest(name="big", model_path="/big", options=LoadOptions(num_parallel=1), file_size=900)
+    async with sched.use(big):
+        pass
+    assert [lm.key for lm in sched.loaded()] == ["/big"]
+    await sched.close()
+
+
+async def test_auto_parallel_depends_on_memory() -> None:
+    fac = FakeRunnerFactory()
+    kv = {"general.architecture": "llama", "llama.block_count": 30, "llama.attention.head_count": 9,
+          "llama.attention.head_count_kv": 3, "llama.embedding_length": 576}
+    per_slot = kv_cache_bytes(kv, 4096)
+    roomy = Scheduler(fac, free_memory=lambda: 64 * GB)
+    tight = Scheduler(fac, free_memory=lambda: int(per_slot * 1.5 / 0.8) + 200)
+    for sched, want in ((roomy, 4), (tight, 1)):
+        req = LoadRequest(name="m", model_path="/m", options=LoadOptions(num_parallel=0), kv=kv, file_size=100)
+        async with sched.use(req) as lease:
+            assert lease.model.options.num_parallel == want
+        await sched.close()
+
+
+async def test_reload_only_when_load_options_change(client: Client, factory: FakeRunnerFactory) -> None:
+    for opts in ({"temperature": 0.1}, {"temperature": 0.9, "seed": 3}):
+        await client.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False, "options": opts})
+    assert len(factory.loads) == 1
+    await client.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False,
+                                            "options": {"num_ctx": 1024}})
+    assert len(factory.loads) == 2 and factory.loads[1][1].num_ctx == 1024
+    assert len(factory.live()) == 1
+
+
+async def test_concurrent_load_dedup(make_client: ClientMaker) -> None:
+    fac = FakeRunnerFactory(load_delay=0.05)
+    c = await make_client(fac=fac)
+    rs = await asyncio.gather(*(
+        c.post("/api/generate", json={"model": "m1", "prompt": "hi", "stream": False}) for _ in range(10)
+    ))
+    assert all(r.status == 200 for r in rs)
+    assert len(fac.loads) == 1
+
+
+async def test_load_failure_reaches_every_waiter(make_client: ClientMaker) -> None:
+    fac = FakeRunnerFactory(load_delay=0.01, fail="bad magic")
+    c = await make_client(fac=fac)
+    rs = await asyncio.gather(*(c.post("/api/generate", json={"model": "m1", "prompt": "hi"}) for _ in range(3)))
+    for r in rs:
+        assert r.status == 500 and await r.json() == {"error": "bad magic"}
+
+
+async def test_queue_full_503(make_client: ClientMaker) -> None:
+    fac = FakeRunnerFactory(token_delay=0.02)
+    c = await make_client(fac=fac, settings=Settings(max_queue=1, num_parallel=1))
+    first = await c.post("/api/generate", json={"model": "m1", "prompt": LONG})
+    await first.content.readline()  # holds the only slot now
+    waiting = asyncio.ensure_future(c.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False}))
+    await _until(lambda: _state(c).scheduler.pending == 1)
+    r = await c.post("/api/generate", json={"model": "m1", "prompt": "x"})
+    assert r.status == 503 and await r.json() == {"error": QUEUE_FULL}
+    first.close()
+    r2 = await waiting
+    assert r2.status == 200
+
+
+def _state(c: Client) -> Any:
+    from pyollama.server.state import STATE
+
+    return c.app[STATE]  # type: ignore[index]
+
+
+async def test_disconnect_cancels_and_frees_slot(make_client: ClientMaker) -> None:
+    fac = FakeRunnerFactory(token_delay=0.02)
+    c = await make_client(fac=fac, settings=Settings(num_parallel=1))
+    r = await c.post("/api/generate", json={"model": "m1", "prompt": LONG})
+    await r.content.readline()
+    runner = fac.runners[0]
+    assert runner.live_streams == 1
+    r.close()
+    await _until(lambda: runner.live_streams == 0)
+    assert runner.cancelled_streams == 1
+    r = await c.post("/api/generate", json={"model": "m1", "prompt": "next", "stream": False})
+    assert (await r.json())["response"] == "next"
+
+
+async def test_chat_disconnect_while_not_streamed(make_client: ClientMaker) -> None:
+    fac = FakeRunnerFactory(token_delay=0.02)
+    c = await make_client(fac=fac, settings=Settings(num_parallel=1))
+    task = asyncio.ensure_future(c.post("/api/chat", json={"model": "m1", "stream": False,
+                                                          "messages": [{"role": "user", "content": LONG}]}))
+    await _until(lambda: bool(fac.runners) and fac.runners[0].live_streams == 1)
+    task.cancel()
+    await _until(lambda: fac.runners[0].live_streams == 0)
+    assert fac.runners[0].cancelled_streams == 1
+
+
+async def test_keep_alive_timer_unloads() -> None:
+    fac = FakeRunnerFactory()
+    sched = Scheduler(fac)
+    async with sched.use(LoadRequest(name="a", model_path="/a", options=LoadOptions(), keep_alive=0.01)):
+        pass
+    assert sched.loaded()
+    await _until(lambda: not sched.loaded())
+    await _until(lambda: fac.runners[0].closed)
+
+
+async def test_busy_model_is_not_evicted_until_idle() -> None:
+    fac = FakeRunnerFactory()
+    sched = Scheduler(fac, max_loaded=1)
+    order: list[str] = []
+    async with sched.use(_req("/a", num_parallel=1)):
+        waiter = asyncio.ensure_future(_use_once(sched, "/b", order))
+        await asyncio.sleep(0.02)
+        assert order == [] and [lm.key for lm in sched.loaded()] == ["/a"]
+        order.append("a-done")
+    await waiter
+    assert order == ["a-done", "/b"]
+    await sched.close()
+
+
+async def _use_once(sched: Scheduler, path: str, order: list[str]) -> None:
+    async with sched.use(_req(path, num_parallel=1)):
+        order.append(path)
+
+
+async def test_close_unloads_and_refuses() -> None:
+    fac = FakeRunnerFactory()
+    sched = Scheduler(fac)
+    async with sched.use(_req("/a")):
+        pass
+    await sched.close()
+    assert fac.runners[0].closed and not sched.loaded()
+    try:
+        async with sched.use(_req("/a")):
+            raise AssertionError("should not get here")
+    except ServerBusy:
+        pass
+
+
+async def test_load_error_type() -> None:
+    sched = Scheduler(FakeRunnerFactory(fail="nope"))
+    try:
+        async with sched.use(_req("/a")):
+            pass
+    except ModelLoadError as exc:
+        assert exc.message == "nope"
+    else:
+        raise AssertionError("expected ModelLoadError")
