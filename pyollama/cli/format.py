@@ -137,7 +137,7 @@ def parse_go_duration(text: str) -> float:
     s = text.strip()
     orig = s
     sign = 1.0
-    if s[:1] in "+-":
+    if s[:1] and s[0] in "+-":
         sign = -1.0 if s[0] == "-" else 1.0
         s = s[1:]
     if s == "0":

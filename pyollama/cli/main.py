@@ -345,7 +345,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
     prompts = list(args.prompt)
     interactive = True
     if not _is_tty(sys.stdin):
-        prompts = [sys.stdin.read(), *prompts]
+        piped = sys.stdin.read()
+        if piped:  # Ollama prepends even empty input, leaving a stray leading space
+            prompts = [piped, *prompts]
         opts.wordwrap = False
         interactive = False
     opts.prompt = " ".join(prompts)

@@ -77,17 +77,19 @@ class WordWrapper:
         self.width = width if width and width >= 10 else None
         self.col = 0
         self.word = ""
+        self.spaces = 0  # held until the next word shows whether the line breaks there
 
     def _flush_word(self) -> str:
-        assert self.width is not None
         w, self.word = self.word, ""
         if not w:
             return ""
-        if self.col and self.col + len(w) > self.width:
+        assert self.width is not None
+        gap, self.spaces = self.spaces, 0
+        if self.col and self.col + gap + len(w) > self.width:
             self.col = len(w)
             return "\n" + w
-        self.col += len(w)
-        return w
+        self.col += gap + len(w)
+        return " " * gap + w
 
     def feed(self, text: str) -> str:
         if self.width is None:
@@ -98,20 +100,21 @@ class WordWrapper:
                 out.append(self._flush_word())
                 out.append("\n")
                 self.col = 0
+                self.spaces = 0
             elif ch == " ":
                 out.append(self._flush_word())
-                if self.col + 1 > self.width:
-                    out.append("\n")
-                    self.col = 0
-                else:
-                    out.append(" ")
-                    self.col += 1
+                self.spaces += 1
             else:
                 self.word += ch
         return "".join(out)
 
     def flush(self) -> str:
-        return self._flush_word() if self.width is not None else ""
+        if self.width is None:
+            return ""
+        out = self._flush_word() + " " * self.spaces
+        self.col += self.spaces
+        self.spaces = 0
+        return out
 
 
 def wrap_width(opts: RunOptions, out: TextIO) -> int | None:

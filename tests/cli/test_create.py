@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from pyollama.cli.create import (
+    ModelfileError,
+    _fallback_parse,
+    parse_modelfile_text,
+    plan_create,
+    read_modelfile,
+)
+from pyollama.cli.main import main
+from pyollama.errors import BadRequest
+from tests.cli.conftest import FakeServer
+
+MODELFILE = '''# a comment
+FROM ./weights/tiny.gguf
+ADAPTER lora.gguf
+PARAMETER temperature 0.2
+PARAMETER num_ctx 2048
+PARAMETER stop "<|im_end|>"
+PARAMETER stop <end>
+TEMPLATE """{{ .System }}
+{{ .Prompt }}"""
+SYSTEM You are terse.
+MESSAGE user Hi
+MESSAGE assistant Hello!
+LICENSE MIT
+'''
+
+
+def _setup(tmp_path: Path) -> Path:
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "tiny.gguf").write_bytes(b"GGUF" + b"\0" * 100)
+    (tmp_path / "lora.gguf").write_bytes(b"GGUF" + b"\1" * 50)
+    mf = tmp_path / "Modelfile"
+    mf.write_text(MODELFILE)
+    return mf
+
+
+@pytest.mark.parametrize("parse", [parse_modelfile_text, _fallback_parse])
+def test_modelfile_to_create_request(tmp_path: Path, parse) -> None:
+    mf = _setup(tmp_path)
+    text, base = read_modelfile(mf)
+    plan = plan_create("mine", parse(text), base)
+    assert plan.files == {"tiny.gguf": tmp_path / "weights" / "tiny.gguf"}
+    assert plan.adapters == {"lora.gguf": tmp_path / "lora.gguf"}
+    req = plan.request
+    assert req["model"] == "mine"
+    assert "from" not in req
+    assert req["parameters"] == {"temperature": 0.2, "num_ctx": 2048, "stop": ["<|im_end|>", "<end>"]}
+    assert req["template"] == "{{ .System }}\n{{ .Prompt }}"
+    assert req["system"] == "You are terse."
+    assert req["messages"] == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+    assert req["license"] == "MIT"
+
+
+def test_from_model_name_is_not_a_path(tmp_path: Path) -> None:
+    plan = plan_create("mine", parse_modelfile_text("FROM llama3.2\nSYSTEM x\n"), tmp_path)
+    assert plan.request["from"] == "llama3.2" and not plan.files
+
+
+@pytest.mark.parametrize("parse", [parse_modelfile_text, _fallback_parse])
+@pytest.mark.parametrize(
+    ("text", "msg"),
+    [
+        ("FROM x\nBOGUS y\n", "(line 2): command must be one of"),
+        ("SYSTEM hi\n", "no FROM line"),
+    ],
+)
+def test_bad_modelfile(parse, text: str, msg: str) -> None:
+    with pytest.raises(BadRequest, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        parse(text)
+
+
+def test_bad_parameter(tmp_path: Path) -> None:
+    with pytest.raises(ModelfileError, match="unknown parameter 'nope'"):
+        plan_create("m", _fallback_parse("FROM x\nPARAMETER nope 1\n"), tmp_path)
+
+
+def test_create_uploads_missing_blobs_once(
+    fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mf = _setup(tmp_path)
+    tiny = "sha256:" + hashlib.sha256((tmp_path / "weights" / "tiny.gguf").read_bytes()).hexdigest()
+    lora = "sha256:" + hashlib.sha256((tmp_path / "lora.gguf").read_bytes()).hexdigest()
+    fake_server.state.blobs[lora] = b"already there"
+    assert main(["create", "mine", "-f", str(mf)]) == 0
+    st = fake_server.state
+    posts = [p for (m, p, _) in st.requests if m == "POST" and p.startswith("/api/blobs/")]
+    heads = [p for (m, p, _) in st.requests if m == "HEAD" and p.startswith("/api/blobs/")]
+    assert posts == [f"/api/blobs/{tiny}"]
+    assert sorted(heads) == sorted([f"/api/blobs/{tiny}", f"/api/blobs/{lora}"])
+    (body,) = st.bodies("/api/create")
+    assert body["files"] == {"tiny.gguf": tiny}
+    assert body["adapters"] == {"lora.gguf": lora}
+    assert body["stream"] is True
+    err = capsys.readouterr().err
+    assert "gathering model components" in err and "success" in err
+
+
+def test_create_quantize_not_supported(
+    fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mf = _setup(tmp_path)
+    assert main(["create", "mine", "-f", str(mf), "-q", "q4_K_M"]) == 1
+    assert "quantization is not supported yet" in capsys.readouterr().err
+
+
+def test_create_bad_modelfile_one_line(
+    fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mf = tmp_path / "Modelfile"
+    mf.write_text("FROM x\nWHAT now\n")
+    assert main(["create", "m", "-f", str(mf)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: (line 2): command must be one of") and err.count("\n") == 1

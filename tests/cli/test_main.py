@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from pyollama.cli.main import build_parser, main
+from pyollama.cli.progress import PlainProgress, bar_text, layer_label
+from tests.cli.conftest import FakeServer
+
+
+@pytest.fixture
+def stdin(monkeypatch: pytest.MonkeyPatch):
+    def set_(text: str) -> None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(text))
+
+    set_("")
+    return set_
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def test_list_ps_show(fake_server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(capsys, "list")
+    assert rc == 0
+    assert out.splitlines()[0].split() == ["NAME", "ID", "SIZE", "MODIFIED"]
+    assert out.splitlines()[1].startswith("smol2:latest    aaaaaaaaaaaa    101 MB    ")
+    rc, out, _ = run(capsys, "ls", "zzz")
+    assert out == "NAME    ID    SIZE    MODIFIED\n"
+    rc, out, _ = run(capsys, "ps")
+    assert out.split() == ["NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"]
+    rc, out, _ = run(capsys, "show", "smol2")
+    assert "  Model\n    architecture        llama\n" in out
+    rc, out, _ = run(capsys, "show", "smol2", "--template")
+    assert out == "{{ .Prompt }}"
+    rc, out, _ = run(capsys, "show", "smol2", "--parameters")
+    assert out.startswith("stop ")
+    rc, _, err = run(capsys, "show", "smol2", "--license", "--system")
+    assert rc == 1 and err.startswith("Error: only one of '--license'")
+
+
+def test_cp_rm_stop(fake_server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "cp", "smol2", "other")[1] == "copied 'smol2' to 'other'\n"
+    assert "other:latest" in fake_server.state.models
+    assert run(capsys, "rm", "other")[1] == "deleted 'other'\n"
+    assert "other:latest" not in fake_server.state.models
+    unload = fake_server.state.bodies("/api/generate")[-1]
+    assert unload == {"model": "other", "prompt": "", "keep_alive": 0, "stream": True}
+    assert run(capsys, "stop", "smol2")[0] == 0
+    rc, _, err = run(capsys, "stop", "ghost")
+    assert rc == 1 and err == 'Error: couldn\'t find model "ghost" to stop\n'
+    rc, _, err = run(capsys, "rm", "ghost")
+    assert rc == 1 and err == "Error: model 'ghost' not found\n"
+
+
+def test_run_one_shot_with_prompt(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run(
+        capsys, "run", "smol2", "Say", "hi", "--verbose", "--keepalive", "10m", "--format", "json"
+    )
+    assert rc == 0
+    assert out == "Hello there, friend.\n\n"
+    assert "total duration:       1.5s\n" in err and "eval rate:            20.00 tokens/s\n" in err
+    body = fake_server.state.bodies("/api/generate")[-1]
+    assert body["prompt"] == "Say hi" and body["keep_alive"] == 600 and body["format"] == "json"
+    assert "think" not in body
+
+
+def test_run_stdin_prepended(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+    stdin("some text\n")
+    assert run(capsys, "run", "smol2", "summarize", "--think")[0] == 0
+    body = fake_server.state.bodies("/api/generate")[-1]
+    assert body["prompt"] == "some text\n summarize"
+    assert body["think"] is True
+    stdin("only stdin")
+    run(capsys, "run", "smol2", "--think=high")
+    body = fake_server.state.bodies("/api/generate")[-1]
+    assert body["prompt"] == "only stdin" and body["think"] == "high"
+
+
+def test_run_pulls_missing_model(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run(capsys, "run", "smol", "hi")
+    assert rc == 0 and out == "Hello there, friend.\n\n"
+    assert fake_server.state.bodies("/api/pull") == [{"model": "smol", "insecure": False, "stream": True}]
+    assert "pulling manifest\n" in err and "pulling bbbbbbbbbbbb: 100% 100 B\n" in err and "success\n" in err
+
+
+def test_run_unknown_model_one_line(
+    fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, _out, err = run(capsys, "run", "ghost", "hi")
+    assert rc == 1
+    assert err.endswith("Error: pull model manifest: file does not exist\n")
+
+
+def test_bad_flags(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run(capsys, "run", "smol2", "hi", "--keepalive", "5")
+    assert rc == 1 and err == 'Error: time: missing unit in duration "5"\n'
+    rc, _, err = run(capsys, "run", "smol2", "hi", "--think=maybe")
+    assert rc == 1 and 'invalid value "maybe" for --think' in err
+
+
+def test_unreachable_server(
+    dead_url: str, monkeypatch: pytest.MonkeyPatch, stdin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYOLLAMA_HOST", dead_url)
+    for argv in (["list"], ["run", "smol2", "hi"], ["ps"], ["pull", "x"]):
+        rc, out, err = run(capsys, *argv)
+        assert rc == 1
+        assert (
+            err
+            == f"Error: could not connect to pyollama server at {dead_url}; start it with `pyollama serve`\n"
+        )
+    rc, out, _ = run(capsys, "--version")
+    assert (
+        out == "Warning: could not connect to a running pyollama instance\nWarning: client version is 0.1.0\n"
+    )
+
+
+def test_version(fake_server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "-v")[1] == "pyollama version is 0.1.0\n"
+    fake_server.state.version = "9.9.9"
+    assert run(capsys, "--version")[1] == "pyollama version is 9.9.9\nWarning: client version is 0.1.0\n"
+
+
+def test_push(fake_server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _out, err = run(capsys, "push", "me/smol2", "--insecure")
+    assert rc == 0 and "pushing cccccccccccc: 100% 10 B" in err and "success" in err
+    assert fake_server.state.bodies("/api/push") == [{"model": "me/smol2", "insecure": True, "stream": True}]
+
+
+@pytest.mark.parametrize(
+    "cmd", ["serve", "create", "show", "run", "stop", "pull", "push", "list", "ps", "cp", "rm"]
+)
+def test_help_for_each_command(cmd: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as ei:
+        build_parser().parse_args([cmd, "--help"])
+    assert ei.value.code == 0
+    assert "usage: pyollama " + cmd in capsys.readouterr().out
+
+
+def test_show_help_lists_ollama_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["show", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--license", "--modelfile", "--parameters", "--system", "--template", "-v, --verbose"):
+        assert flag in out
+
+
+def test_plain_progress_lines() -> None:
+    buf = io.StringIO()
+    p = PlainProgress(buf)
+    digest = "sha256:" + "d" * 64
+    for resp in (
+        {"status": "pulling manifest"},
+        {"status": "pulling manifest"},
+        {"status": f"pulling {'d' * 12}", "digest": digest, "total": 2_000_000_000, "completed": 0},
+        {"status": f"pulling {'d' * 12}", "digest": digest, "total": 2_000_000_000, "completed": 10},
+        {
+            "status": f"pulling {'d' * 12}",
+            "digest": digest,
+            "total": 2_000_000_000,
+            "completed": 2_000_000_000,
+        },
+        {"status": "success"},
+    ):
+        p.update(resp)
+    assert buf.getvalue() == (
+        "pulling manifest\npulling dddddddddddd: 2 GB\npulling dddddddddddd: 100% 2 GB\nsuccess\n"
+    )
+
+
+def test_bar_text() -> None:
+    assert layer_label("pulling", "sha256:" + "e" * 64) == "pulling eeeeeeeeeeee"
+    assert bar_text("pulling x", 500, 1000, 100.0, width=10) == (
+        "pulling x:  50% ▕█████     ▏ 500 B/1 KB  100 B/s  5s"
+    )
+    assert bar_text("pulling x", 1000, 1000, 0, width=4) == "pulling x: 100% ▕████▏ 1 KB"
