@@ -1,0 +1,63 @@
+"""The prompt_toolkit chat in a real pseudo-terminal (pexpect), against the fake server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import FakeServer
+
+pexpect = pytest.importorskip("pexpect")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spawn(url: str, *args: str, home: Path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "PYOLLAMA_HOST": url, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color",
+           "XDG_STATE_HOME": str(home), "HOME": str(home)}
+    env.pop("PYOLLAMA_NOHISTORY", None)
+    env.pop("OLLAMA_NOHISTORY", None)
+    return pexpect.spawn(sys.executable, ["-m", "pyollama.cli.main", *args], env=env, encoding="utf-8",
+                         timeout=20, dimensions=(40, 100))
+
+
+def test_chat_in_a_pty(fake_server: FakeServer, tmp_path: Path) -> None:
+    child = spawn(fake_server.url, "run", "smol2", home=tmp_path)
+    child.expect_exact(">>> ")
+    child.sendline("hello")
+    child.expect_exact("Hello there, friend.")
+    child.expect_exact(">>> ")
+    child.sendline('"""first')
+    child.expect_exact("... ")
+    child.sendline('second"""')
+    child.expect_exact("Hello there, friend.")
+    child.expect_exact(">>> ")
+    # Ctrl+C during a long answer returns to the prompt without leaving
+    fake_server.state.slow_reply = True
+    child.sendline("tell me a long story")
+    child.expect_exact("Hello there")
+    child.sendintr()
+    child.expect_exact(">>> ")
+    fake_server.state.slow_reply = False
+    child.sendline("/bye")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    chats = fake_server.state.bodies("/api/chat")
+    assert chats[2]["messages"][-1]["content"] == "first\nsecond"
+    history = tmp_path / "pyollama" / "history"
+    assert history.exists() and "hello" in history.read_text()
+
+
+def test_ctrl_c_on_empty_line_and_ctrl_d(fake_server: FakeServer, tmp_path: Path) -> None:
+    child = spawn(fake_server.url, "run", "smol2", home=tmp_path)
+    child.expect_exact(">>> ")
+    child.sendintr()
+    child.expect_exact("Use Ctrl + d or /bye to exit.")
+    child.expect_exact(">>> ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
