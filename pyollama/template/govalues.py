@@ -1,0 +1,556 @@
+"""Go value model for the template engine: structs, ordered maps, `fmt` printing and `encoding/json`.
+
+Templates are written against Go values, so printing must follow Go's `fmt` (`[a b]`, `map[k:v]`,
+`1e+06`, `<nil>`) and `json` must follow `encoding/json` (HTML-safe escapes, sorted map keys, no
+spaces, `3` not `3.0`) for prompts to come out byte for byte as Ollama renders them.
+
+Python values stand for Go values like this: `None` is a nil interface, `bool`/`int`/`float`/`str`
+are themselves, `list`/`tuple` are slices, `dict` is a `map[string]any` (ranged and printed in sorted
+key order), `OrderedMap` is a map that keeps insertion order (Ollama's ordered argument/property
+maps), `GoStruct` is a struct (a missing field is an error, as in Go). Any object with a
+`go_string()` method is a `fmt.Stringer`; any object with `go_json()` marshals itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+
+class GoStruct(dict[str, Any]):
+    """A Go struct value: fixed field names, `{v1 v2}` when printed unless it has a `stringer`.
+
+    `wire` is what `json` marshals (the struct's JSON-tagged form, already with omitempty applied);
+    `stringer` makes printing use JSON too, as Ollama's `Tool`/`Tools` `String()` methods do.
+    """
+
+    __slots__ = ("go_type", "stringer", "wire")
+
+    def __init__(
+        self,
+        go_type: str,
+        fields: Mapping[str, Any],
+        *,
+        wire: Any = None,
+        stringer: bool = False,
+    ) -> None:
+        super().__init__(fields)
+        self.go_type = go_type
+        self.wire = wire
+        self.stringer = stringer
+
+    def go_json(self) -> str:
+        if self.wire is not None:
+            return go_json(self.wire)
+        return "{" + ",".join(f"{_json_str(k)}:{go_json(v)}" for k, v in self.items()) + "}"
+
+    def go_string(self) -> str | None:
+        return self.go_json() if self.stringer else None
+
+
+class OrderedMap(dict[str, Any]):
+    """A map ranged, printed and marshalled in insertion order (Ollama's orderedmap types)."""
+
+    __slots__ = ("stringer",)
+
+    def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), *, stringer: bool = False):
+        super().__init__(items)
+        self.stringer = stringer
+
+    def go_string(self) -> str | None:
+        return go_json(self) if self.stringer else None
+
+
+class GoList(list[Any]):
+    """A slice type with a `String()` method that renders JSON (Ollama's `api.Tools`).
+
+    `nil` marks Go's nil slice, which marshals to `null` where an empty one gives `[]`.
+    """
+
+    def __init__(self, items: Iterable[Any] = (), *, nil: bool = False) -> None:
+        super().__init__(items)
+        self.nil = nil
+
+    def go_string(self) -> str:
+        return self.go_json()
+
+    def go_json(self) -> str:
+        if self.nil and not self:
+            return "null"
+        return "[" + ",".join(go_json(x) for x in self) + "]"
+
+
+class PropertyType(list[str]):
+    """Ollama's `PropertyType`: a JSON Schema type, one string or several."""
+
+    def go_string(self) -> str:
+        if not self:
+            return ""
+        if len(self) == 1:
+            return self[0]
+        return "[" + " ".join(self) + "]"
+
+    def go_json(self) -> str:
+        if len(self) == 1:
+            return go_json(self[0])
+        return go_json(list(self))
+
+
+def go_type_name(v: Any) -> str:
+    """The Go type name a value would have, for error messages and `%T`."""
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, GoStruct):
+        return v.go_type
+    if isinstance(v, PropertyType):
+        return "api.PropertyType"
+    if isinstance(v, GoList):
+        return "api.Tools"
+    if isinstance(v, dict):
+        return "map[string]interface {}"
+    if isinstance(v, list | tuple):
+        return "[]interface {}"
+    if isinstance(v, bytes):
+        return "[]uint8"
+    return type(v).__name__
+
+
+def stringer_value(v: Any) -> str | None:
+    """`String()` of a value implementing fmt.Stringer, else None."""
+    fn = getattr(v, "go_string", None)
+    if fn is None:
+        return None
+    s = fn()
+    return s if isinstance(s, str) else None
+
+
+# --- fmt -----------------------------------------------------------------------------------------
+
+
+def _shortest_digits(f: float) -> tuple[str, int]:
+    """Shortest round-trip decimal digits of |f| and the decimal point position (Go's `decimal`)."""
+    r = repr(abs(f))
+    mant, _, exp_s = r.partition("e")
+    exp = int(exp_s) if exp_s else 0
+    int_part, _, frac = mant.partition(".")
+    digits = (int_part + frac).lstrip("0")
+    lead = len(int_part + frac) - len((int_part + frac).lstrip("0"))
+    dp = len(int_part) + exp - lead
+    digits = digits.rstrip("0")
+    if not digits:
+        return "0", 1
+    return digits, dp
+
+
+def _fmt_e(neg: bool, digits: str, dp: int, prec: int | None) -> str:
+    """%e with `prec` digits after the point (None: shortest)."""
+    exp = dp - 1
+    d = digits
+    if prec is not None:
+        d = (d + "0" * (prec + 1))[: prec + 1] if len(d) <= prec + 1 else d[: prec + 1]
+    mant = d[0] + ("." + d[1:] if len(d) > 1 else "")
+    sign = "-" if exp < 0 else "+"
+    e = abs(exp)
+    return ("-" if neg else "") + mant + "e" + sign + (f"{e:02d}")
+
+
+def go_format_float(f: float, fmt_char: str = "g", prec: int = -1) -> str:
+    """strconv.FormatFloat(f, fmt_char, prec, 64) for 'g', 'e', 'f' (prec -1 = shortest)."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    neg = f < 0 or (f == 0 and math.copysign(1.0, f) < 0)
+    if fmt_char == "f":
+        if prec < 0:
+            digits, dp = _shortest_digits(f)
+            if f == 0:
+                return ("-" if neg else "") + "0"
+            if dp <= 0:
+                s = "0." + "0" * (-dp) + digits
+            elif dp >= len(digits):
+                s = digits + "0" * (dp - len(digits))
+            else:
+                s = digits[:dp] + "." + digits[dp:]
+            return ("-" if neg else "") + s
+        return f"{f:.{prec}f}"
+    if fmt_char == "e":
+        if prec < 0:
+            digits, dp = _shortest_digits(f)
+            return _fmt_e(neg, digits, dp, None)
+        s = f"{f:.{prec}e}"
+        mant, _, e = s.partition("e")
+        ei = int(e)
+        return f"{mant}e{'-' if ei < 0 else '+'}{abs(ei):02d}"
+    # 'g'
+    if prec < 0:
+        if f == 0:
+            return ("-" if neg else "") + "0"
+        digits, dp = _shortest_digits(f)
+        exp = dp - 1
+        if exp < -4 or exp >= 6:  # shortest: Go decides with precision 6
+            return _fmt_e(neg, digits, dp, None)
+        return go_format_float(f, "f", -1)
+    s = f"{f:.{prec}g}"
+    if "e" in s:
+        mant, _, e = s.partition("e")
+        ei = int(e)
+        s = f"{mant}e{'-' if ei < 0 else '+'}{abs(ei):02d}"
+    return s
+
+
+def _fmt_v_float(f: float) -> str:
+    """`%v` of a float64 is `%g` with the shortest digits (`1e+06`, `123456`, `1e-05`)."""
+    return go_format_float(f, "g", -1)
+
+
+def go_sprint_value(v: Any, *, top: bool = False) -> str:
+    """fmt's `%v` of one value (`top`: a template's own print, where nil reads `<no value>`)."""
+    if v is None:
+        return "<no value>" if top else "<nil>"
+    s = stringer_value(v)
+    if s is not None:
+        return s
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return _fmt_v_float(v)
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bytes):
+        return "[" + " ".join(str(b) for b in v) + "]"
+    if isinstance(v, GoStruct):
+        return "{" + " ".join(go_sprint_value(x) for x in v.values()) + "}"
+    if isinstance(v, OrderedMap):
+        return "map[" + " ".join(f"{go_sprint_value(k)}:{go_sprint_value(x)}" for k, x in v.items()) + "]"
+    if isinstance(v, dict):
+        return "map[" + " ".join(f"{go_sprint_value(k)}:{go_sprint_value(v[k])}" for k in sorted_keys(v)) + "]"
+    if isinstance(v, list | tuple):
+        return "[" + " ".join(go_sprint_value(x) for x in v) + "]"
+    return str(v)
+
+
+def sorted_keys(d: Mapping[Any, Any]) -> list[Any]:
+    """Go's map key order for range/printing: sorted, by value for basic types."""
+    if isinstance(d, OrderedMap):
+        return list(d.keys())
+    try:
+        return sorted(d.keys())
+    except TypeError:
+        return sorted(d.keys(), key=str)
+
+
+def go_sprint(args: list[Any]) -> str:
+    """fmt.Sprint: spaces between operands when neither side is a string."""
+    out: list[str] = []
+    prev_string = True
+    for i, a in enumerate(args):
+        is_string = isinstance(a, str)
+        if i > 0 and not is_string and not prev_string:
+            out.append(" ")
+        out.append(go_sprint_value(a))
+        prev_string = is_string
+    return "".join(out)
+
+
+def go_sprintln(args: list[Any]) -> str:
+    return " ".join(go_sprint_value(a) for a in args) + "\n"
+
+
+def go_quote(s: str) -> str:
+    """strconv.Quote: printable runes kept, others escaped."""
+    out = ['"']
+    for ch in s:
+        c = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\v":
+            out.append("\\v")
+        elif c < 0x20 or c == 0x7F:
+            out.append(f"\\x{c:02x}")
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif c < 0x10000:
+            out.append(f"\\u{c:04x}")
+        else:
+            out.append(f"\\U{c:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _go_sharp_v(v: Any) -> str:
+    """`%#v`: a Go-syntax representation (best effort for template values)."""
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        s = _fmt_v_float(v)
+        return s if any(c in s for c in ".eInN") else s + ".0"
+    if isinstance(v, str):
+        return go_quote(v)
+    if isinstance(v, GoStruct):
+        return v.go_type + "{" + ", ".join(f"{k}:{_go_sharp_v(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, dict):
+        return (
+            "map[string]interface {}{"
+            + ", ".join(f"{go_quote(str(k))}:{_go_sharp_v(v[k])}" for k in sorted_keys(v))
+            + "}"
+        )
+    if isinstance(v, list | tuple):
+        return "[]interface {}{" + ", ".join(_go_sharp_v(x) for x in v) + "}"
+    return repr(v)
+
+
+_VERB_RE = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d+)?)?([a-zA-Z%])")
+
+
+def _pad(s: str, flags: str, width: int | None) -> str:
+    if width is None or len(s) >= width:
+        return s
+    if "-" in flags:
+        return s + " " * (width - len(s))
+    if "0" in flags and s[:1] in "+-" and s[1:2].isdigit():
+        return s[0] + "0" * (width - len(s)) + s[1:]
+    if "0" in flags and (s[:1].isdigit()):
+        return "0" * (width - len(s)) + s
+    return " " * (width - len(s)) + s
+
+
+def _bad_verb(verb: str, a: Any) -> str:
+    if a is None:
+        return f"%!{verb}(<nil>)"
+    return f"%!{verb}({go_type_name(a)}={go_sprint_value(a)})"
+
+
+def _fmt_int(n: int, verb: str, flags: str, prec: int | None) -> str:
+    neg = n < 0
+    m = abs(n)
+    if verb == "d":
+        s = str(m)
+    elif verb == "x":
+        s = format(m, "x")
+    elif verb == "X":
+        s = format(m, "X")
+    elif verb == "o":
+        s = format(m, "o")
+    elif verb == "b":
+        s = format(m, "b")
+    else:
+        s = str(m)
+    if prec is not None and len(s) < prec:
+        s = "0" * (prec - len(s)) + s
+    if "#" in flags and verb in "xX":
+        s = ("0x" if verb == "x" else "0X") + s
+    if neg:
+        s = "-" + s
+    elif "+" in flags:
+        s = "+" + s
+    elif " " in flags:
+        s = " " + s
+    return s
+
+
+def _format_one(verb: str, flags: str, width: int | None, prec: int | None, a: Any) -> str:
+    if verb == "v":
+        s = _go_sharp_v(a) if "#" in flags else go_sprint_value(a)
+        if "+" in flags and isinstance(a, int | float) and not isinstance(a, bool) and a >= 0:
+            s = "+" + s
+        return _pad(s, flags, width)
+    if verb == "T":
+        return _pad(go_type_name(a), flags, width)
+    if verb in "sq":
+        st = stringer_value(a)
+        if isinstance(a, str) or st is not None:
+            s = a if isinstance(a, str) else st
+            assert s is not None
+            if prec is not None:
+                s = s[:prec]
+            if verb == "q":
+                s = go_quote(s)
+            return _pad(s, flags, width)
+        if verb == "q" and isinstance(a, int) and not isinstance(a, bool):
+            return _pad("'" + go_quote(chr(a))[1:-1].replace("'", "\\'") + "'", flags, width)
+        if verb == "s" and isinstance(a, list | tuple):
+            return "[" + " ".join(_format_one("s", flags, width, prec, x) for x in a) + "]"
+        if verb == "s" and isinstance(a, GoStruct | dict) and not isinstance(a, GoStruct):
+            return go_sprint_value(a)
+        return _bad_verb(verb, a)
+    if verb == "t":
+        if isinstance(a, bool):
+            return _pad("true" if a else "false", flags, width)
+        return _bad_verb(verb, a)
+    if verb in "dxXobc":
+        if isinstance(a, int) and not isinstance(a, bool):
+            if verb == "c":
+                return _pad(chr(a), flags, width)
+            return _pad(_fmt_int(a, verb, flags, prec), flags, width)
+        if verb in "xX" and isinstance(a, str):
+            h = a.encode().hex()
+            return _pad(h.upper() if verb == "X" else h, flags, width)
+        if isinstance(a, list | tuple):
+            return "[" + " ".join(_format_one(verb, flags, width, prec, x) for x in a) + "]"
+        return _bad_verb(verb, a)
+    if verb in "feEgG":
+        if isinstance(a, float) or (isinstance(a, int) and not isinstance(a, bool) and False):
+            f = float(a)
+            if verb == "f":
+                s = go_format_float(f, "f", 6 if prec is None else prec)
+            elif verb in "eE":
+                s = go_format_float(f, "e", 6 if prec is None else prec)
+                if verb == "E":
+                    s = s.upper()
+            else:
+                s = go_format_float(f, "g", -1 if prec is None else prec)
+                if verb == "G":
+                    s = s.upper()
+            if "+" in flags and f >= 0:
+                s = "+" + s
+            elif " " in flags and f >= 0:
+                s = " " + s
+            return _pad(s, flags, width)
+        return _bad_verb(verb, a)
+    return f"%!{verb}({go_type_name(a)}={go_sprint_value(a)})"
+
+
+def go_sprintf(fmt: str, args: list[Any]) -> str:
+    """fmt.Sprintf for the common verbs (%s %d %v %q %#v %x %f %e %g %t %c %T %%)."""
+    out: list[str] = []
+    argi = 0
+    pos = 0
+    for m in _VERB_RE.finditer(fmt):
+        out.append(fmt[pos : m.start()])
+        pos = m.end()
+        flags, width_s, prec_s, verb = m.group(1), m.group(2), m.group(3), m.group(4)
+        if verb == "%":
+            out.append("%")
+            continue
+        width: int | None = None
+        prec: int | None = None
+        if width_s == "*":
+            if argi < len(args) and isinstance(args[argi], int):
+                width = args[argi]
+            argi += 1
+        elif width_s:
+            width = int(width_s)
+        if m.group(0).find(".") >= 0:
+            if prec_s == "*":
+                if argi < len(args) and isinstance(args[argi], int):
+                    prec = args[argi]
+                argi += 1
+            else:
+                prec = int(prec_s) if prec_s else 0
+        if argi >= len(args):
+            out.append(f"%!{verb}(MISSING)")
+            continue
+        out.append(_format_one(verb, flags, width, prec, args[argi]))
+        argi += 1
+    out.append(fmt[pos:])
+    if argi < len(args):
+        extra = ", ".join(
+            "<nil>" if a is None else f"{go_type_name(a)}={go_sprint_value(a)}" for a in args[argi:]
+        )
+        out.append(f"%!(EXTRA {extra})")
+    return "".join(out)
+
+
+# --- encoding/json -------------------------------------------------------------------------------
+
+_JSON_ESC = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JSON_NEEDS_ESC = re.compile(r'["\\\x00-\x1f<>&\u2028\u2029\ud800-\udfff]')
+
+
+def _json_esc(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    e = _JSON_ESC.get(ch)
+    if e is not None:
+        return e
+    if 0xD800 <= ord(ch) <= 0xDFFF:
+        return "\ufffd"
+    return f"\\u{ord(ch):04x}"
+
+
+def _json_str(s: str) -> str:
+    return '"' + _JSON_NEEDS_ESC.sub(_json_esc, s) + '"'
+
+
+def _json_float(f: float) -> str:
+    if math.isnan(f) or math.isinf(f):
+        return "null"  # Go errors here; a prompt is better off with null
+    if f == 0:
+        return "0" if math.copysign(1.0, f) > 0 else "-0"
+    a = abs(f)
+    if a < 1e-6 or a >= 1e21:
+        digits, dp = _shortest_digits(f)
+        s = _fmt_e(f < 0, digits, dp, None)
+        # Go: clean up e-09 to e-9
+        return re.sub(r"e([+-])0(\d)$", r"e\1\2", s)
+    return go_format_float(f, "f", -1)
+
+
+def go_json(v: Any) -> str:
+    """encoding/json.Marshal of a template value."""
+    if v is None:
+        return "null"
+    fn: Callable[[], str] | None = getattr(v, "go_json", None)
+    if fn is not None:
+        return fn()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return _json_float(v)
+    if isinstance(v, str):
+        return _json_str(v)
+    if isinstance(v, bytes):
+        import base64
+
+        return '"' + base64.b64encode(v).decode() + '"'
+    if isinstance(v, dict):
+        keys = list(v.keys()) if isinstance(v, OrderedMap) else sorted_keys(v)
+        return "{" + ",".join(f"{_json_str(str(k))}:{go_json(v[k])}" for k in keys) + "}"
+    if isinstance(v, list | tuple):
+        return "[" + ",".join(go_json(x) for x in v) + "]"
+    return _json_str(str(v))
