@@ -27,6 +27,7 @@ class CompletionRequest(msgspec.Struct, kw_only=True):
     logprobs: bool = False
     top_logprobs: int = 0
     return_tokens: bool = False
+    engine_extra: dict[str, Any] = {}  # engine-specific fields (e.g. ignore_eos for benchmarks)
 
 
 class ChatRequest(msgspec.Struct, kw_only=True):

@@ -274,6 +274,7 @@ class NativeRunner:
         }
         body.update(sampling_body(request.options))
         body.update(format_body(request.format, chat=False))
+        body.update(request.engine_extra)
         if request.logprobs:
             body["n_probs"] = max(1, request.top_logprobs)
         if request.images:

