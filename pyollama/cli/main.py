@@ -36,7 +36,8 @@ def _serve_epilog() -> str:
     return str(serve_help_text())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(serve_epilog: bool = True) -> argparse.ArgumentParser:
+    """The argparse tree; `serve_epilog=False` skips importing the daemon for its env-var help."""
     parser = argparse.ArgumentParser(
         prog="pyollama",
         description="Large language model runner",
@@ -392,14 +393,15 @@ def _serve() -> int:
     except ImportError as exc:
         raise PyollamaError(f"the pyollama daemon is not available: {exc}") from exc
 
-    run_server(Settings.from_env())
-    return 0
+    return int(run_server(Settings.from_env()) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console script `pyollama`: exit 0 on success, 1 with one `Error: ...` line on failure."""
-    parser = build_parser()
-    args = parser.parse_args(_preprocess(list(sys.argv[1:] if argv is None else argv)))
+    argl = _preprocess(list(sys.argv[1:] if argv is None else argv))
+    wants_serve_help = bool(argl) and argl[0] in ("serve", "start") and ("-h" in argl or "--help" in argl)
+    parser = build_parser(serve_epilog=wants_serve_help)
+    args = parser.parse_args(argl)
     handler: Handler | None = getattr(args, "handler", None)
     try:
         if args.command is None:

@@ -15,12 +15,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def spawn(url: str, *args: str, home: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "PYOLLAMA_HOST": url, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color",
-           "XDG_STATE_HOME": str(home), "HOME": str(home)}
+    env = {
+        **os.environ,
+        "PYOLLAMA_HOST": url,
+        "PYTHONPATH": str(ROOT),
+        "TERM": "xterm-256color",
+        "XDG_STATE_HOME": str(home),
+        "HOME": str(home),
+    }
     env.pop("PYOLLAMA_NOHISTORY", None)
     env.pop("OLLAMA_NOHISTORY", None)
-    return pexpect.spawn(sys.executable, ["-m", "pyollama.cli.main", *args], env=env, encoding="utf-8",
-                         timeout=20, dimensions=(40, 100))
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "pyollama.cli.main", *args],
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 100),
+    )
 
 
 def test_chat_in_a_pty(fake_server: FakeServer, tmp_path: Path) -> None:
@@ -58,6 +70,16 @@ def test_ctrl_c_on_empty_line_and_ctrl_d(fake_server: FakeServer, tmp_path: Path
     child.expect_exact("Use Ctrl + d or /bye to exit.")
     child.expect_exact(">>> ")
     child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_pull_progress_bars_on_a_terminal(fake_server: FakeServer, tmp_path: Path) -> None:
+    child = spawn(fake_server.url, "pull", "smol", home=tmp_path)
+    child.expect_exact("pulling bbbbbbbbbbbb")
+    child.expect_exact("100%")
+    child.expect_exact("success")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
