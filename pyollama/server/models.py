@@ -7,13 +7,13 @@ server's unit tests run against small in-memory fakes and the real packages are 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
 
-from pyollama.server.schemas import CreateRequest, ListModel, ModelDetails, ProgressResponse, ShowResponse
+from pyollama.server.schemas import ModelDetails
 
 
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,11 +42,17 @@ class ModelStore(Protocol):
         """Raises `ModelNotFound` (unknown) or `BadRequest` (invalid name)."""
         ...
 
-    def list_models(self) -> list[ListModel]: ...
+    def list_models(self) -> object:
+        """The whole `/api/tags` body (`{\"models\": [...]}`), JSON-encodable."""
+        ...
 
-    def show(self, name: str, *, verbose: bool = False) -> ShowResponse: ...
+    def show(self, name: str, *, verbose: bool = False) -> object:
+        """The `/api/show` body, JSON-encodable; raises `ModelNotFound`."""
+        ...
 
-    def create(self, request: CreateRequest) -> AsyncIterator[ProgressResponse]: ...
+    def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
+        """Run an `/api/create` body (already type-checked); yields progress objects."""
+        ...
 
     def copy(self, source: str, destination: str) -> None: ...
 
@@ -58,9 +64,13 @@ class ModelStore(Protocol):
 
 
 class PromptRenderer(Protocol):
-    """Renders an Ollama Go TEMPLATE (pyollama.template) for one request."""
+    """Renders an Ollama Go TEMPLATE (pyollama.template) for one request.
 
-    def __call__(
+    With `count_tokens` and `num_ctx`, chat history is fitted to the context (oldest messages
+    dropped first, system messages and the last one kept) as Ollama's `chatPrompt` does.
+    """
+
+    async def __call__(
         self,
         template: str,
         *,
@@ -68,4 +78,8 @@ class PromptRenderer(Protocol):
         tools: list[dict[str, Any]] | None = None,
         think: bool | str | None = None,
         suffix: str = "",
+        prompt: str = "",
+        num_ctx: int = 0,
+        count_tokens: Callable[[str], Awaitable[int]] | None = None,
+        truncate: bool = True,
     ) -> str: ...

@@ -298,19 +298,12 @@ async def generate(request: web.Request) -> web.StreamResponse:
                 prompt_text = req.prompt
             elif _use_go_template(state, template):
                 assert state.renderer is not None and template is not None
-                msgs: list[dict[str, Any]] = []
-                system = req.system or info.system
-                if system:
-                    msgs.append({"role": "system", "content": system})
-                msgs.append({"role": "user", "content": req.prompt})
-                prompt_text = state.renderer(template, messages=msgs, think=think, suffix=req.suffix)
+                msgs = msgs_for_context(req, info)
+                prompt_text = await state.renderer(template, messages=msgs, think=think, suffix=req.suffix,
+                                                   prompt=req.prompt)
             elif req.context or req.suffix:
-                msgs = []
-                system = req.system or info.system
-                if system:
-                    msgs.append({"role": "system", "content": system})
-                msgs.append({"role": "user", "content": req.prompt})
-                prompt_text = await runner.apply_template(msgs, add_generation_prompt=True)
+                prompt_text = await runner.apply_template(msgs_for_context(req, info),
+                                                          add_generation_prompt=True)
             if prompt_text is not None:
                 if req.context and not req.raw:
                     prompt_text = await runner.detokenize(req.context) + prompt_text
@@ -321,17 +314,9 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     )
                 )
             else:
-                msgs = []
-                system = req.system or info.system
-                if system:
-                    msgs.append({"role": "system", "content": system})
-                user: dict[str, Any] = {"role": "user", "content": req.prompt}
-                if req.images:
-                    user["images"] = req.images
-                msgs.append(user)
                 stream = runner.chat(
-                    RunnerChatRequest(messages=msgs, options=sampling, format=fmt, think=think,
-                                      logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+                    RunnerChatRequest(messages=msgs_for_context(req, info), options=sampling, format=fmt,
+                                      think=think, logprobs=req.logprobs, top_logprobs=req.top_logprobs)
                 )
             response_parts: list[str] = []
             tokens: list[int] = []
@@ -373,11 +358,18 @@ async def generate(request: web.Request) -> web.StreamResponse:
 
 
 def msgs_for_context(req: GenerateRequest, info: ModelInfo) -> list[dict[str, Any]]:
+    """Ollama's generate messages: system (request's, else Modelfile's), MESSAGEs unless
+    `context` is given, then the prompt."""
     msgs: list[dict[str, Any]] = []
     system = req.system or info.system
     if system:
         msgs.append({"role": "system", "content": system})
-    msgs.append({"role": "user", "content": req.prompt})
+    if not req.context:
+        msgs.extend(dict(m) for m in info.messages)
+    user: dict[str, Any] = {"role": "user", "content": req.prompt}
+    if req.images:
+        user["images"] = req.images
+    msgs.append(user)
     return msgs
 
 
@@ -460,7 +452,15 @@ async def chat(request: web.Request) -> web.StreamResponse:
             stream: AsyncIterator[Chunk]
             if _use_go_template(state, info.template):
                 assert state.renderer is not None and info.template is not None
-                prompt = state.renderer(info.template, messages=messages, tools=req.tools, think=think)
+
+                async def count_tokens(text: str) -> int:
+                    return len(await runner.tokenize(text, add_special=True))
+
+                prompt = await state.renderer(
+                    info.template, messages=messages, tools=req.tools, think=think,
+                    num_ctx=lease.model.context_length, count_tokens=count_tokens,
+                    truncate=req.truncate is not False,
+                )
                 stream = runner.complete(
                     CompletionRequest(prompt=prompt, options=sampling, images=images, format=fmt,
                                       logprobs=req.logprobs, top_logprobs=req.top_logprobs)

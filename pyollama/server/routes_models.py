@@ -8,7 +8,9 @@ import os
 import re
 import tempfile
 from collections.abc import AsyncGenerator
+from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from pyollama.errors import BadRequest, ModelNotFound, NotFound, PyollamaError
@@ -16,7 +18,6 @@ from pyollama.server.schemas import (
     CopyRequest,
     CreateRequest,
     DeleteRequest,
-    ListResponse,
     ProcessResponse,
     ProgressResponse,
     ShowRequest,
@@ -34,7 +35,7 @@ async def ps(request: web.Request) -> web.Response:
 
 
 async def tags(request: web.Request) -> web.Response:
-    return json_response(ListResponse(models=request.app[STATE].store.list_models()))
+    return json_response(request.app[STATE].store.list_models())
 
 
 async def show(request: web.Request) -> web.Response:
@@ -55,16 +56,19 @@ async def create(request: web.Request) -> web.StreamResponse:
     if not (req.model or req.name):
         raise BadRequest("invalid model name")
 
-    async def lines() -> AsyncGenerator[ProgressResponse, None]:
-        async for progress in state.store.create(req):
+    body: dict[str, Any] = msgspec.to_builtins(req)
+    body.pop("stream", None)
+
+    async def lines() -> AsyncGenerator[object, None]:
+        async for progress in state.store.create(body):
             yield progress
 
     if req.stream is not False:
         return await stream_ndjson(request, lines())
-    last: ProgressResponse | None = None
+    last: object = None
     async for progress in lines():
         last = progress
-    return json_response(last or ProgressResponse(status="success"))
+    return json_response(last if last is not None else ProgressResponse(status="success"))
 
 
 def _digest(request: web.Request) -> str:

@@ -46,19 +46,33 @@ class MemoryStore:
             raise ModelNotFound(f"model '{name}' not found")
         return self.models[key]
 
-    def list_models(self) -> list[ListModel]:
-        return [
-            ListModel(name=k, model=k, modified_at="2024-01-01T00:00:00Z", size=1, digest=m.digest,
-                      details=m.details)
-            for k, m in self.models.items()
-        ]
+    def list_models(self) -> object:
+        return {
+            "models": [
+                ListModel(
+                    name=k,
+                    model=k,
+                    modified_at="2024-01-01T00:00:00Z",
+                    size=1,
+                    digest=m.digest,
+                    details=m.details,
+                )
+                for k, m in self.models.items()
+            ]
+        }
 
     def show(self, name: str, *, verbose: bool = False) -> ShowResponse:
         m = self.resolve(name)
-        return ShowResponse(template=m.template or "", system=m.system, details=m.details, model_info={},
-                            capabilities=list(m.capabilities))
+        return ShowResponse(
+            template=m.template or "",
+            system=m.system,
+            details=m.details,
+            model_info={},
+            capabilities=list(m.capabilities),
+        )
 
-    async def create(self, request: CreateRequest) -> AsyncIterator[ProgressResponse]:
+    async def create(self, body: dict[str, Any]) -> AsyncIterator[ProgressResponse]:
+        request = msgspec.convert(body, CreateRequest)
         if not request.from_ and not request.files:
             raise BadRequest("neither 'from' or 'files' was specified")
         yield ProgressResponse(status="using existing layer sha256:" + "0" * 64)
@@ -84,9 +98,13 @@ class MemoryStore:
 
 def model(name: str, path: str, **kw: Any) -> ModelInfo:
     return ModelInfo(
-        name=name, model_path=path, digest="d" * 64, size=1000,
+        name=name,
+        model_path=path,
+        digest="d" * 64,
+        size=1000,
         details=ModelDetails(format="gguf", family="fake", parameter_size="1K", quantization_level="Q4_1"),
-        capabilities=kw.pop("capabilities", ("completion",)), **kw,
+        capabilities=kw.pop("capabilities", ("completion",)),
+        **kw,
     )
 
 
@@ -96,13 +114,28 @@ def default_models() -> dict[str, ModelInfo]:
         "m2:latest": model("m2:latest", "/blobs/m2"),
         "m3:latest": model("m3:latest", "/blobs/m3"),
         "emb:latest": model("emb:latest", "/blobs/emb", capabilities=("embedding",)),
-        "tmpl:latest": model("tmpl:latest", "/blobs/tmpl", template="{{ .System }}|{{ .Prompt }}",
-                             system="SYS", parameters={"temperature": 0.1}),
+        "tmpl:latest": model(
+            "tmpl:latest",
+            "/blobs/tmpl",
+            template="{{ .System }}|{{ .Prompt }}",
+            system="SYS",
+            parameters={"temperature": 0.1},
+        ),
     }
 
 
-def simple_renderer(template: str, *, messages: list[dict[str, Any]], tools: Any = None,
-                    think: Any = None, suffix: str = "") -> str:
+async def simple_renderer(
+    template: str,
+    *,
+    messages: list[dict[str, Any]],
+    tools: Any = None,
+    think: Any = None,
+    suffix: str = "",
+    prompt: str = "",
+    num_ctx: int = 0,
+    count_tokens: Any = None,
+    truncate: bool = True,
+) -> str:
     return "".join(f"[{m['role']}]{m['content']}" for m in messages) + "[assistant]"
 
 
@@ -116,9 +149,14 @@ def factory() -> FakeRunnerFactory:
 
 @pytest.fixture
 def make_client(aiohttp_client: Any, tmp_path: Path, factory: FakeRunnerFactory) -> ClientMaker:
-    async def go(*, settings: Settings | None = None, fac: FakeRunnerFactory | None = None,
-                 free_memory: Callable[[], int] = lambda: 64 * GB, host_guard: bool | None = None,
-                 models: dict[str, ModelInfo] | None = None) -> TestClient[Any, Any]:
+    async def go(
+        *,
+        settings: Settings | None = None,
+        fac: FakeRunnerFactory | None = None,
+        free_memory: Callable[[], int] = lambda: 64 * GB,
+        host_guard: bool | None = None,
+        models: dict[str, ModelInfo] | None = None,
+    ) -> TestClient[Any, Any]:
         app = make_app(
             settings or Settings(),
             MemoryStore(tmp_path, default_models() if models is None else models),

@@ -60,14 +60,18 @@ async def test_generate_not_streamed(client: Client) -> None:
 
 
 async def test_generate_num_predict_length(client: Client) -> None:
-    r = await client.post("/api/generate", json={"model": "m1", "prompt": "a b c d", "stream": False,
-                                                "options": {"num_predict": 2}})
+    r = await client.post(
+        "/api/generate",
+        json={"model": "m1", "prompt": "a b c d", "stream": False, "options": {"num_predict": 2}},
+    )
     body = await r.json()
     assert body["response"] == "a b" and body["done_reason"] == "length"
 
 
 async def test_generate_raw_has_no_context(client: Client, factory: FakeRunnerFactory) -> None:
-    r = await client.post("/api/generate", json={"model": "m1", "prompt": "x y", "raw": True, "stream": False})
+    r = await client.post(
+        "/api/generate", json={"model": "m1", "prompt": "x y", "raw": True, "stream": False}
+    )
     body = await r.json()
     assert "context" not in body
     assert factory.runners[0].completions[-1].prompt == "x y"
@@ -88,15 +92,18 @@ async def test_generate_go_template_uses_complete(client: Client, factory: FakeR
 
 
 async def test_generate_options_layering(client: Client, factory: FakeRunnerFactory) -> None:
-    await client.post("/api/generate", json={"model": "tmpl", "prompt": "hi", "stream": False,
-                                            "options": {"temperature": 0.5, "top_k": 3}})
+    await client.post(
+        "/api/generate",
+        json={"model": "tmpl", "prompt": "hi", "stream": False, "options": {"temperature": 0.5, "top_k": 3}},
+    )
     opts = factory.runners[0].completions[-1].options
     assert opts["temperature"] == 0.5 and opts["top_k"] == 3
 
 
 async def test_generate_plain_model_uses_chat(client: Client, factory: FakeRunnerFactory) -> None:
-    await client.post("/api/generate", json={"model": "m1", "prompt": "hi", "system": "be nice",
-                                            "stream": False})
+    await client.post(
+        "/api/generate", json={"model": "m1", "prompt": "hi", "system": "be nice", "stream": False}
+    )
     msgs = factory.runners[0].chats[-1].messages
     assert msgs == [{"role": "system", "content": "be nice"}, {"role": "user", "content": "hi"}]
 
@@ -114,8 +121,15 @@ async def test_bad_json_and_types(client: Client) -> None:
 
 
 async def test_unknown_option_ignored(client: Client) -> None:
-    r = await client.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False,
-                                                "options": {"penalize_newline": True, "numa": False}})
+    r = await client.post(
+        "/api/generate",
+        json={
+            "model": "m1",
+            "prompt": "x",
+            "stream": False,
+            "options": {"penalize_newline": True, "numa": False},
+        },
+    )
     assert r.status == 200
 
 
@@ -123,8 +137,9 @@ async def test_keep_alive_parsing(client: Client) -> None:
     r = await client.post("/api/generate", json={"model": "m1", "prompt": "x", "keep_alive": "300"})
     assert r.status == 400 and await r.json() == {"error": 'time: missing unit in duration "300"'}
     for ka in ("10m", 30, 1.5, -1, "-1m"):
-        r = await client.post("/api/generate", json={"model": "m1", "prompt": "x", "keep_alive": ka,
-                                                    "stream": False})
+        r = await client.post(
+            "/api/generate", json={"model": "m1", "prompt": "x", "keep_alive": ka, "stream": False}
+        )
         assert r.status == 200, ka
 
 
@@ -143,8 +158,14 @@ async def test_unknown_model_and_missing_model(client: Client) -> None:
 async def test_capability_errors(client: Client) -> None:
     r = await client.post("/api/generate", json={"model": "emb", "prompt": "x"})
     assert r.status == 400 and await r.json() == {"error": '"emb" does not support generate'}
-    r = await client.post("/api/chat", json={"model": "m1", "messages": [{"role": "user", "content": "x"}],
-                                            "tools": [{"type": "function", "function": {"name": "f"}}]})
+    r = await client.post(
+        "/api/chat",
+        json={
+            "model": "m1",
+            "messages": [{"role": "user", "content": "x"}],
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+        },
+    )
     assert r.status == 400 and await r.json() == {"error": '"m1" does not support tools'}
     r = await client.post("/api/generate", json={"model": "m1", "prompt": "x", "think": True})
     assert r.status == 400 and await r.json() == {"error": '"m1" does not support thinking'}
@@ -167,8 +188,9 @@ async def test_chat_stream_and_not(client: Client, factory: FakeRunnerFactory) -
 
 
 async def test_chat_go_template_renders(client: Client, factory: FakeRunnerFactory) -> None:
-    r = await client.post("/api/chat", json={"model": "tmpl", "stream": False,
-                                            "messages": [{"role": "user", "content": "q"}]})
+    r = await client.post(
+        "/api/chat", json={"model": "tmpl", "stream": False, "messages": [{"role": "user", "content": "q"}]}
+    )
     assert r.status == 200
     assert factory.runners[0].completions[-1].prompt == "[system]SYS[user]q[assistant]"
 
@@ -191,8 +213,9 @@ async def test_load_and_unload_requests(client: Client, factory: FakeRunnerFacto
 
 
 async def test_keep_alive_zero_unloads_after_request(client: Client, factory: FakeRunnerFactory) -> None:
-    r = await client.post("/api/generate", json={"model": "m1", "prompt": "x", "keep_alive": 0,
-                                                "stream": False})
+    r = await client.post(
+        "/api/generate", json={"model": "m1", "prompt": "x", "keep_alive": 0, "stream": False}
+    )
     assert r.status == 200
     assert (await (await client.get("/api/ps")).json()) == {"models": []}
 
@@ -203,7 +226,16 @@ async def test_ps_shape(client: Client) -> None:
     ps = (await (await client.get("/api/ps")).json())["models"]
     assert [m["name"] for m in ps] == ["m2:latest", "m1:latest"]  # forever sorts first
     m = ps[1]
-    assert list(m) == ["name", "model", "size", "digest", "details", "expires_at", "size_vram", "context_length"]
+    assert list(m) == [
+        "name",
+        "model",
+        "size",
+        "digest",
+        "details",
+        "expires_at",
+        "size_vram",
+        "context_length",
+    ]
     assert m["size_vram"] == 0 and m["context_length"] == 4096 and m["size"] > 1000
     assert RFC3339_NANO.match(m["expires_at"])
     assert ps[0]["expires_at"][:2] == "23"  # far future, as Ollama's "Forever"
@@ -295,7 +327,9 @@ async def test_cors(client: Client) -> None:
     assert r.status == 200 and r.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     r = await client.get("/api/version", headers={"Origin": "https://evil.example"})
     assert r.status == 403
-    r = await client.options("/api/chat", headers={"Origin": "app://x", "Access-Control-Request-Method": "POST"})
+    r = await client.options(
+        "/api/chat", headers={"Origin": "app://x", "Access-Control-Request-Method": "POST"}
+    )
     assert r.status == 204 and "POST" in r.headers["Access-Control-Allow-Methods"]
 
 

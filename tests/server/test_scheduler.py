@@ -66,13 +66,20 @@ async def test_eviction_by_memory() -> None:
 
 async def test_auto_parallel_depends_on_memory() -> None:
     fac = FakeRunnerFactory()
-    kv = {"general.architecture": "llama", "llama.block_count": 30, "llama.attention.head_count": 9,
-          "llama.attention.head_count_kv": 3, "llama.embedding_length": 576}
+    kv = {
+        "general.architecture": "llama",
+        "llama.block_count": 30,
+        "llama.attention.head_count": 9,
+        "llama.attention.head_count_kv": 3,
+        "llama.embedding_length": 576,
+    }
     per_slot = kv_cache_bytes(kv, 4096)
     roomy = Scheduler(fac, free_memory=lambda: 64 * GB)
     tight = Scheduler(fac, free_memory=lambda: int(per_slot * 1.5 / 0.8) + 200)
     for sched, want in ((roomy, 4), (tight, 1)):
-        req = LoadRequest(name="m", model_path="/m", options=LoadOptions(num_parallel=0), kv=kv, file_size=100)
+        req = LoadRequest(
+            name="m", model_path="/m", options=LoadOptions(num_parallel=0), kv=kv, file_size=100
+        )
         async with sched.use(req) as lease:
             assert lease.model.options.num_parallel == want
         await sched.close()
@@ -80,10 +87,13 @@ async def test_auto_parallel_depends_on_memory() -> None:
 
 async def test_reload_only_when_load_options_change(client: Client, factory: FakeRunnerFactory) -> None:
     for opts in ({"temperature": 0.1}, {"temperature": 0.9, "seed": 3}):
-        await client.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False, "options": opts})
+        await client.post(
+            "/api/generate", json={"model": "m1", "prompt": "x", "stream": False, "options": opts}
+        )
     assert len(factory.loads) == 1
-    await client.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False,
-                                            "options": {"num_ctx": 1024}})
+    await client.post(
+        "/api/generate", json={"model": "m1", "prompt": "x", "stream": False, "options": {"num_ctx": 1024}}
+    )
     assert len(factory.loads) == 2 and factory.loads[1][1].num_ctx == 1024
     assert len(factory.live()) == 1
 
@@ -91,9 +101,9 @@ async def test_reload_only_when_load_options_change(client: Client, factory: Fak
 async def test_concurrent_load_dedup(make_client: ClientMaker) -> None:
     fac = FakeRunnerFactory(load_delay=0.05)
     c = await make_client(fac=fac)
-    rs = await asyncio.gather(*(
-        c.post("/api/generate", json={"model": "m1", "prompt": "hi", "stream": False}) for _ in range(10)
-    ))
+    rs = await asyncio.gather(
+        *(c.post("/api/generate", json={"model": "m1", "prompt": "hi", "stream": False}) for _ in range(10))
+    )
     assert all(r.status == 200 for r in rs)
     assert len(fac.loads) == 1
 
@@ -101,7 +111,9 @@ async def test_concurrent_load_dedup(make_client: ClientMaker) -> None:
 async def test_load_failure_reaches_every_waiter(make_client: ClientMaker) -> None:
     fac = FakeRunnerFactory(load_delay=0.01, fail="bad magic")
     c = await make_client(fac=fac)
-    rs = await asyncio.gather(*(c.post("/api/generate", json={"model": "m1", "prompt": "hi"}) for _ in range(3)))
+    rs = await asyncio.gather(
+        *(c.post("/api/generate", json={"model": "m1", "prompt": "hi"}) for _ in range(3))
+    )
     for r in rs:
         assert r.status == 500 and await r.json() == {"error": "bad magic"}
 
@@ -111,7 +123,9 @@ async def test_queue_full_503(make_client: ClientMaker) -> None:
     c = await make_client(fac=fac, settings=Settings(max_queue=1, num_parallel=1))
     first = await c.post("/api/generate", json={"model": "m1", "prompt": LONG})
     await first.content.readline()  # holds the only slot now
-    waiting = asyncio.ensure_future(c.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False}))
+    waiting = asyncio.ensure_future(
+        c.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False})
+    )
     await _until(lambda: _state(c).scheduler.pending == 1)
     r = await c.post("/api/generate", json={"model": "m1", "prompt": "x"})
     assert r.status == 503 and await r.json() == {"error": QUEUE_FULL}
@@ -143,8 +157,12 @@ async def test_disconnect_cancels_and_frees_slot(make_client: ClientMaker) -> No
 async def test_chat_disconnect_while_not_streamed(make_client: ClientMaker) -> None:
     fac = FakeRunnerFactory(token_delay=0.02)
     c = await make_client(fac=fac, settings=Settings(num_parallel=1))
-    task = asyncio.ensure_future(c.post("/api/chat", json={"model": "m1", "stream": False,
-                                                          "messages": [{"role": "user", "content": LONG}]}))
+    task = asyncio.ensure_future(
+        c.post(
+            "/api/chat",
+            json={"model": "m1", "stream": False, "messages": [{"role": "user", "content": LONG}]},
+        )
+    )
     await _until(lambda: bool(fac.runners) and fac.runners[0].live_streams == 1)
     task.cancel()
     await _until(lambda: fac.runners[0].live_streams == 0)

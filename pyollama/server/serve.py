@@ -1,0 +1,108 @@
+"""`pyollama serve`: bind, print the configuration, log requests, shut down cleanly on signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+
+import pyollama
+from pyollama.config import Settings, help_table
+from pyollama.runner.base import RunnerFactory
+from pyollama.server.app import make_app
+from pyollama.server.models import ModelStore
+from pyollama.server.prompting import GoTemplateRenderer
+from pyollama.server.state import STATE
+
+log = logging.getLogger("pyollama.server")
+
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs "%{User-Agent}i"'
+
+
+def serve_help_text() -> str:
+    """The body of `pyollama serve --help`."""
+    return "Start the pyollama daemon (Ollama's REST API).\n\nUsage:\n  pyollama serve\n\n" + help_table()
+
+
+def configure_logging(settings: Settings) -> None:
+    level = logging.DEBUG if settings.debug else logging.INFO
+    fmt = "time=%(asctime)s level=%(levelname)s source=%(name)s msg=%(message)s"
+    logging.basicConfig(level=level, format=fmt)
+
+
+def _default_store(settings: Settings) -> ModelStore:
+    from pyollama.server.store_adapter import StoreAdapter
+    from pyollama.store.store import Store
+
+    store = Store(settings.models)
+    store.housekeeping(noprune=settings.noprune)
+    return StoreAdapter(store, noprune=settings.noprune)
+
+
+def _default_factory() -> RunnerFactory:
+    from pyollama.runner.native import NativeRunner
+
+    return NativeRunner.load
+
+
+async def serve(
+    settings: Settings,
+    *,
+    store: ModelStore | None = None,
+    runner_factory: RunnerFactory | None = None,
+    stop: asyncio.Event | None = None,
+    on_started: Callable[[int], None] | None = None,
+) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM when `stop` is None), then shut down cleanly:
+    stop accepting, unload models (ending live streams), close connections."""
+    app = make_app(
+        settings,
+        store if store is not None else _default_store(settings),
+        runner_factory if runner_factory is not None else _default_factory(),
+        renderer=GoTemplateRenderer(),
+    )
+    runner = web.AppRunner(
+        app, handler_cancellation=True, access_log=log, access_log_format=ACCESS_LOG_FORMAT,
+        shutdown_timeout=5.0,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host.host or None, settings.host.port)
+    await site.start()
+    port = settings.host.port
+    server = getattr(site, "_server", None)
+    if server is not None and getattr(server, "sockets", None):
+        port = server.sockets[0].getsockname()[1]
+    log.info("Listening on %s:%d (version %s)", settings.host.host or "0.0.0.0", port, pyollama.__version__)
+    if on_started is not None:
+        on_started(port)
+    own_stop = stop is None
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if own_stop:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        if own_stop:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        await app[STATE].scheduler.close()
+        await runner.cleanup()
+
+
+def run_server(settings: Settings | None = None) -> int:
+    """Entry point for the CLI's `serve` command; returns the exit status."""
+    settings = settings if settings is not None else Settings.from_env()
+    configure_logging(settings)
+    log.info("server config env=%s", settings.as_map())
+    try:
+        asyncio.run(serve(settings))
+    except OSError as exc:
+        log.error("Error: listen tcp %s:%d: %s", settings.host.host, settings.host.port, exc.strerror)
+        return 1
+    return 0

@@ -1,0 +1,124 @@
+"""Binds `pyollama.store` (manifests, blobs, create/show/list/copy/delete) to the server's `ModelStore`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from pyollama.errors import BadRequest, GGUFError, ModelNotFound
+from pyollama.gguf import GGUFInfo, read_gguf_info
+from pyollama.server.models import ModelInfo
+from pyollama.server.schemas import ModelDetails
+from pyollama.store import (
+    ManifestNotFound,
+    ModelName,
+    Store,
+    copy_model,
+    create_model,
+    delete_model,
+    load_model,
+    show_model,
+)
+from pyollama.store import list_models as store_list_models
+from pyollama.store.capabilities import model_capabilities
+from pyollama.store.names import INVALID_NAME
+from pyollama.store.show import details as store_details
+
+_GGUF_CACHE = 16
+
+
+class StoreAdapter:
+    """`ModelStore` over an on-disk `Store`; GGUF headers are cached by (path, mtime)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        noprune: bool = False,
+        read_gguf: Callable[[str | os.PathLike[str]], GGUFInfo] = read_gguf_info,
+    ) -> None:
+        self.store = store
+        self.noprune = noprune
+        self.read_gguf = read_gguf
+        self._gguf: dict[tuple[str, int], GGUFInfo | None] = {}
+
+    def _header(self, path: Path) -> GGUFInfo | None:
+        try:
+            key = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            return None
+        if key not in self._gguf:
+            try:
+                info: GGUFInfo | None = self.read_gguf(path)
+            except (GGUFError, OSError):
+                info = None
+            if len(self._gguf) >= _GGUF_CACHE:
+                self._gguf.pop(next(iter(self._gguf)))
+            self._gguf[key] = info
+        return self._gguf[key]
+
+    def resolve(self, name: str) -> ModelInfo:
+        parsed = ModelName.try_parse(name)
+        if parsed is None:
+            raise BadRequest(INVALID_NAME)
+        try:
+            lm = load_model(self.store, parsed)
+        except ManifestNotFound:
+            raise ModelNotFound(f"model '{name}' not found") from None
+        if lm.model_path is None:
+            raise BadRequest(f'"{name}" does not support generate')
+        info = self._header(lm.model_path)
+        cfg = lm.config
+        caps = model_capabilities(
+            info.kv if info else None, lm.template, chat_template=info.chat_template if info else "",
+            has_projector=bool(lm.projector_paths), family=str(cfg.get("model_family", "")),
+            parser=str(cfg.get("parser", "")),
+        )
+        d = store_details(cfg, lm.parent_model)
+        kv: dict[str, Any] = {}
+        if info is not None:
+            kv = {k: v for k, v in info.kv.items() if not (isinstance(v, list | tuple) and len(v) > 512)}
+        try:
+            size = lm.model_path.stat().st_size
+        except OSError:
+            size = 0
+        return ModelInfo(
+            name=lm.short_name,
+            model_path=str(lm.model_path),
+            digest=lm.manifest.digest,
+            template=lm.template,
+            system=lm.system,
+            parameters=dict(lm.options),
+            messages=list(lm.messages),
+            details=ModelDetails(
+                parent_model=d["parent_model"], format=d["format"], family=d["family"],
+                families=d["families"], parameter_size=d["parameter_size"],
+                quantization_level=d["quantization_level"],
+            ),
+            capabilities=tuple(caps) or ("completion",),
+            projector=str(lm.projector_paths[0]) if lm.projector_paths else None,
+            adapters=tuple(str(p) for p in lm.adapter_paths),
+            context_length=info.context_length if info else 0,
+            kv=kv,
+            size=size,
+        )
+
+    def list_models(self) -> object:
+        return store_list_models(self.store)
+
+    def show(self, name: str, *, verbose: bool = False) -> object:
+        return show_model(self.store, name, verbose=verbose)
+
+    def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
+        return create_model(self.store, request, noprune=self.noprune)
+
+    def copy(self, source: str, destination: str) -> None:
+        copy_model(self.store, source, destination)
+
+    def delete(self, name: str) -> None:
+        delete_model(self.store, name, noprune=self.noprune)
+
+    def blob_path(self, digest: str) -> Path:
+        return self.store.blob_path(digest)

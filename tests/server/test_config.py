@@ -1,0 +1,70 @@
+"""Settings from the environment with Ollama's parsing rules (pyollama/config.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pyollama.config import DurationError, Settings, parse_go_duration, parse_host
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        ("", ("http", "127.0.0.1", 11434)),
+        ("0.0.0.0", ("http", "0.0.0.0", 11434)),
+        ("example.com:8080", ("http", "example.com", 8080)),
+        ("http://h", ("http", "h", 80)),
+        ("https://h", ("https", "h", 443)),
+        ("[::1]:5000", ("http", "::1", 5000)),
+        ("ollama.com", ("https", "ollama.com", 443)),
+        ("h:99999", ("http", "h", 11434)),
+    ],
+)
+def test_parse_host(value: str, want: tuple[str, str, int]) -> None:
+    h = parse_host(value)
+    assert (h.scheme, h.host, h.port) == want
+
+
+def test_go_durations() -> None:
+    assert parse_go_duration("1h30m") == 5400
+    assert parse_go_duration("-1m") == -60
+    assert parse_go_duration("0") == 0
+    for bad, msg in (
+        ("300", 'time: missing unit in duration "300"'),
+        ("x", 'time: invalid duration "x"'),
+        ("5y", 'time: unknown unit "y" in duration "5y"'),
+    ):
+        with pytest.raises(DurationError) as exc:
+            parse_go_duration(bad)
+        assert str(exc.value) == msg
+
+
+def test_from_env_precedence_and_parsing() -> None:
+    s = Settings.from_env(
+        {
+            "OLLAMA_HOST": "0.0.0.0:1",
+            "PYOLLAMA_HOST": " '127.0.0.1:2' ",
+            "OLLAMA_KEEP_ALIVE": "-1",
+            "OLLAMA_NOPRUNE": "garbage",
+            "OLLAMA_NUM_PARALLEL": "2",
+            "OLLAMA_ORIGINS": "a://b, c://*",
+            "OLLAMA_MAX_QUEUE": "notanumber",
+            "OLLAMA_FLASH_ATTENTION": "1",
+        }
+    )
+    assert (s.host.host, s.host.port) == ("127.0.0.1", 2)
+    assert math.isinf(s.keep_alive)
+    assert s.noprune is True  # unparsable bool counts as true, like Ollama
+    assert s.num_parallel == 2 and s.max_queue == 512 and s.flash_attention == "on"
+    assert s.allowed_origins[:2] == ("a://b", "c://*") and "app://*" in s.allowed_origins
+
+
+def test_defaults() -> None:
+    s = Settings.from_env({})
+    assert (s.host.host, s.host.port) == ("127.0.0.1", 11434)
+    assert s.keep_alive == 300 and s.max_queue == 512 and s.effective_max_loaded_models == 3
+    assert s.default_num_ctx == 4096 and s.kv_cache_type == "f16"
+    assert s.keep_alive == Settings.from_env({"OLLAMA_KEEP_ALIVE": "5m"}).keep_alive
+    assert Settings.from_env({"OLLAMA_KEEP_ALIVE": "120"}).keep_alive == 120
