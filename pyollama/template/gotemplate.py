@@ -20,7 +20,7 @@ import datetime as _dt
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from pyollama.errors import BadRequest
 from pyollama.template.govalues import (
@@ -33,7 +33,6 @@ from pyollama.template.govalues import (
     go_sprintln,
     go_type_name,
     sorted_keys,
-    stringer_value,
 )
 
 __all__ = [
@@ -282,11 +281,11 @@ class _Lexer:
                     self.emit(T_DOT, pos, p)
                 pos = p
             elif c in "+-." or c.isdigit():
-                p = self._scan_number(pos)
-                if p is None:
+                end = self._scan_number(pos)
+                if end is None:
                     return None
-                self.emit(T_NUMBER, pos, p)
-                pos = p
+                self.emit(T_NUMBER, pos, end)
+                pos = end
             elif _is_alnum(c):
                 p = pos
                 while p < n and _is_alnum(src[p]):
@@ -350,13 +349,8 @@ class _Lexer:
             p += 1
             while p < n and src[p] in digits:
                 p += 1
-        if len(digits) == 11 and p < n and src[p] in "eE":
-            p += 1
-            if p < n and src[p] in "+-":
-                p += 1
-            while p < n and src[p] in "0123456789_":
-                p += 1
-        elif len(digits) == 23 and p < n and src[p] in "pP":
+        exp_chars = "eE" if len(digits) == 11 else "pP" if len(digits) == 23 else ""
+        if p < n and exp_chars and src[p] in exp_chars:
             p += 1
             if p < n and src[p] in "+-":
                 p += 1
@@ -570,7 +564,17 @@ def _unquote(tok: Item) -> str:
             out.append(pending.decode("utf-8", errors="replace"))
             pending.clear()
 
-    simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", '"': '"'}
+    simple = {
+        "a": "\a",
+        "b": "\b",
+        "f": "\f",
+        "n": "\n",
+        "r": "\r",
+        "t": "\t",
+        "v": "\v",
+        "\\": "\\",
+        '"': '"',
+    }
     while i < len(body):
         c = body[i]
         if c != "\\":
@@ -617,7 +621,7 @@ def _parse_number(tok: Item) -> NumberNode:
         raise _ParseError(f"complex numbers are not supported: {text}")
     try:
         low = t.lower().lstrip("+-")
-        is_float = ("." in low or "e" in low) and not low.startswith("0x") or "p" in low
+        is_float = (("." in low or "e" in low) and not low.startswith("0x")) or "p" in low
         if not is_float:
             return NumberNode(tok.pos, tok.line, int(t, 0) if not _legacy_octal(t) else int(t, 8), text)
         if low.startswith("0x"):
@@ -1185,9 +1189,7 @@ def _fn_js(*args: Any) -> str:
     for ch in s:
         if ch in "\\'\"":
             out.append("\\" + ch)
-        elif ch in "<>&=":
-            out.append(f"\\u{ord(ch):04X}")
-        elif ord(ch) < 0x20:
+        elif ch in "<>&=" or ord(ch) < 0x20:
             out.append(f"\\u{ord(ch):04X}")
         else:
             out.append(ch)
@@ -1417,7 +1419,7 @@ class _State:
             self.node = r
             if val is None or val is MISSING:
                 pass
-            elif isinstance(val, GoStruct) or isinstance(val, str | bool | float):
+            elif isinstance(val, GoStruct | str | bool | float):
                 raise self.error(f"range can't iterate over {go_sprint_value(val)}")
             elif isinstance(val, int):
                 if len(decl) > 1:
@@ -1530,9 +1532,7 @@ class _State:
             receiver = self.eval_field(dot, ident[i], node, [], MISSING, receiver)
         return self.eval_field(dot, ident[n - 1], node, args, final, receiver)
 
-    def eval_field(
-        self, dot: Any, name: str, node: Node, args: list[Node], final: Any, receiver: Any
-    ) -> Any:
+    def eval_field(self, dot: Any, name: str, node: Node, args: list[Node], final: Any, receiver: Any) -> Any:
         self.node = node
         has_args = len(args) > 1 or final is not MISSING
         if receiver is MISSING or receiver is None:
@@ -1643,9 +1643,7 @@ def _walk_nodes(n: Node | None) -> Iterator[Node]:
         yield from _walk_nodes(n.pipe)
         yield from _walk_nodes(n.list)
         yield from _walk_nodes(n.else_list)
-    elif isinstance(n, ActionNode):
-        yield from _walk_nodes(n.pipe)
-    elif isinstance(n, TemplateNode):
+    elif isinstance(n, ActionNode | TemplateNode):
         yield from _walk_nodes(n.pipe)
     elif isinstance(n, PipeNode):
         for c in n.cmds:

@@ -236,7 +236,9 @@ def go_sprint_value(v: Any, *, top: bool = False) -> str:
     if isinstance(v, OrderedMap):
         return "map[" + " ".join(f"{go_sprint_value(k)}:{go_sprint_value(x)}" for k, x in v.items()) + "]"
     if isinstance(v, dict):
-        return "map[" + " ".join(f"{go_sprint_value(k)}:{go_sprint_value(v[k])}" for k in sorted_keys(v)) + "]"
+        return (
+            "map[" + " ".join(f"{go_sprint_value(k)}:{go_sprint_value(v[k])}" for k in sorted_keys(v)) + "]"
+        )
     if isinstance(v, list | tuple):
         return "[" + " ".join(go_sprint_value(x) for x in v) + "]"
     return str(v)
@@ -390,8 +392,7 @@ def _format_one(verb: str, flags: str, width: int | None, prec: int | None, a: A
     if verb in "sq":
         st = stringer_value(a)
         if isinstance(a, str) or st is not None:
-            s = a if isinstance(a, str) else st
-            assert s is not None
+            s = a if isinstance(a, str) else (st or "")
             if prec is not None:
                 s = s[:prec]
             if verb == "q":
@@ -420,8 +421,8 @@ def _format_one(verb: str, flags: str, width: int | None, prec: int | None, a: A
             return "[" + " ".join(_format_one(verb, flags, width, prec, x) for x in a) + "]"
         return _bad_verb(verb, a)
     if verb in "feEgG":
-        if isinstance(a, float) or (isinstance(a, int) and not isinstance(a, bool) and False):
-            f = float(a)
+        if isinstance(a, float):  # Go: %f of an int is %!f(int=5)
+            f = a
             if verb == "f":
                 s = go_format_float(f, "f", 6 if prec is None else prec)
             elif verb in "eE":

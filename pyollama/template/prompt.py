@@ -80,7 +80,11 @@ def _think_values(think: ThinkArg) -> tuple[bool, str, bool]:
 
 def _omit(d: dict[str, Any]) -> dict[str, Any]:
     """Go's omitempty: drop zero values ("", 0, False, None, empty containers)."""
-    return {k: v for k, v in d.items() if v not in (None, "", 0, False) and not (isinstance(v, list | dict) and not v)}
+    return {
+        k: v
+        for k, v in d.items()
+        if v not in (None, "", 0, False) and not (isinstance(v, list | dict) and not v)
+    }
 
 
 def _go_tool_call(tc: Any, index: int) -> GoStruct:
@@ -189,19 +193,14 @@ def go_tool(t: Any) -> GoStruct:
         "Required": list(params.get("required") or []),
         "Properties": go_props,
     }
-    params_wire = OrderedMap(
-        [("type", params_fields["Type"])]
-        + list(
-            _omit(
-                {
-                    "$defs": params_fields["Defs"],
-                    "items": params_fields["Items"],
-                    "required": params_fields["Required"],
-                }
-            ).items()
-        )
-        + [("properties", go_props)]
+    optional = _omit(
+        {
+            "$defs": params_fields["Defs"],
+            "items": params_fields["Items"],
+            "required": params_fields["Required"],
+        }
     )
+    params_wire = OrderedMap([("type", params_fields["Type"]), *optional.items(), ("properties", go_props)])
     go_params = GoStruct("api.ToolFunctionParameters", params_fields, wire=params_wire)
     fn_fields = {
         "Name": fn.get("name", "") or "",
@@ -245,7 +244,9 @@ def collate(messages: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
         if role == "system":
             system.append(m.get("content", "") or "")
         if collated and collated[-1].get("role") == role and role != "tool":
-            collated[-1]["content"] = (collated[-1].get("content", "") or "") + "\n\n" + (m.get("content") or "")
+            collated[-1]["content"] = (
+                (collated[-1].get("content", "") or "") + "\n\n" + (m.get("content") or "")
+            )
         else:
             collated.append(m)
     return "\n\n".join(system), collated
@@ -681,9 +682,7 @@ def template_capabilities(template: PromptTemplate) -> list[str]:
 
 def _find_tool_call_if(nodes: Sequence[Node]) -> IfNode | None:
     def is_tool_calls(n: IfNode) -> bool:
-        return any(
-            isinstance(a, FieldNode) and "ToolCalls" in a.ident for c in n.pipe.cmds for a in c.args
-        )
+        return any(isinstance(a, FieldNode) and "ToolCalls" in a.ident for c in n.pipe.cmds for a in c.args)
 
     for n in nodes:
         if isinstance(n, IfNode):

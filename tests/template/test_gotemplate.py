@@ -68,12 +68,15 @@ CASES: list[tuple[str, str]] = [
     ("{{ if .L }}list{{ end }}{{ if .M }}map{{ end }}{{ if .Struct }}struct{{ end }}", "listmapstruct"),
     ("{{ if 0 }}a{{ else }}zero{{ end }}{{ if 0.0 }}b{{ end }}", "zero"),
     # comparisons
-    ("{{ eq .N 3 }} {{ ne .N 3 }} {{ lt .N 4 }} {{ le .N 3 }} {{ gt .N 3 }} {{ ge .N 3 }}", "true false true true false true"),
-    ("{{ eq .S \"x\" \"y\" \"hello\" }}", "true"),
+    (
+        "{{ eq .N 3 }} {{ ne .N 3 }} {{ lt .N 4 }} {{ le .N 3 }} {{ gt .N 3 }} {{ ge .N 3 }}",
+        "true false true true false true",
+    ),
+    ('{{ eq .S "x" "y" "hello" }}', "true"),
     ('{{ eq .Missing "x" }}', "false"),
     ('{{ lt "a" "b" }}', "true"),
     # and/or return values, short-circuit
-    ("{{ and 1 0 2 }}|{{ or 0 \"\" \"z\" }}|{{ and 1 2 }}|{{ or 0 \"\" }}", "0|z|2|"),
+    ('{{ and 1 0 2 }}|{{ or 0 "" "z" }}|{{ and 1 2 }}|{{ or 0 "" }}', "0|z|2|"),
     ("{{ or .S (index .L 99) }}", "hello"),
     # range
     ("{{ range .L }}<{{ . }}>{{ end }}", "<a><b><c>"),
@@ -82,9 +85,15 @@ CASES: list[tuple[str, str]] = [
     ("{{ range $k, $v := .M }}{{ $k }}={{ $v }};{{ end }}", "a=1;b=2;"),
     ("{{ range .Missing }}x{{ else }}empty{{ end }}", "empty"),
     ("{{ range 3 }}{{ . }}{{ end }}", "012"),
-    ("{{ range .Nums }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}", "13"),
+    (
+        "{{ range .Nums }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}",  # noqa: E501
+        "13",
+    ),
     ("{{ range .Msgs }}{{ .Role }}:{{ .Content }} {{ end }}", "system:sys user:hi assistant:yo "),
-    ("{{ range $i, $_ := .Msgs }}{{ if eq (len (slice $.Msgs $i)) 1 }}last={{ .Role }}{{ end }}{{ end }}", "last=assistant"),
+    (
+        "{{ range $i, $_ := .Msgs }}{{ if eq (len (slice $.Msgs $i)) 1 }}last={{ .Role }}{{ end }}{{ end }}",
+        "last=assistant",
+    ),
     # variables and scope
     ("{{ $x := .S }}{{ $x }}", "hello"),
     ("{{ $x := 1 }}{{ if .T }}{{ $x = 2 }}{{ end }}{{ $x }}", "2"),
@@ -98,21 +107,27 @@ CASES: list[tuple[str, str]] = [
     # pipelines and parentheses
     ('{{ .S | printf "%s!" }}', "hello!"),
     ('{{ .N | printf "%d-%d" 1 }}', "1-3"),
-    ("{{ (index .Nested \"Inner\").Name }}", "deep"),
+    ('{{ (index .Nested "Inner").Name }}', "deep"),
     ("{{ len (slice .L 1) }}", "2"),
     ('{{ "abc" | len }}', "3"),
     # builtins
-    ("{{ len .S }} {{ len .L }} {{ len .M }} {{ len \"é\" }}", "5 3 2 2"),
-    ("{{ index .L 1 }} {{ index .M \"b\" }} {{ index .M \"zz\" }}", "b 2 <no value>"),
+    ('{{ len .S }} {{ len .L }} {{ len .M }} {{ len "é" }}', "5 3 2 2"),
+    ('{{ index .L 1 }} {{ index .M "b" }} {{ index .M "zz" }}', "b 2 <no value>"),
     ("{{ slice .L 1 2 }} {{ slice .L 2 }} {{ slice .S 1 3 }} {{ slice .L }}", "[b] [c] el [a b c]"),
-    ('{{ printf "%s|%d|%v|%q|%#v|%5.2f|%-3d|%x|%t|%%" "s" 7 .L "q" "g" 3.14159 1 255 true }}', 's|7|[a b c]|"q"|"g"| 3.14|1  |ff|true|%'),
+    (
+        '{{ printf "%s|%d|%v|%q|%#v|%5.2f|%-3d|%x|%t|%%" "s" 7 .L "q" "g" 3.14159 1 255 true }}',
+        's|7|[a b c]|"q"|"g"| 3.14|1  |ff|true|%',
+    ),
     ('{{ printf "%d %s" "x" }}', "%!d(string=x) %!s(MISSING)"),
     ('{{ printf "%v" .M }} {{ printf "%T" .N }}', "map[a:1 b:2] int"),
     ('{{ print "a" 1 2 "b" }}|{{ println "a" 1 }}|', "a1 2b|a 1\n|"),
-    ("{{ json .M }} {{ json .L }} {{ json .S }} {{ json .Missing }}", '{"a":1,"b":2} ["a","b","c"] "hello" null'),
+    (
+        "{{ json .M }} {{ json .L }} {{ json .S }} {{ json .Missing }}",
+        '{"a":1,"b":2} ["a","b","c"] "hello" null',
+    ),
     ('{{ json "<a&b>" }}', '"\\u003ca\\u0026b\\u003e"'),
     ("{{ json .F }} {{ json 2.0 }}", "1.5 2"),
-    ("{{ html \"<a href='x'>&\" }} {{ urlquery \"a b&c/d\" }}", "&lt;a href=&#39;x&#39;&gt;&amp; a+b%26c%2Fd"),
+    ('{{ html "<a href=\'x\'>&" }} {{ urlquery "a b&c/d" }}', "&lt;a href=&#39;x&#39;&gt;&amp; a+b%26c%2Fd"),
     # define / template / block
     ('{{ define "t" }}T({{ . }}){{ end }}{{ template "t" .S }}{{ template "t" }}', "T(hello)T(<no value>)"),
     ('{{ block "b" .N }}B{{ . }}{{ end }}', "B3"),
@@ -141,7 +156,9 @@ def test_dollar_is_root_in_nested_scopes() -> None:
 
 
 def test_vars_like_ollama() -> None:
-    t = parse('{{ if .System }}{{ .System }}{{ end }}{{ range $i, $m := .Messages }}{{ $m.Content }}{{ eq $.Tools nil }}{{ end }}')
+    t = parse(
+        "{{ if .System }}{{ .System }}{{ end }}{{ range $i, $m := .Messages }}{{ $m.Content }}{{ eq $.Tools nil }}{{ end }}"  # noqa: E501
+    )
     assert t.vars() == ["$", "$m", "content", "messages", "system", "tools"]
     assert t.uses("Messages") and not t.uses("Response")
 
@@ -191,14 +208,37 @@ EXEC_ERRORS = [
     ("{{ .A.B }}", {}, 'template: :1:3: executing "" at <.A.B>: nil pointer evaluating interface {}.B'),
     ("{{ len 3 }}", {}, 'template: :1:3: executing "" at <len>: error calling len: len of type int'),
     ("{{ len .X }}", {}, 'template: :1:3: executing "" at <len>: error calling len: len of nil pointer'),
-    ("{{ index .L 5 }}", {"L": [1]}, 'template: :1:3: executing "" at <index>: error calling index: index out of range: 5'),
-    ('{{ eq 1 "a" }}', {}, 'template: :1:3: executing "" at <eq>: error calling eq: incompatible types for comparison'),
+    (
+        "{{ index .L 5 }}",
+        {"L": [1]},
+        'template: :1:3: executing "" at <index>: error calling index: index out of range: 5',
+    ),
+    (
+        '{{ eq 1 "a" }}',
+        {},
+        'template: :1:3: executing "" at <eq>: error calling eq: incompatible types for comparison',
+    ),
     ("{{ nil }}", {}, 'template: :1:3: executing "" at <nil>: nil is not a command'),
-    ("x\n  {{ .S.Nope }}", {"S": GoStruct("api.Thing", {"A": 1})},
-     'template: :2:5: executing "" at <.S.Nope>: can\'t evaluate field Nope in type api.Thing'),
-    ('{{ template "nope" }}', {}, 'template: :1:3: executing "" at <{{template "nope"}}>: no such template "nope"'),
-    ("{{ range .S }}{{ end }}", {"S": "str"}, 'template: :1:3: executing "" at <{{range .S}}>: range can\'t iterate over str'),
-    ("{{ printf 3 }}", {}, 'template: :1:3: executing "" at <printf>: error calling printf: wrong type for value; expected string; got int'),
+    (
+        "x\n  {{ .S.Nope }}",
+        {"S": GoStruct("api.Thing", {"A": 1})},
+        'template: :2:5: executing "" at <.S.Nope>: can\'t evaluate field Nope in type api.Thing',
+    ),
+    (
+        '{{ template "nope" }}',
+        {},
+        'template: :1:3: executing "" at <{{template "nope"}}>: no such template "nope"',
+    ),
+    (
+        "{{ range .S }}{{ end }}",
+        {"S": "str"},
+        'template: :1:3: executing "" at <{{range .S}}>: range can\'t iterate over str',
+    ),
+    (
+        "{{ printf 3 }}",
+        {},
+        'template: :1:3: executing "" at <printf>: error calling printf: wrong type for value; expected string; got int',  # noqa: E501
+    ),
     ("{{ ne 1 }}", {}, 'template: :1:3: executing "" at <ne>: wrong number of args for ne: want 2 got 1'),
 ]
 
@@ -222,13 +262,19 @@ def test_go_sprintf_extra_args() -> None:
 
 
 def test_go_json_escapes_like_go() -> None:
-    assert go_json({"k": "a\u2028\x01\n\"\\"}) == '{"k":"a\\u2028\\u0001\\n\\"\\\\"}'
+    assert go_json({"k": 'a\u2028\x01\n"\\'}) == '{"k":"a\\u2028\\u0001\\n\\"\\\\"}'
     assert go_json([1e21, 1e-7, -0.5, None, False]) == "[1e+21,1e-7,-0.5,null,false]"
 
 
 def test_toTypeScriptType() -> None:
     t = parse("{{ toTypeScriptType .P }}|{{ toTypeScriptType .E }}|{{ toTypeScriptType .A }}")
-    out = t.execute({"P": {"Type": ["string"]}, "E": {"Enum": ["a", "b"]}, "A": {"type": "array", "items": {"type": "integer"}}})
+    out = t.execute(
+        {
+            "P": {"Type": ["string"]},
+            "E": {"Enum": ["a", "b"]},
+            "A": {"type": "array", "items": {"type": "integer"}},
+        }
+    )
     assert out == 'string|"a" | "b"|number[]'
 
 

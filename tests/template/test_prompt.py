@@ -104,7 +104,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "user-assistant-user": "<start_of_turn>user\nHello, how are you?<end_of_turn>\n<start_of_turn>model\n"
         "I'm doing great. How can I help you today?<end_of_turn>\n<start_of_turn>user\n"
         "I'd like to show off how chat templating works!<end_of_turn>\n<start_of_turn>model\n\n",
-        "system-user-assistant-user": "<start_of_turn>user\nYou are a helpful assistant.\n\nHello, how are you?"
+        "system-user-assistant-user": "<start_of_turn>user\nYou are a helpful assistant.\n\nHello, how are you?"  # noqa: E501
         "<end_of_turn>\n<start_of_turn>model\nI'm doing great. How can I help you today?<end_of_turn>\n"
         "<start_of_turn>user\nI'd like to show off how chat templating works!<end_of_turn>\n"
         "<start_of_turn>model\n\n",
@@ -124,15 +124,15 @@ EXPECTED: dict[str, dict[str, str]] = {
         "I'd like to show off how chat templating works!<|im_end|>\n<|im_start|>assistant\n",
     },
     "llama3": {
-        "system-user-assistant-user": "<|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant."
+        "system-user-assistant-user": "<|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant."  # noqa: E501
         "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHello, how are you?<|eot_id|>"
-        "<|start_header_id|>assistant<|end_header_id|>\n\nI'm doing great. How can I help you today?<|eot_id|>"
-        "<|start_header_id|>user<|end_header_id|>\n\nI'd like to show off how chat templating works!<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\nI'm doing great. How can I help you today?<|eot_id|>"  # noqa: E501
+        "<|start_header_id|>user<|end_header_id|>\n\nI'd like to show off how chat templating works!<|eot_id|>"  # noqa: E501
         "<|start_header_id|>assistant<|end_header_id|>\n\n",
     },
     "mistral": {
         "system-user-assistant-user": "[INST] You are a helpful assistant.\n\nHello, how are you?[/INST] "
-        "I'm doing great. How can I help you today?</s>[INST] I'd like to show off how chat templating works![/INST]",
+        "I'm doing great. How can I help you today?</s>[INST] I'd like to show off how chat templating works![/INST]",  # noqa: E501
     },
     "phi3": {
         "system-user-assistant-user": "<|system|>\nYou are a helpful assistant.<|end|>\n<|user|>\n"
@@ -140,12 +140,17 @@ EXPECTED: dict[str, dict[str, str]] = {
         "<|user|>\nI'd like to show off how chat templating works!<|end|>\n<|assistant|>\n",
     },
 }
-SOURCES = {"gemma3": GEMMA3, "gemma": GEMMA, "chatml": CHATML, "llama3": LLAMA3, "mistral": MISTRAL, "phi3": PHI3}
+SOURCES = {
+    "gemma3": GEMMA3,
+    "gemma": GEMMA,
+    "chatml": CHATML,
+    "llama3": LLAMA3,
+    "mistral": MISTRAL,
+    "phi3": PHI3,
+}
 
 
-@pytest.mark.parametrize(
-    ("name", "convo"), [(n, c) for n, per in EXPECTED.items() for c in per]
-)
+@pytest.mark.parametrize(("name", "convo"), [(n, c) for n, per in EXPECTED.items() for c in per])
 def test_builtin_templates_byte_for_byte(name: str, convo: str) -> None:
     t = PromptTemplate(SOURCES[name])
     assert t.execute(CONVOS[convo]).encode() == EXPECTED[name][convo].encode()
@@ -159,7 +164,9 @@ def test_gemma3_single_user_turn_exact_bytes() -> None:
 @pytest.mark.parametrize("convo", list(CONVOS))
 def test_legacy_templates_match_messages_templates(convo: str) -> None:
     """Legacy (.System/.Prompt/.Response) templates run per turn and cut at .Response."""
-    assert PromptTemplate(CHATML_LEGACY).execute(CONVOS[convo]) == PromptTemplate(CHATML).execute(CONVOS[convo])
+    assert PromptTemplate(CHATML_LEGACY).execute(CONVOS[convo]) == PromptTemplate(CHATML).execute(
+        CONVOS[convo]
+    )
 
 
 def test_legacy_phi3_turns_concatenate() -> None:
@@ -182,8 +189,12 @@ def test_legacy_ending_with_assistant_continues_response() -> None:
 
 def test_mistral_legacy_system_inside_first_turn() -> None:
     t = PromptTemplate("[INST] {{ if .System }}{{ .System }}\n\n{{ end }}{{ .Prompt }}[/INST] ")
-    msgs = [{"role": "system", "content": "S"}, {"role": "user", "content": "Hello friend!"},
-            {"role": "assistant", "content": "Hello human!"}, {"role": "user", "content": "What is your name?"}]
+    msgs = [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "Hello friend!"},
+        {"role": "assistant", "content": "Hello human!"},
+        {"role": "user", "content": "What is your name?"},
+    ]
     assert t.execute(msgs) == "[INST] S\n\nHello friend![/INST] Hello human![INST] What is your name?[/INST] "
 
 
@@ -283,15 +294,21 @@ def test_tools_render_as_go_json() -> None:
     t = PromptTemplate(QWEN_LIKE)
     msgs = [
         {"role": "user", "content": "Weather in Paris?"},
-        {"role": "assistant", "content": "", "tool_calls": [
-            {"function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2.0, "a": True}}}
-        ]},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2.0, "a": True}}}
+            ],
+        },
         {"role": "tool", "content": "sunny", "tool_name": "get_weather"},
     ]
     out = t.execute(msgs, tools=TOOLS)
-    fn = ('{"name":"get_weather","description":"Get the \\u003ccurrent\\u003e weather","parameters":'
-          '{"type":"object","required":["city"],"properties":{"city":{"type":"string","description":"The city"},'
-          '"unit":{"type":"string","enum":["c","f"]}}}}')
+    fn = (
+        '{"name":"get_weather","description":"Get the \\u003ccurrent\\u003e weather","parameters":'
+        '{"type":"object","required":["city"],"properties":{"city":{"type":"string","description":"The city"},'  # noqa: E501
+        '"unit":{"type":"string","enum":["c","f"]}}}}'
+    )
     assert out == (
         "<|im_start|>system\n# Tools\n<tools>\n"
         '{"type": "function", "function": ' + fn + "}\n</tools><|im_end|>\n"
@@ -334,10 +351,12 @@ def test_think_values() -> None:
 def test_capabilities_from_template() -> None:
     assert template_capabilities(PromptTemplate(QWEN_LIKE)) == ["tools"]
     assert tool_call_tag(PromptTemplate(QWEN_LIKE)) == "<tool_call>"
-    fim = PromptTemplate("{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}")
+    fim = PromptTemplate(
+        "{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}"
+    )
     assert template_capabilities(fim) == ["insert"]
     think = PromptTemplate(
-        "{{ range .Messages }}{{ if eq .Role \"assistant\" }}{{ if .Thinking }}<think>\n{{ .Thinking }}\n</think>"
+        '{{ range .Messages }}{{ if eq .Role "assistant" }}{{ if .Thinking }}<think>\n{{ .Thinking }}\n</think>'  # noqa: E501
         "{{ end }}{{ .Content }}{{ end }}{{ end }}"
     )
     assert infer_thinking_tags(think) == ("<think>", "</think>")
@@ -349,7 +368,9 @@ def test_capabilities_from_template() -> None:
 
 
 def test_thinking_rendered_in_history() -> None:
-    t = PromptTemplate("{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}|{{ end }}")
+    t = PromptTemplate(
+        "{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}|{{ end }}"  # noqa: E501
+    )
     msgs = [U1, {"role": "assistant", "content": "A", "thinking": "hmm"}]
     assert t.execute(msgs) == "Hello, how are you?|<think>hmm</think>A|"
 
@@ -358,7 +379,9 @@ def test_thinking_rendered_in_history() -> None:
 
 
 def test_generate_suffix_path() -> None:
-    t = PromptTemplate("{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>\n{{- else }}{{ .Prompt }}\n{{- end }}")
+    t = PromptTemplate(
+        "{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>\n{{- else }}{{ .Prompt }}\n{{- end }}"
+    )
     assert render_generate(t, "def add(", suffix="return x").prompt == "<PRE> def add( <SUF>return x <MID>"
     assert render_generate(t, "hello").prompt == "hello"
 
@@ -366,7 +389,10 @@ def test_generate_suffix_path() -> None:
 def test_generate_system_precedence_and_images() -> None:
     t = PromptTemplate(CHATML)
     out = render_generate(t, "hi", system="req sys", model_system="model sys")
-    assert out.prompt == "<|im_start|>system\nreq sys<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    assert (
+        out.prompt
+        == "<|im_start|>system\nreq sys<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    )
     out = render_generate(t, "what is [img] this", model_system="model sys", images=["AAA", "BBB"])
     assert "<|im_start|>system\nmodel sys<|im_end|>" in out.prompt
     assert "<|im_start|>user\n[img-1]what is [img-0] this<|im_end|>" in out.prompt
@@ -384,7 +410,10 @@ def test_generate_model_messages_and_context() -> None:
 
 def test_generate_legacy_template() -> None:
     t = PromptTemplate(PHI3_LEGACY)
-    assert render_generate(t, "hi", system="S").prompt == "<|system|>\nS<|end|>\n<|user|>\nhi<|end|>\n<|assistant|>\n"
+    assert (
+        render_generate(t, "hi", system="S").prompt
+        == "<|system|>\nS<|end|>\n<|user|>\nhi<|end|>\n<|assistant|>\n"
+    )
 
 
 # --- chat history fitting ----------------------------------------------------------------------
