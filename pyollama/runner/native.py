@@ -306,7 +306,7 @@ class NativeRunner:
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         body: dict[str, Any] = {
-            "messages": request.messages,
+            "messages": [_openai_message(m) for m in request.messages],
             "stream": True,
             "cache_prompt": True,
         }
@@ -406,6 +406,34 @@ class NativeRunner:
         for stream in list(self._live):
             stream.cancel()
         await asyncio.to_thread(self._server.close)
+
+
+def _openai_message(m: dict[str, Any]) -> dict[str, Any]:
+    """Ollama-style extras (base64 `images`, `tool_name`) as llama.cpp's OpenAI message shape."""
+    if "images" not in m and "tool_name" not in m:
+        return m
+    out = {k: v for k, v in m.items() if k not in ("images", "tool_name")}
+    if m.get("tool_name") and "name" not in out:
+        out["name"] = m["tool_name"]
+    images = m.get("images") or []
+    if images:
+        parts: list[dict[str, Any]] = [{"type": "text", "text": m.get("content") or ""}]
+        for img in images:
+            b64 = img if isinstance(img, str) else __import__("base64").b64encode(img).decode()
+            parts.append({"type": "image_url", "image_url": {"url": f"data:{_mime(b64)};base64,{b64}"}})
+        out["content"] = parts
+    return out
+
+
+def _mime(b64: str) -> str:
+    head = b64[:16]
+    if head.startswith("/9j/"):
+        return "image/jpeg"
+    if head.startswith("R0lGOD"):
+        return "image/gif"
+    if head.startswith("UklGR"):
+        return "image/webp"
+    return "image/png"
 
 
 def _normalize(v: list[float]) -> list[float]:

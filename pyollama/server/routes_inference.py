@@ -116,7 +116,11 @@ def load_request(
         use_mmap=True if use_mmap is None else bool(use_mmap),
         flash_attn=settings.flash_attention,  # type: ignore[arg-type]
         kv_cache_type=settings.kv_cache_type,
-        embedding=embedding_only,
+        # Embeddings are always on: /api/embed works on generative models without a reload
+        # (llama.cpp switches per batch; generation pays nothing for it). Decoder models have no
+        # pooling of their own, so they get mean pooling; embedding models keep theirs.
+        embedding=True,
+        pooling=None if embedding_only else "mean",
         projector=info.projector,
         lora=tuple(info.adapters),
     )
