@@ -277,8 +277,6 @@ class Scheduler:
         opts = request.options
         if opts.num_parallel > 0:
             return opts
-        if opts.embedding:
-            return replace_parallel(opts, 1)
         n = self.auto_parallel
         free = self.free_memory()
         if free > 0:
