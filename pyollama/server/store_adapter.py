@@ -29,6 +29,17 @@ from pyollama.store.show import details as store_details
 _GGUF_CACHE = 16
 
 
+def check_go_template(text: str) -> None:
+    """Reject a TEMPLATE that Go's parser would reject, with Ollama's `template error: ...`."""
+    from pyollama.errors import BadRequest
+    from pyollama.template.gotemplate import TemplateError, parse
+
+    try:
+        parse(text)
+    except TemplateError as exc:
+        raise BadRequest(f"template error: {exc.message}") from None
+
+
 class StoreAdapter:
     """`ModelStore` over an on-disk `Store`; GGUF headers are cached by (path, mtime)."""
 
@@ -112,7 +123,7 @@ class StoreAdapter:
         return show_model(self.store, name, verbose=verbose)
 
     def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
-        return create_model(self.store, request, noprune=self.noprune)
+        return create_model(self.store, request, noprune=self.noprune, template_check=check_go_template)
 
     def copy(self, source: str, destination: str) -> None:
         copy_model(self.store, source, destination)
