@@ -18,7 +18,7 @@ import pyollama
 from pyollama.config import Settings
 from pyollama.errors import PyollamaError
 from pyollama.runner.base import RunnerFactory
-from pyollama.server import routes_inference, routes_models
+from pyollama.server import routes_inference, routes_models, routes_registry
 from pyollama.server.models import ModelStore, PromptRenderer
 from pyollama.server.scheduler import Scheduler, read_available_memory
 from pyollama.server.state import STATE, ServerState, error_response, json_response
@@ -225,4 +225,5 @@ def make_app(
     r.add_route("POST", "/api/blobs/{digest}", routes_models.upload_blob)
     r.add_route("POST", "/api/copy", routes_models.copy)
     r.add_route("DELETE", "/api/delete", routes_models.delete)
+    routes_registry.setup(app, settings)  # POST /api/pull, /api/push
     return app

@@ -1,0 +1,352 @@
+"""Blob downloads: parallel ranged parts into `<blob>-partial`, resumable from `-partial-N` state.
+
+Layout (Ollama's download.go): the data goes to `blobs/sha256-<hex>-partial` (a sparse file of the
+final size), and part `N`'s progress to `blobs/sha256-<hex>-partial-N` as
+`{"N":..,"Offset":..,"Size":..,"Completed":..}`. Bytes are written to the data file *before* the
+part state that counts them is saved, so after a kill -9 the state never claims bytes that were not
+written; a resumed pull asks only for `Offset+Completed ..` of each part. The sha256 of the whole
+file is checked before it is renamed into place, so a torn write can cost a re-download, never a
+wrong blob.
+
+One `BlobDownload` per (store, digest) runs at a time in a process (`DownloadManager`); every pull
+that needs the blob watches it, and it is cancelled when the last watcher leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from yarl import URL
+
+from pyollama.registry.client import RegistryClient
+from pyollama.registry.types import Progress, RegistryError, TransferOptions, TransientError
+from pyollama.store.store import Store
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+
+class StallError(TransientError):
+    pass
+
+
+@dataclass
+class Part:
+    n: int
+    offset: int
+    size: int
+    completed: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {"N": self.n, "Offset": self.offset, "Size": self.size, "Completed": self.completed}
+
+
+def plan_parts(total: int, part_size: int) -> list[Part]:
+    parts: list[Part] = []
+    offset = 0
+    while offset < total:
+        size = min(part_size, total - offset)
+        parts.append(Part(len(parts), offset, size))
+        offset += size
+    return parts
+
+
+def partial_path(blob: Path) -> Path:
+    return blob.with_name(blob.name + "-partial")
+
+
+def state_path(blob: Path, n: int) -> Path:
+    return blob.with_name(f"{blob.name}-partial-{n}")
+
+
+def state_files(blob: Path) -> list[Path]:
+    prefix = blob.name + "-partial-"
+    return [p for p in blob.parent.glob(prefix + "*") if p.name[len(prefix) :].isdigit()]
+
+
+def load_parts(blob: Path, total: int) -> list[Part] | None:
+    """Saved part state, or None when it is missing or does not describe exactly `total` bytes."""
+    if not partial_path(blob).is_file():
+        return None
+    parts: list[Part] = []
+    for p in state_files(blob):
+        try:
+            d = json.loads(p.read_bytes())
+            part = Part(int(d["N"]), int(d["Offset"]), int(d["Size"]), int(d["Completed"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not (0 <= part.completed <= part.size) or part.offset < 0:
+            return None
+        parts.append(part)
+    parts.sort(key=lambda x: x.offset)
+    offset = 0
+    for i, part in enumerate(parts):
+        if part.offset != offset or part.n != i:
+            return None
+        offset += part.size
+    return parts if parts and offset == total else None
+
+
+def save_part(blob: Path, part: Part) -> None:
+    """Atomically replace `-partial-N` (a temp file + rename: a kill leaves the old or the new state)."""
+    path = state_path(blob, part.n)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(json.dumps(part.to_json(), separators=(",", ":")).encode())
+    os.replace(tmp, path)
+
+
+def remove_partial(blob: Path) -> None:
+    for p in [partial_path(blob), *state_files(blob)]:
+        p.unlink(missing_ok=True)
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(4 << 20):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class BlobDownload:
+    """Fetches one blob into the store; `completed`/`total` are read by every watcher."""
+
+    def __init__(self, store: Store, digest: str, total: int, client: RegistryClient) -> None:
+        self.store = store
+        self.digest = digest
+        self.total = total
+        self.completed = 0
+        self.fetched = 0  # bytes received over the network by this run (tests, bench)
+        self.client = client
+        self.options: TransferOptions = client.options
+        self.blob = store.blob_path(digest)
+        self.refs = 0
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            await self.client.close()
+
+    async def _run(self) -> None:
+        if self.store.has_blob(self.digest):
+            self.completed = self.total
+            return
+        blob = self.blob
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        parts = load_parts(blob, self.total)
+        if parts is None:
+            remove_partial(blob)
+            parts = plan_parts(self.total, self.options.part_size(self.total))
+        have = sum(p.completed for p in parts)
+        free = shutil.disk_usage(blob.parent).free
+        if self.total - have > free:
+            raise RegistryError(
+                f"not enough disk space for {self.digest}: need {self.total - have} bytes, {free} free"
+            )
+        self.completed = have
+        fd = os.open(partial_path(blob), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size != self.total:
+                os.ftruncate(fd, self.total)
+            for part in parts:
+                if not state_path(blob, part.n).exists():
+                    save_part(blob, part)
+            url = [self.client.blob_url(self.digest)]
+            async with asyncio.TaskGroup() as tg:
+                for part in parts:
+                    if part.completed < part.size:
+                        tg.create_task(self._part(fd, part, url))
+        except* RegistryError as eg:
+            raise eg.exceptions[0] from None
+        finally:
+            os.close(fd)
+        await asyncio.to_thread(self._verify_and_commit)
+
+    def _verify_and_commit(self) -> None:
+        blob = self.blob
+        partial = partial_path(blob)
+        got = file_digest(partial)
+        if got != self.digest:
+            remove_partial(blob)
+            raise RegistryError(
+                f"digest mismatch, file must be downloaded again: want {self.digest}, got {got}"
+            )
+        os.chmod(partial, 0o644)
+        os.replace(partial, blob)
+        for p in state_files(blob):
+            p.unlink(missing_ok=True)
+        _fsync_dir(blob.parent)
+
+    async def _part(self, fd: int, part: Part, url: list[URL]) -> None:
+        """Fetch what is missing of one part; transient errors are retried with exponential back-off."""
+        opts = self.options
+        tries = stalls = 0
+        while part.completed < part.size:
+            try:
+                await self._fetch(fd, part, url)
+            except StallError as exc:
+                stalls += 1
+                if stalls > opts.max_stalls:
+                    raise RegistryError(f"{self.digest[7:19]} part {part.n} stalled: {exc}") from None
+                await asyncio.sleep(min(opts.backoff, 1.0))
+            except TransientError as exc:
+                tries += 1
+                if tries >= opts.max_retries:
+                    raise RegistryError(f"{exc} (after {tries} tries)") from None
+                await asyncio.sleep(opts.backoff * 2**tries)
+            finally:
+                save_part(self.blob, part)
+
+    async def _fetch(self, fd: int, part: Part, url: list[URL]) -> None:
+        start = part.offset + part.completed
+        end = part.offset + part.size - 1
+        want = end - start + 1
+        resp = await self.client.request(
+            "GET", url[0], headers={"Range": f"bytes={start}-{end}"}, follow_redirects=False
+        )
+        redirects = 0
+        while resp.status in (301, 302, 303, 307, 308):
+            # Follow to the blob's direct location (a CDN, maybe) and remember it for the other parts.
+            location = resp.headers.get("Location", "")
+            resp.release()
+            redirects += 1
+            if not location or redirects > self.options.max_redirects:
+                raise RegistryError("too many redirects" if location else "redirect without a location")
+            url[0] = self.client.check_redirect(url[0], location)
+            resp = await self.client.request(
+                "GET", url[0], headers={"Range": f"bytes={start}-{end}"}, follow_redirects=False
+            )
+        surplus = False
+        try:
+            if resp.status == 206:
+                m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
+                if (
+                    not m
+                    or int(m.group(1)) != start
+                    or int(m.group(2)) != end
+                    or (m.group(3) != "*" and int(m.group(3)) != self.total)
+                ):
+                    raise RegistryError(
+                        f"registry sent range {resp.headers.get('Content-Range', '')!r}"
+                        f" for bytes={start}-{end} of {self.total}"
+                    )
+            elif resp.status == 200:
+                if start != 0:
+                    raise RegistryError("registry does not support range requests")
+                if resp.content_length is not None and resp.content_length != self.total:
+                    raise RegistryError(
+                        f"blob {self.digest} is {resp.content_length} bytes, manifest says {self.total}"
+                    )
+            else:
+                raise await self.client.error_from(resp, "")
+            if resp.status == 206 and resp.content_length is not None and resp.content_length != want:
+                raise RegistryError(f"wrong content length {resp.content_length} for {want} bytes requested")
+            pos = start
+            last_save = time.monotonic()
+            content = resp.content
+            while pos <= end:
+                try:
+                    chunk = await content.readany()
+                except (TimeoutError, aiohttp.ServerTimeoutError):
+                    raise StallError(f"no data for {self.options.stall_timeout:g}s") from None
+                except aiohttp.ClientError as exc:
+                    raise TransientError(
+                        f"reading {self.digest[7:19]}: {exc or type(exc).__name__}"
+                    ) from None
+                if not chunk:
+                    raise TransientError(f"unexpected EOF at byte {pos} of {self.digest[7:19]}")
+                n = len(chunk)
+                if n > end + 1 - pos:
+                    chunk = chunk[: end + 1 - pos]  # more than asked for: keep what was asked, drop the rest
+                    n = len(chunk)
+                    surplus = True
+                os.pwrite(fd, chunk, pos)
+                pos += n
+                part.completed += n
+                self.completed += n
+                self.fetched += n
+                now = time.monotonic()
+                if now - last_save >= self.options.state_interval:
+                    save_part(self.blob, part)
+                    last_save = now
+            if resp.status == 200 and not content.at_eof():
+                surplus = True
+        finally:
+            if surplus:
+                resp.close()  # never drain an endless body
+            else:
+                resp.release()
+
+
+class DownloadManager:
+    """The blob downloads in flight in this process, so concurrent pulls share one per blob."""
+
+    def __init__(self) -> None:
+        self._active: dict[tuple[str, str], BlobDownload] = {}
+
+    def get(self, store: Store, digest: str) -> BlobDownload | None:
+        return self._active.get((str(store.root.resolve()), digest))
+
+    def start(self, store: Store, digest: str, total: int, client: RegistryClient) -> BlobDownload:
+        key = (str(store.root.resolve()), digest)
+        dl = self._active.get(key)
+        if dl is not None and dl.task is not None and not dl.task.done():
+            return dl
+        dl = BlobDownload(store, digest, total, client.fork())
+        dl.task = asyncio.get_running_loop().create_task(dl.run(), name=f"pull {digest[7:19]}")
+
+        def _done(task: asyncio.Task[None]) -> None:
+            if self._active.get(key) is dl:
+                del self._active[key]
+            if not task.cancelled():
+                task.exception()  # retrieved here so asyncio never logs it as unretrieved
+
+        dl.task.add_done_callback(_done)
+        self._active[key] = dl
+        return dl
+
+    async def watch(self, dl: BlobDownload, label: str, interval: float) -> AsyncIterator[Progress]:
+        """Progress of a shared download; leaving early drops this watcher (the last one cancels it)."""
+        task = dl.task
+        assert task is not None
+        dl.refs += 1
+        try:
+            last = -1
+            while not task.done():
+                if dl.completed != last:
+                    last = dl.completed
+                    yield Progress(status=label, digest=dl.digest, total=dl.total, completed=dl.completed)
+                await asyncio.wait({task}, timeout=interval)
+            if task.cancelled():
+                raise RegistryError("download canceled")
+            exc = task.exception()
+            if exc is not None:
+                if isinstance(exc, RegistryError):
+                    raise RegistryError(exc.message) from None
+                raise RegistryError(f"{label}: {exc}") from exc
+            yield Progress(status=label, digest=dl.digest, total=dl.total, completed=dl.total)
+        finally:
+            dl.refs -= 1
+            if dl.refs <= 0 and not task.done():
+                task.cancel()

@@ -1,0 +1,187 @@
+"""`push`: each blob (HEAD, cross-repository mount, POST + PATCH parts + PUT), then the manifest.
+
+Yields Ollama's progress objects (server/images.go `PushModel`, upload.go): `retrieving manifest`,
+`pushing <12 hex>` with digest/total/completed, `pushing manifest`, `success`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from pathlib import Path
+
+from yarl import URL
+
+from pyollama.errors import PyollamaError
+from pyollama.registry.client import RegistryClient
+from pyollama.registry.types import Progress, RegistryError, TransferOptions
+from pyollama.store.names import ModelName
+from pyollama.store.store import MEDIA_MANIFEST, Layer, Store
+
+_READ = 1 << 20
+
+
+class _Upload:
+    """One blob's upload, run as a task so the caller can report progress while it runs."""
+
+    def __init__(self, client: RegistryClient, store: Store, layer: Layer) -> None:
+        self.client = client
+        self.layer = layer
+        self.path = store.blob_path(layer.digest)
+        self.total = layer.size
+        self.completed = 0
+
+    async def run(self) -> None:
+        c = self.client
+        resp = await c.request("HEAD", c.blob_url(self.layer.digest))
+        resp.release()
+        if resp.status == 200:
+            self.completed = self.total
+            return
+        params = {}
+        src = ModelName.try_parse(self.layer.from_) if self.layer.from_ else None
+        if src is not None and src.host.lower() == c.name.host.lower():
+            params = {"mount": self.layer.digest, "from": f"{src.namespace}/{src.model}"}
+        resp = await c.request(
+            "POST", c.url("blobs/uploads/").with_query(params), headers={"Content-Length": "0"}
+        )
+        if resp.status == 201 and params:
+            resp.release()
+            self.completed = self.total
+            return
+        if resp.status != 202:
+            raise await c.error_from(resp, "upload: ")
+        location = resp.headers.get("Docker-Upload-Location") or resp.headers.get("Location", "")
+        resp.release()
+        if not location:
+            raise RegistryError("upload: registry sent no upload location")
+        url = c.check_redirect(c.base, location)
+        part_size = c.options.part_size(self.total)
+        md5s: list[bytes] = []
+        offset = 0
+        while offset < self.total or (self.total == 0 and not md5s):
+            size = min(part_size, self.total - offset)
+            md5 = hashlib.md5(usedforsecurity=False)
+            url = await self._part(url, offset, size, md5)
+            md5s.append(md5.digest())
+            offset += size
+            if size == 0:
+                break
+        etag = hashlib.md5(b"".join(md5s), usedforsecurity=False).hexdigest() + f"-{len(md5s)}"
+        final = url.update_query({"digest": self.layer.digest, "etag": etag})
+        resp = await c.request("PUT", final, headers={"Content-Length": "0"}, follow_redirects=False)
+        if resp.status not in (201, 204):
+            raise await c.error_from(resp, "upload: ")
+        resp.release()
+        self.completed = self.total
+
+    def _body(self, offset: int, size: int, md5: hashlib._Hash) -> Callable[[], object]:
+        def make() -> object:
+            async def gen() -> AsyncIterator[bytes]:
+                with open(self.path, "rb") as f:
+                    f.seek(offset)
+                    left = size
+                    while left > 0:
+                        chunk = await asyncio.to_thread(f.read, min(_READ, left))
+                        if not chunk:
+                            raise RegistryError(
+                                f"blob {self.layer.digest} is shorter than {self.total} bytes"
+                            )
+                        left -= len(chunk)
+                        md5.update(chunk)
+                        self.completed += len(chunk)
+                        yield chunk
+
+            self.completed = offset
+            return gen()
+
+        return make
+
+    async def _part(self, url: URL, offset: int, size: int, md5: hashlib._Hash) -> URL:
+        """PATCH one part; a 307 sends it to the given URL with PUT (Ollama's X-Redirect-Uploads)."""
+        c = self.client
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(size),
+            "Content-Range": f"{offset}-{offset + size - 1}" if size else "0-0",
+            "X-Redirect-Uploads": "1",
+        }
+        resp = await c.request(
+            "PATCH", url, headers=headers, data=self._body(offset, size, md5), follow_redirects=False
+        )
+        location = resp.headers.get("Docker-Upload-Location") or resp.headers.get("Location", "")
+        if resp.status == 307 and location:
+            resp.release()
+            target = c.check_redirect(url, location)
+            md5_put = hashlib.md5(usedforsecurity=False)
+            put = await c.request(
+                "PUT",
+                target,
+                headers={"Content-Length": str(size)},
+                data=self._body(offset, size, md5_put),
+                follow_redirects=False,
+            )
+            if put.status not in (200, 201, 204):
+                raise await c.error_from(put, "upload: ")
+            put.release()
+            md5.update(b"")  # the part's md5 is in md5_put
+            return url
+        if resp.status != 202:
+            raise await c.error_from(resp, "upload: ")
+        resp.release()
+        return c.check_redirect(url, location) if location else url
+
+
+async def push_model(
+    store: Store,
+    model: str | ModelName,
+    *,
+    insecure: bool = False,
+    key_path: Path | None = None,
+    options: TransferOptions | None = None,
+) -> AsyncGenerator[Progress, None]:
+    """Push a local model to its registry; raises `PyollamaError` on failure."""
+    name = model if isinstance(model, ModelName) else ModelName.parse(model)
+    options = options or TransferOptions()
+    yield Progress(status="retrieving manifest")
+    client = RegistryClient(name, insecure=insecure, key_path=key_path, options=options)
+    try:
+        try:
+            manifest = await asyncio.to_thread(store.read_manifest, name)
+            assert manifest.path is not None
+            data = await asyncio.to_thread(manifest.path.read_bytes)
+        except (PyollamaError, OSError, ValueError):
+            yield Progress(status="couldn't retrieve manifest")
+            raise
+        for layer in [*manifest.layers, manifest.config]:
+            label = f"pushing {layer.digest[7:19]}"
+            up = _Upload(client, store, layer)
+            task = asyncio.create_task(up.run())
+            try:
+                last = -1
+                while not task.done():
+                    if up.completed != last:
+                        last = up.completed
+                        yield Progress(
+                            status=label, digest=layer.digest, total=up.total, completed=up.completed
+                        )
+                    await asyncio.wait({task}, timeout=options.progress_interval)
+                task.result()
+            finally:
+                if not task.done():
+                    task.cancel()
+            yield Progress(status=label, digest=layer.digest, total=layer.size, completed=layer.size)
+        yield Progress(status="pushing manifest")
+        resp = await client.request(
+            "PUT",
+            client.manifest_url(),
+            headers={"Content-Type": manifest.media_type or MEDIA_MANIFEST},
+            data=data,
+        )
+        if resp.status not in (200, 201, 202):
+            raise await client.error_from(resp, "")
+        resp.release()
+        yield Progress(status="success")
+    finally:
+        await client.close()
