@@ -21,14 +21,34 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aiohttp  # noqa: E402
-from common import llama_binary, llama_server, median, smollm2_path, table  # noqa: E402
+import aiohttp
+from common import llama_binary, llama_server, median, smollm2_path, table
 
-from pyollama.runner.base import CompletionRequest  # noqa: E402
-from pyollama.runner.native import NativeRunner  # noqa: E402
-from pyollama.runner.types import LoadOptions  # noqa: E402
+from pyollama.runner.base import CompletionRequest
+from pyollama.runner.native import NativeRunner
+from pyollama.runner.types import LoadOptions
 
-WORDS = "the quick brown fox jumps over a lazy dog while seven wise owls watch quietly from old oak trees".split()
+WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "a",
+    "lazy",
+    "dog",
+    "while",
+    "seven",
+    "wise",
+    "owls",
+    "watch",
+    "quietly",
+    "from",
+    "old",
+    "oak",
+    "trees",
+]
 
 
 def make_prompt(n_words: int, salt: int) -> str:
@@ -36,19 +56,29 @@ def make_prompt(n_words: int, salt: int) -> str:
 
 
 def body(prompt: str, n_predict: int) -> dict[str, Any]:
-    return {"prompt": prompt, "n_predict": n_predict, "ignore_eos": True, "temperature": 0,
-            "cache_prompt": False, "stream": True}
+    return {
+        "prompt": prompt,
+        "n_predict": n_predict,
+        "ignore_eos": True,
+        "temperature": 0,
+        "cache_prompt": False,
+        "stream": True,
+    }
 
 
 # --- pyollama (in-process) -------------------------------------------------------------------------
+
 
 async def ours_one(runner: NativeRunner, prompt: str, n_predict: int) -> dict[str, float]:
     t0 = time.perf_counter()
     ttft = None
     n = 0
     final = None
-    req = CompletionRequest(prompt=prompt, options={"temperature": 0, "num_predict": n_predict},
-                            engine_extra={"ignore_eos": True, "cache_prompt": False})
+    req = CompletionRequest(
+        prompt=prompt,
+        options={"temperature": 0, "num_predict": n_predict},
+        engine_extra={"ignore_eos": True, "cache_prompt": False},
+    )
     async for c in runner.complete(req):
         if c.content and ttft is None:
             ttft = time.perf_counter() - t0
@@ -56,14 +86,21 @@ async def ours_one(runner: NativeRunner, prompt: str, n_predict: int) -> dict[st
         final = c
     wall = time.perf_counter() - t0
     assert final is not None and final.done
-    return {"ttft_ms": (ttft or wall) * 1e3, "wall": wall, "tokens": final.eval_count,
-            "pp_tps": final.prompt_eval_count / (final.prompt_eval_duration / 1e9),
-            "tg_tps": final.eval_count / (final.eval_duration / 1e9)}
+    return {
+        "ttft_ms": (ttft or wall) * 1e3,
+        "wall": wall,
+        "tokens": final.eval_count,
+        "pp_tps": final.prompt_eval_count / (final.prompt_eval_duration / 1e9),
+        "tg_tps": final.eval_count / (final.eval_duration / 1e9),
+    }
 
 
 # --- llama-server (HTTP on loopback) -------------------------------------------------------------
 
-async def theirs_one(session: aiohttp.ClientSession, url: str, prompt: str, n_predict: int) -> dict[str, float]:
+
+async def theirs_one(
+    session: aiohttp.ClientSession, url: str, prompt: str, n_predict: int
+) -> dict[str, float]:
     t0 = time.perf_counter()
     ttft = None
     timings: dict[str, Any] = {}
@@ -77,8 +114,13 @@ async def theirs_one(session: aiohttp.ClientSession, url: str, prompt: str, n_pr
             if ev.get("stop"):
                 timings = ev["timings"]
     wall = time.perf_counter() - t0
-    return {"ttft_ms": (ttft or wall) * 1e3, "wall": wall, "tokens": timings["predicted_n"],
-            "pp_tps": timings["prompt_per_second"], "tg_tps": timings["predicted_per_second"]}
+    return {
+        "ttft_ms": (ttft or wall) * 1e3,
+        "wall": wall,
+        "tokens": timings["predicted_n"],
+        "pp_tps": timings["prompt_per_second"],
+        "tg_tps": timings["predicted_per_second"],
+    }
 
 
 async def measure(one: Any, args: argparse.Namespace) -> dict[str, float]:
@@ -100,8 +142,14 @@ async def measure(one: Any, args: argparse.Namespace) -> dict[str, float]:
 
 
 async def run_ours(model: Path, args: argparse.Namespace) -> dict[str, float]:
-    opts = LoadOptions(num_ctx=args.ctx, num_parallel=4, num_thread=args.threads, num_batch=2048,
-                       num_ubatch=512, embedding=False)
+    opts = LoadOptions(
+        num_ctx=args.ctx,
+        num_parallel=4,
+        num_thread=args.threads,
+        num_batch=2048,
+        num_ubatch=512,
+        embedding=False,
+    )
     runner = await NativeRunner.load(str(model), opts)
     try:
         return await measure(lambda p, n: ours_one(runner, p, n), args)
@@ -118,9 +166,24 @@ async def run_theirs(model: Path, args: argparse.Namespace) -> dict[str, float]:
 def run_llama_bench(model: Path, args: argparse.Namespace) -> dict[str, float]:
     exe = llama_binary("llama-bench")
     out = subprocess.run(
-        [str(exe), "-m", str(model), "-t", str(args.threads), "-p", str(args.prompt_tokens),
-         "-n", str(args.n_predict), "-r", str(args.reps), "-o", "json"],
-        check=True, capture_output=True, text=True,
+        [
+            str(exe),
+            "-m",
+            str(model),
+            "-t",
+            str(args.threads),
+            "-p",
+            str(args.prompt_tokens),
+            "-n",
+            str(args.n_predict),
+            "-r",
+            str(args.reps),
+            "-o",
+            "json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     res = {}
     for row in json.loads(out):
@@ -154,11 +217,15 @@ def main() -> None:
         ("aggregate tok/s, 4 streams", ours["agg4_tps"], theirs["agg4_tps"]),
         ("time to first token, ms (lower is better)", ours["ttft_ms"], theirs["ttft_ms"]),
     ]
-    print(f"model: {model.name}, threads: {args.threads}, prompt ~{args.prompt_tokens} tok, "
-          f"n_predict {args.n_predict}, reps {args.reps}")
+    print(
+        f"model: {model.name}, threads: {args.threads}, prompt ~{args.prompt_tokens} tok, "
+        f"n_predict {args.n_predict}, reps {args.reps}"
+    )
     print(table(rows))
     if args.json:
-        args.json.write_text(json.dumps({"ours": ours, "llama_server": theirs, "llama_bench": bench}, indent=2))
+        args.json.write_text(
+            json.dumps({"ours": ours, "llama_server": theirs, "llama_bench": bench}, indent=2)
+        )
 
 
 if __name__ == "__main__":

@@ -53,14 +53,35 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def llama_server(model: Path, *, threads: int, n_ctx: int, n_parallel: int, extra: list[str] | None = None) -> Iterator[str]:
+def llama_server(
+    model: Path, *, threads: int, n_ctx: int, n_parallel: int, extra: list[str] | None = None
+) -> Iterator[str]:
     """Run llama.cpp's llama-server on loopback; yields its base URL."""
     exe = llama_binary("llama-server")
     port = free_port()
     cmd = [
-        str(exe), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "-t", str(threads),
-        "-tb", str(threads), "-c", str(n_ctx * n_parallel), "-np", str(n_parallel), "-cram", "0",
-        "--no-webui", "--offline", "-lv", "0", *(extra or []),
+        str(exe),
+        "-m",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "-t",
+        str(threads),
+        "-tb",
+        str(threads),
+        "-c",
+        str(n_ctx * n_parallel),
+        "-np",
+        str(n_parallel),
+        "-cram",
+        "0",
+        "--no-webui",
+        "--offline",
+        "-lv",
+        "0",
+        *(extra or []),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

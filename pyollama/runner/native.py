@@ -116,7 +116,7 @@ def sampling_body(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def format_body(fmt: Format, *, chat: bool) -> dict[str, Any]:
-    if fmt is None or fmt == "":
+    if not fmt:
         return {}
     if fmt == "json":
         return {"response_format": {"type": "json_object"}} if chat else {"json_schema": {}}
@@ -340,7 +340,9 @@ class NativeRunner:
                     chunk.content = delta.get("content") or ""
                     chunk.thinking = delta.get("reasoning_content") or ""
                     for tc in delta.get("tool_calls") or []:
-                        acc = calls.setdefault(int(tc.get("index", 0)), {"id": "", "name": "", "arguments": ""})
+                        acc = calls.setdefault(
+                            int(tc.get("index", 0)), {"id": "", "name": "", "arguments": ""}
+                        )
                         acc["id"] = tc.get("id") or acc["id"]
                         fn = tc.get("function") or {}
                         acc["name"] += fn.get("name") or ""
@@ -362,7 +364,13 @@ class NativeRunner:
         raise EngineStateError("generation ended early (model unloading?)")
 
     PROXY_ROUTES = frozenset(
-        {"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens"}
+        {
+            "/v1/chat/completions",
+            "/v1/completions",
+            "/v1/embeddings",
+            "/v1/messages",
+            "/v1/messages/count_tokens",
+        }
     )
 
     async def proxy(self, route: str, body: dict[str, Any]) -> AsyncIterator[tuple[int, bytes]]:
@@ -486,7 +494,7 @@ def _metadata_from(raw: dict[str, Any], props: dict[str, Any]) -> ModelMetadata:
         capabilities=Capabilities(
             completion=not embedding_only,
             chat=not embedding_only and bool(template),
-            embedding=bool(raw.get("embeddings")) and pooling != 0 or embedding_only,
+            embedding=(bool(raw.get("embeddings")) and pooling != 0) or embedding_only,
             vision=bool(raw.get("has_vision")),
             audio=bool(raw.get("has_audio")),
             tools=bool(caps.get("supports_tools") or caps.get("supports_tool_calls")),

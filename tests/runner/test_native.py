@@ -53,7 +53,10 @@ async def test_greedy_completion_is_deterministic(smol) -> None:  # type: ignore
 
 
 async def test_streaming_chunks_and_final_counters(smol) -> None:  # type: ignore[no-untyped-def]
-    req = CompletionRequest(prompt="Once upon a time, in a land far away, there lived a dragon who", options={**GREEDY, "num_predict": 32})
+    req = CompletionRequest(
+        prompt="Once upon a time, in a land far away, there lived a dragon who",
+        options={**GREEDY, "num_predict": 32},
+    )
     chunks = await collect(smol.complete(req))
     assert len(chunks) > 10
     final = chunks[-1]
