@@ -18,7 +18,7 @@ import pyollama
 from pyollama.config import Settings
 from pyollama.errors import PyollamaError
 from pyollama.runner.base import RunnerFactory
-from pyollama.server import routes_inference, routes_models, routes_registry
+from pyollama.server import routes_compat, routes_inference, routes_models, routes_registry
 from pyollama.server.models import ModelStore, PromptRenderer
 from pyollama.server.scheduler import Scheduler, read_available_memory
 from pyollama.server.state import STATE, ServerState, error_response, json_response
@@ -172,6 +172,11 @@ async def _version(request: web.Request) -> web.Response:
     return json_response({"version": request.app[STATE].version})
 
 
+async def _status(request: web.Request) -> web.Response:
+    """Ollama's cloud status; pyollama has no cloud models, so cloud is always off."""
+    return json_response({"cloud": {"disabled": True, "source": "none"}})
+
+
 def make_app(
     settings: Settings,
     store: ModelStore,
@@ -213,6 +218,7 @@ def make_app(
     r = app.router
     r.add_get("/", _root)  # add_get also answers HEAD
     r.add_get("/api/version", _version)
+    r.add_get("/api/status", _status, allow_head=False)
     r.add_route("POST", "/api/generate", routes_inference.generate)
     r.add_route("POST", "/api/chat", routes_inference.chat)
     r.add_route("POST", "/api/embed", routes_inference.embed)
@@ -226,4 +232,5 @@ def make_app(
     r.add_route("POST", "/api/copy", routes_models.copy)
     r.add_route("DELETE", "/api/delete", routes_models.delete)
     routes_registry.setup(app, settings)  # POST /api/pull, /api/push
+    routes_compat.add_routes(app)  # /v1/... (OpenAI, Anthropic)
     return app

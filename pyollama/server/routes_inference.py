@@ -25,11 +25,13 @@ from pyollama.options import LOAD_TIME_OPTIONS, OPTIONS, check_option
 from pyollama.runner.base import ChatRequest as RunnerChatRequest
 from pyollama.runner.base import CompletionRequest, Format, Runner
 from pyollama.runner.types import Chunk, LoadOptions, TokenLogprob
+from pyollama.server.fitting import DEFAULT_NUM_KEEP, fit_chat, fit_prompt
 from pyollama.server.models import ModelInfo
 from pyollama.server.scheduler import LoadRequest
 from pyollama.server.schemas import (
     ChatRequest,
     ChatResponse,
+    DebugInfo,
     EmbeddingsRequest,
     EmbeddingsResponse,
     EmbedRequest,
@@ -291,37 +293,57 @@ async def generate(request: web.Request) -> web.StreamResponse:
         )
 
     sampling = sampling_options(options)
+    num_keep = int(options.get("num_keep", DEFAULT_NUM_KEEP))
+
+    if req.debug_render_only:
+        async with state.scheduler.use(lreq) as lease:
+            text = await _generate_prompt(state, lease.runner, req, info, think)
+            if text is None:
+                msgs = msgs_for_context(req, info)
+                text = await lease.runner.apply_template(msgs, add_generation_prompt=True)
+        return json_response(
+            GenerateResponse(model=req.model, created_at=go_time(), response="", done=False,
+                             debug_info=DebugInfo(rendered_template=text, image_count=len(images)))
+        )
 
     async def lines() -> AsyncGenerator[GenerateResponse, None]:
         async with state.scheduler.use(lreq) as lease:
             runner = lease.runner
-            prompt_text: str | None = None
+            num_ctx = lease.model.context_length
+            shift = req.shift is not False
             stream: AsyncIterator[Chunk]
-            template = req.template or info.template
-            if req.raw:
-                prompt_text = req.prompt
-            elif _use_go_template(state, template):
-                assert state.renderer is not None and template is not None
-                msgs = msgs_for_context(req, info)
-                prompt_text = await state.renderer(template, messages=msgs, think=think, suffix=req.suffix,
-                                                   prompt=req.prompt)
-            elif req.context or req.suffix:
-                prompt_text = await runner.apply_template(msgs_for_context(req, info),
-                                                          add_generation_prompt=True)
+            prompt_text = await _generate_prompt(state, runner, req, info, think)
+            prompt_tokens: list[int] | None = None
             if prompt_text is not None:
-                if req.context and not req.raw:
-                    prompt_text = await runner.detokenize(req.context) + prompt_text
+                prompt: str | list[int] = prompt_text
+                if not images:
+                    prompt = await fit_prompt(
+                        runner, prompt_text, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                    )
+                if isinstance(prompt, list):
+                    prompt_tokens = prompt
                 stream = runner.complete(
                     CompletionRequest(
-                        prompt=prompt_text, options=sampling, images=images, format=fmt,
+                        prompt=prompt, options=sampling, images=images, format=fmt,
                         logprobs=req.logprobs, top_logprobs=req.top_logprobs, return_tokens=not req.raw,
                     )
                 )
             else:
-                stream = runner.chat(
-                    RunnerChatRequest(messages=msgs_for_context(req, info), options=sampling, format=fmt,
-                                      think=think, logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+                msgs, shifted = await fit_chat(
+                    runner, msgs_for_context(req, info), None, num_ctx=num_ctx, num_keep=num_keep,
+                    truncate=True, shift=shift, template_len=len(runner.metadata.chat_template),
                 )
+                if shifted is not None:
+                    prompt_tokens = shifted
+                    stream = runner.complete(
+                        CompletionRequest(prompt=shifted, options=sampling, format=fmt, logprobs=req.logprobs,
+                                          top_logprobs=req.top_logprobs, return_tokens=True)
+                    )
+                else:
+                    stream = runner.chat(
+                        RunnerChatRequest(messages=msgs, options=sampling, format=fmt, think=think,
+                                          logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+                    )
             response_parts: list[str] = []
             tokens: list[int] = []
             try:
@@ -340,8 +362,8 @@ async def generate(request: web.Request) -> web.StreamResponse:
                         continue
                     context: list[int] | None = None
                     if not req.raw:
-                        context = await _context_tokens(runner, prompt_text, req, msgs_for_context(req, info),
-                                                        response_parts, tokens)
+                        context = await _context_tokens(runner, prompt_text, prompt_tokens,
+                                                        msgs_for_context(req, info), response_parts, tokens)
                     yield GenerateResponse(
                         model=req.model, created_at=go_time(), response=chunk.content,
                         thinking=chunk.thinking, done=True, done_reason=chunk.done_reason or "stop",
@@ -377,18 +399,38 @@ def msgs_for_context(req: GenerateRequest, info: ModelInfo) -> list[dict[str, An
     return msgs
 
 
+async def _generate_prompt(
+    state: ServerState, runner: Runner, req: GenerateRequest, info: ModelInfo, think: bool | str | None
+) -> str | None:
+    """The text prompt to complete, or None when the model's Jinja template renders it in llama.cpp."""
+    template = req.template or info.template
+    prompt_text: str | None = None
+    if req.raw:
+        return req.prompt
+    if _use_go_template(state, template):
+        assert state.renderer is not None and template is not None
+        prompt_text = await state.renderer(template, messages=msgs_for_context(req, info), think=think,
+                                           suffix=req.suffix, prompt=req.prompt)
+    elif req.context or req.suffix:
+        prompt_text = await runner.apply_template(msgs_for_context(req, info), add_generation_prompt=True)
+    if prompt_text is not None and req.context:
+        prompt_text = await runner.detokenize(req.context) + prompt_text
+    return prompt_text
+
+
 async def _context_tokens(
     runner: Runner,
     prompt_text: str | None,
-    req: GenerateRequest,
+    prompt_tokens: list[int] | None,
     msgs: list[dict[str, Any]],
     response_parts: list[str],
     generated: list[int],
 ) -> list[int]:
     """Ollama's `context`: prompt tokens followed by the answer's tokens."""
-    if prompt_text is None:
-        prompt_text = await runner.apply_template(msgs, add_generation_prompt=True)
-    prompt_tokens = await runner.tokenize(prompt_text, add_special=True)
+    if prompt_tokens is None:
+        if prompt_text is None:
+            prompt_text = await runner.apply_template(msgs, add_generation_prompt=True)
+        prompt_tokens = await runner.tokenize(prompt_text, add_special=True)
     if generated:
         return prompt_tokens + generated
     return prompt_tokens + await runner.tokenize("".join(response_parts))
@@ -449,32 +491,75 @@ async def chat(request: web.Request) -> web.StreamResponse:
     messages.extend(converted)
     images = [img for m in incoming for img in decode_images(m.images)]
     sampling = sampling_options(options)
+    num_keep = int(options.get("num_keep", DEFAULT_NUM_KEEP))
+    truncate = req.truncate is not False
+    shift = req.shift is not False
+    go_template = _use_go_template(state, info.template)
+
+    async def render(runner: Runner, num_ctx: int) -> str:
+        assert state.renderer is not None and info.template is not None
+
+        async def count_tokens(text: str) -> int:
+            return len(await runner.tokenize(text, add_special=True))
+
+        return await state.renderer(
+            info.template, messages=messages, tools=req.tools, think=think, num_ctx=num_ctx,
+            count_tokens=count_tokens, truncate=truncate,
+        )
+
+    if req.debug_render_only:
+        async with state.scheduler.use(lreq) as lease:
+            runner = lease.runner
+            if go_template:
+                text = await render(runner, lease.model.context_length)
+            else:
+                fitted, _ = await fit_chat(
+                    runner, messages, req.tools, num_ctx=lease.model.context_length, num_keep=num_keep,
+                    truncate=truncate, shift=True, template_len=len(runner.metadata.chat_template),
+                )
+                kwargs: dict[str, Any] = {"add_generation_prompt": True}
+                if req.tools:
+                    kwargs["tools"] = req.tools
+                text = await runner.apply_template(fitted, **kwargs)
+        return json_response(
+            ChatResponse(
+                model=req.model, created_at=go_time(), message=MessageOut(role="assistant", content=""),
+                done=False, debug_info=DebugInfo(rendered_template=text, image_count=len(images)),
+            )
+        )
 
     async def lines() -> AsyncGenerator[ChatResponse, None]:
         async with state.scheduler.use(lreq) as lease:
             runner = lease.runner
+            num_ctx = lease.model.context_length
             stream: AsyncIterator[Chunk]
-            if _use_go_template(state, info.template):
-                assert state.renderer is not None and info.template is not None
-
-                async def count_tokens(text: str) -> int:
-                    return len(await runner.tokenize(text, add_special=True))
-
-                prompt = await state.renderer(
-                    info.template, messages=messages, tools=req.tools, think=think,
-                    num_ctx=lease.model.context_length, count_tokens=count_tokens,
-                    truncate=req.truncate is not False,
-                )
+            if go_template:
+                prompt_text = await render(runner, num_ctx)
+                prompt: str | list[int] = prompt_text
+                if not images:
+                    prompt = await fit_prompt(
+                        runner, prompt_text, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                    )
                 stream = runner.complete(
                     CompletionRequest(prompt=prompt, options=sampling, images=images, format=fmt,
                                       logprobs=req.logprobs, top_logprobs=req.top_logprobs)
                 )
             else:
-                stream = runner.chat(
-                    RunnerChatRequest(messages=messages, tools=req.tools or None, options=sampling,
-                                      format=fmt, think=think, logprobs=req.logprobs,
-                                      top_logprobs=req.top_logprobs)
+                fitted, shifted = await fit_chat(
+                    runner, messages, req.tools, num_ctx=num_ctx, num_keep=num_keep, truncate=truncate,
+                    shift=shift, template_len=len(runner.metadata.chat_template),
                 )
+                if shifted is not None:
+                    stream = runner.complete(
+                        CompletionRequest(prompt=shifted, options=sampling, format=fmt, logprobs=req.logprobs,
+                                          top_logprobs=req.top_logprobs)
+                    )
+                else:
+                    stream = runner.chat(
+                        RunnerChatRequest(messages=fitted, tools=req.tools or None, options=sampling,
+                                          format=fmt, think=think, logprobs=req.logprobs,
+                                          top_logprobs=req.top_logprobs)
+                    )
             try:
                 async for chunk in stream:
                     calls = tool_calls_out(chunk)

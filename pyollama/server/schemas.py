@@ -194,6 +194,13 @@ class CreateRequest(_Wire, kw_only=True, omit_defaults=True):
 # --- responses -------------------------------------------------------------------------------------
 
 
+class DebugInfo(msgspec.Struct, kw_only=True):
+    """`_debug_info` of a `_debug_render_only` request: the prompt as the model would see it."""
+
+    rendered_template: str
+    image_count: int = 0
+
+
 class GenerateResponse(_Wire, kw_only=True, omit_defaults=True):
     model: str
     created_at: str
@@ -209,6 +216,7 @@ class GenerateResponse(_Wire, kw_only=True, omit_defaults=True):
     eval_count: int = 0
     eval_duration: int = 0
     tool_calls: list[ToolCallOut] | None = None
+    debug_info: DebugInfo | None = msgspec.field(default=None, name="_debug_info")
     logprobs: list[Logprob] | None = None
 
 
@@ -217,6 +225,7 @@ class ChatResponse(_Wire, kw_only=True, omit_defaults=True):
     created_at: str
     message: MessageOut
     done_reason: str = ""
+    debug_info: DebugInfo | None = msgspec.field(default=None, name="_debug_info")
     done: bool
     total_duration: int = 0
     load_duration: int = 0
