@@ -32,13 +32,13 @@ class _Upload:
         self.total = layer.size
         self.completed = 0
 
+    async def exists(self) -> bool:
+        resp = await self.client.request("HEAD", self.client.blob_url(self.layer.digest))
+        resp.release()
+        return resp.status == 200
+
     async def run(self) -> None:
         c = self.client
-        resp = await c.request("HEAD", c.blob_url(self.layer.digest))
-        resp.release()
-        if resp.status == 200:
-            self.completed = self.total
-            return
         params = {}
         src = ModelName.try_parse(self.layer.from_) if self.layer.from_ else None
         if src is not None and src.host.lower() == c.name.host.lower():
@@ -157,6 +157,9 @@ async def push_model(
         for layer in [*manifest.layers, manifest.config]:
             label = f"pushing {layer.digest[7:19]}"
             up = _Upload(client, store, layer)
+            if await up.exists():
+                yield Progress(status=label, digest=layer.digest, total=layer.size, completed=layer.size)
+                continue
             task = asyncio.create_task(up.run())
             try:
                 last = -1
