@@ -31,7 +31,7 @@ async def test_fit_prompt_shift_or_reject() -> None:
     assert isinstance(out, list) and len(out) == 32 - (32 - 4) // 2
     try:
         await fit_prompt(runner, long, num_ctx=32, num_keep=4, shift=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         assert getattr(exc, "status", None) == 400 and getattr(exc, "message", "") == PROMPT_TOO_LONG
     else:
         raise AssertionError("expected 400")
