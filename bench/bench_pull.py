@@ -135,7 +135,8 @@ async def main() -> None:
             res_py.append(missing / secs / MB)
             res_curl.append(missing / curl(url, out, start=size - missing) / MB)
             out.unlink()
-        print(f"Gemma-3-270M weights blob: {size / MB:.1f} MB, loopback docker-registry, {args.reps} reps (median)\n")
+        print(f"Gemma-3-270M weights blob: {size / MB:.1f} MB, loopback docker-registry, "
+              f"{args.reps} reps (median)\n")
         print("| pull | pyollama MB/s | curl MB/s | ratio |")
         print("|---|---:|---:|---:|")
         for label, ours, theirs in (("cold", cold_py, cold_curl), ("resumed", res_py, res_curl)):

@@ -106,7 +106,7 @@ def save_part(blob: Path, part: Part) -> None:
 
 
 def remove_partial(blob: Path) -> None:
-    for p in [partial_path(blob), *state_files(blob)]:
+    for p in [partial_path(blob), *state_files(blob), *blob.parent.glob(blob.name + "-partial-*.tmp")]:
         p.unlink(missing_ok=True)
 
 
