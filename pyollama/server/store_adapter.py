@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from pyollama.errors import BadRequest, GGUFError, ModelNotFound
 from pyollama.gguf import GGUFInfo, read_gguf_info
 from pyollama.server.models import ModelInfo
@@ -123,7 +125,20 @@ class StoreAdapter:
         return show_model(self.store, name, verbose=verbose)
 
     def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
-        return create_model(self.store, request, noprune=self.noprune, template_check=check_go_template)
+        return create_model(
+            self.store,
+            request,
+            noprune=self.noprune,
+            template_check=check_go_template,
+            pull=self._pull_statuses,
+        )
+
+    async def _pull_statuses(self, name: ModelName) -> AsyncIterator[dict[str, Any]]:
+        """`create` from a model that is not local pulls it first, as Ollama does."""
+        from pyollama.registry import pull_model
+
+        async for progress in pull_model(self.store, name, noprune=self.noprune):
+            yield msgspec.to_builtins(progress)
 
     def copy(self, source: str, destination: str) -> None:
         copy_model(self.store, source, destination)
