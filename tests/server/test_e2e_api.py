@@ -154,8 +154,8 @@ async def test_errors_raw(daemon: Daemon) -> None:
             assert r.status == 400 and "$.prompt" in (await r.json())["error"]
         async with s.post(daemon.url + "/api/chat", json={"model": "nope", "messages": []}) as r:
             assert r.status == 404 and (await r.json())["error"] == "model 'nope' not found"
-        body = {"model": "smol", "prompt": "x", "think": True}
-        async with s.post(daemon.url + "/api/generate", json=body) as r:
+        think: dict[str, Any] = {"model": "smol", "prompt": "x", "think": True}
+        async with s.post(daemon.url + "/api/generate", json=think) as r:
             assert r.status == 400 and (await r.json())["error"] == '"smol" does not support thinking'
         async with s.get(daemon.url + "/api/generate") as r:
             assert r.status == 405

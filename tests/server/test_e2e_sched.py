@@ -121,6 +121,7 @@ async def test_soak_16_clients(start: Any) -> None:
             if time.monotonic() > deadline:
                 return
             kind = rng.choice(list(counts))
+            req: tuple[str, str, dict[str, Any] | None]
             opts = {"num_predict": rng.randint(1, 8), "temperature": 0.5, "seed": i}
             if kind == "generate":
                 req = (
