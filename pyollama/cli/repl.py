@@ -430,7 +430,11 @@ class Chat:
 
     def create_request(self, name: str) -> dict[str, Any]:
         """Ollama's `NewCreateRequest`: the session as a new model built on the current one."""
-        req: dict[str, Any] = {"model": name, "from": self.opts.parent_model or self.opts.model}
+        from pyollama.store.names import ModelName
+
+        # the parent is a blob path for models created from a GGUF file: only a valid name counts
+        parent = self.opts.parent_model if ModelName.try_parse(self.opts.parent_model) else ""
+        req: dict[str, Any] = {"model": name, "from": parent or self.opts.model}
         if self.opts.system:
             req["system"] = self.opts.system
         if self.opts.options:

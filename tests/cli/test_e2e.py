@@ -174,6 +174,9 @@ def test_interactive_chat(env: Env, smol: str) -> None:
         child.expect_exact(">>> ")
         child.sendline("/set parameter temperature 0")
         child.expect_exact("Set parameter 'temperature' to '0'")
+        # a 135M model can loop at temperature 0: keep every answer short
+        child.sendline("/set parameter num_predict 48")
+        child.expect_exact("Set parameter 'num_predict' to '48'")
         child.sendline("/set system You are a pirate.")
         child.expect_exact("Set system message.")
         child.sendline("My name is Zorblax. Say hi.")
