@@ -123,44 +123,58 @@ async def theirs_one(
     }
 
 
-async def measure(one: Any, args: argparse.Namespace) -> dict[str, float]:
-    await one(make_prompt(16, 999), 8)  # warm-up
-    single = [await one(make_prompt(args.prompt_words, i), args.n_predict) for i in range(args.reps)]
-    ttft = [await one(make_prompt(args.prompt_words, 100 + i), 1) for i in range(args.reps)]
-    agg = []
+async def measure_pair(sides: dict[str, Any], args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Measure every side rep by rep, alternating, so drift in machine load hits all sides alike."""
+    raw: dict[str, dict[str, list[Any]]] = {k: {"single": [], "ttft": [], "agg": []} for k in sides}
+    for one in sides.values():
+        await one(make_prompt(16, 999), 8)  # warm-up
     for r in range(args.reps):
-        t0 = time.perf_counter()
-        res = await asyncio.gather(*(one(make_prompt(32, 1000 * r + i), args.n_predict) for i in range(4)))
-        agg.append(sum(x["tokens"] for x in res) / (time.perf_counter() - t0))
-    return {
-        "pp_tps": median([x["pp_tps"] for x in single]),
-        "tg_tps": median([x["tg_tps"] for x in single]),
-        "tg_client_tps": median([x["tokens"] / x["wall"] for x in single]),
-        "agg4_tps": median(agg),
-        "ttft_ms": median([x["ttft_ms"] for x in ttft]),
-    }
+        order = list(sides.items()) if r % 2 == 0 else list(reversed(sides.items()))
+        for name, one in order:
+            raw[name]["single"].append(await one(make_prompt(args.prompt_words, r), args.n_predict))
+            raw[name]["ttft"].append(await one(make_prompt(args.prompt_words, 100 + r), 1))
+            t0 = time.perf_counter()
+            res = await asyncio.gather(
+                *(one(make_prompt(32, 1000 * r + i), args.n_predict) for i in range(4))
+            )
+            raw[name]["agg"].append(sum(x["tokens"] for x in res) / (time.perf_counter() - t0))
+    out = {}
+    for name, d in raw.items():
+        single = d["single"]
+        out[name] = {
+            "pp_tps": median([x["pp_tps"] for x in single]),
+            "tg_tps": median([x["tg_tps"] for x in single]),
+            "tg_client_tps": median([x["tokens"] / x["wall"] for x in single]),
+            "agg4_tps": median(d["agg"]),
+            "ttft_ms": median([x["ttft_ms"] for x in d["ttft"]]),
+        }
+    return out
 
 
-async def run_ours(model: Path, args: argparse.Namespace) -> dict[str, float]:
+async def run_both(model: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """The in-process runner and llama-server, both loaded, measured alternately."""
     opts = LoadOptions(
         num_ctx=args.ctx,
         num_parallel=4,
         num_thread=args.threads,
         num_batch=2048,
         num_ubatch=512,
-        embedding=False,
+        embedding=args.embeddings,
     )
     runner = await NativeRunner.load(str(model), opts)
     try:
-        return await measure(lambda p, n: ours_one(runner, p, n), args)
+        with llama_server(model, threads=args.threads, n_ctx=args.ctx, n_parallel=4) as url:
+            connector = aiohttp.TCPConnector(force_close=True)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                return await measure_pair(
+                    {
+                        "ours": lambda p, n: ours_one(runner, p, n),
+                        "theirs": lambda p, n: theirs_one(session, url, p, n),
+                    },
+                    args,
+                )
     finally:
         await runner.close()
-
-
-async def run_theirs(model: Path, args: argparse.Namespace) -> dict[str, float]:
-    with llama_server(model, threads=args.threads, n_ctx=args.ctx, n_parallel=4) as url:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
-            return await measure(lambda p, n: theirs_one(session, url, p, n), args)
 
 
 def run_llama_bench(model: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -199,15 +213,16 @@ def main() -> None:
     ap.add_argument("--n-predict", type=int, default=128)
     ap.add_argument("--prompt-tokens", type=int, default=256)
     ap.add_argument("--ctx", type=int, default=2048, help="context per slot")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--embeddings", action="store_true", help="load as the daemon does (embeddings enabled)")
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = ap.parse_args()
     args.prompt_words = args.prompt_tokens  # ~1 token per word for this vocabulary
     model = args.model or smollm2_path()
 
     bench = run_llama_bench(model, args)
-    ours = asyncio.run(run_ours(model, args))
-    theirs = asyncio.run(run_theirs(model, args))
+    both = asyncio.run(run_both(model, args))
+    ours, theirs = both["ours"], both["theirs"]
     rows = [
         ("prompt eval tok/s (vs llama-server)", ours["pp_tps"], theirs["pp_tps"]),
         ("prompt eval tok/s (vs llama-bench pp)", ours["pp_tps"], bench["pp_tps"]),

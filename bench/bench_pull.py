@@ -47,8 +47,9 @@ def start_registry(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {workdir / 'registry'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
     )
-    proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(300):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1):
@@ -99,8 +100,9 @@ async def pyollama_resumed(name: str, root: Path, digest: str, size: int) -> tup
     shutil.rmtree(root, ignore_errors=True)
     store = Store(root)
     downloads = DownloadManager()
-    gen = pull_model(store, name, insecure=True, downloads=downloads,
-                     options=TransferOptions(state_interval=0.01))
+    gen = pull_model(
+        store, name, insecure=True, downloads=downloads, options=TransferOptions(state_interval=0.01)
+    )
     async for p in gen:
         if p.digest == digest and p.completed >= size // 2:
             break
@@ -135,8 +137,10 @@ async def main() -> None:
             res_py.append(missing / secs / MB)
             res_curl.append(missing / curl(url, out, start=size - missing) / MB)
             out.unlink()
-        print(f"Gemma-3-270M weights blob: {size / MB:.1f} MB, loopback docker-registry, "
-              f"{args.reps} reps (median)\n")
+        print(
+            f"Gemma-3-270M weights blob: {size / MB:.1f} MB, loopback docker-registry, "
+            f"{args.reps} reps (median)\n"
+        )
         print("| pull | pyollama MB/s | curl MB/s | ratio |")
         print("|---|---:|---:|---:|")
         for label, ours, theirs in (("cold", cold_py, cold_curl), ("resumed", res_py, res_curl)):

@@ -28,15 +28,15 @@ def build_dir() -> Path:
 
 
 def llama_binary(name: str) -> Path:
-    """Build (once; ninja makes it a no-op later) and return llama.cpp's own `name` binary."""
+    """Build (ninja makes it a no-op when up to date) and return llama.cpp's own `name` binary,
+    so it always matches the tree and flags the extension was built with."""
     bdir = build_dir()
-    exe = bdir / "bin" / name
-    if not exe.exists():
-        print(f"bench: building {name} from the vendored tree (one-off)...", file=sys.stderr, flush=True)
-        subprocess.run(
-            ["cmake", "--build", str(bdir), "--target", name, "-j", str(os.cpu_count() or 2)], check=True
-        )
-    return exe
+    subprocess.run(
+        ["cmake", "--build", str(bdir), "--target", name, "-j", str(os.cpu_count() or 2)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return bdir / "bin" / name
 
 
 def smollm2_path() -> Path:
