@@ -56,6 +56,7 @@ class StoreAdapter:
         self.noprune = noprune
         self.read_gguf = read_gguf
         self._gguf: dict[tuple[str, int], GGUFInfo | None] = {}
+        self._resolved: dict[tuple[str, int], ModelInfo] = {}
 
     def _header(self, path: Path) -> GGUFInfo | None:
         try:
@@ -73,9 +74,27 @@ class StoreAdapter:
         return self._gguf[key]
 
     def resolve(self, name: str) -> ModelInfo:
+        """Everything a route needs about a model; cached per manifest file and mtime, since a
+        request should not re-read manifest, config and layer blobs (~2 ms) on the hot path."""
         parsed = ModelName.try_parse(name)
         if parsed is None:
             raise BadRequest(INVALID_NAME)
+        try:
+            mpath = self.store.manifest_path(parsed)
+            key = (str(mpath), mpath.stat().st_mtime_ns)
+        except OSError:
+            key = None  # not under this spelling: the slow path resolves case-insensitively
+        cached = self._resolved.get(key) if key else None
+        if cached is not None:
+            return cached
+        info = self._resolve(name, parsed)
+        if key is not None:
+            if len(self._resolved) >= _GGUF_CACHE:
+                self._resolved.pop(next(iter(self._resolved)))
+            self._resolved[key] = info
+        return info
+
+    def _resolve(self, name: str, parsed: ModelName) -> ModelInfo:
         try:
             lm = load_model(self.store, parsed)
         except ManifestNotFound:
