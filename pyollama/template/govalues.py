@@ -9,6 +9,8 @@ are themselves, `list`/`tuple` are slices, `dict` is a `map[string]any` (ranged 
 key order), `OrderedMap` is a map that keeps insertion order (Ollama's ordered argument/property
 maps), `GoStruct` is a struct (a missing field is an error, as in Go). Any object with a
 `go_string()` method is a `fmt.Stringer`; any object with `go_json()` marshals itself.
+
+Scalar formatting (quoting, floats, JSON strings) comes from `pyollama.gofmt`, shared with the store.
 """
 
 from __future__ import annotations
@@ -17,6 +19,25 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from pyollama.gofmt import go_float_json, go_float_v, go_format_float, go_quote, go_sharp_v, json_string
+
+__all__ = [
+    "GoList",
+    "GoStruct",
+    "OrderedMap",
+    "PropertyType",
+    "go_format_float",
+    "go_json",
+    "go_quote",
+    "go_sprint",
+    "go_sprint_value",
+    "go_sprintf",
+    "go_sprintln",
+    "go_type_name",
+    "sorted_keys",
+    "stringer_value",
+]
 
 
 class GoStruct(dict[str, Any]):
@@ -44,7 +65,7 @@ class GoStruct(dict[str, Any]):
     def go_json(self) -> str:
         if self.wire is not None:
             return go_json(self.wire)
-        return "{" + ",".join(f"{_json_str(k)}:{go_json(v)}" for k, v in self.items()) + "}"
+        return "{" + ",".join(f"{json_string(k)}:{go_json(v)}" for k, v in self.items()) + "}"
 
     def go_string(self) -> str | None:
         return self.go_json() if self.stringer else None
@@ -137,83 +158,6 @@ def stringer_value(v: Any) -> str | None:
 # --- fmt -----------------------------------------------------------------------------------------
 
 
-def _shortest_digits(f: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits of |f| and the decimal point position (Go's `decimal`)."""
-    r = repr(abs(f))
-    mant, _, exp_s = r.partition("e")
-    exp = int(exp_s) if exp_s else 0
-    int_part, _, frac = mant.partition(".")
-    digits = (int_part + frac).lstrip("0")
-    lead = len(int_part + frac) - len((int_part + frac).lstrip("0"))
-    dp = len(int_part) + exp - lead
-    digits = digits.rstrip("0")
-    if not digits:
-        return "0", 1
-    return digits, dp
-
-
-def _fmt_e(neg: bool, digits: str, dp: int, prec: int | None) -> str:
-    """%e with `prec` digits after the point (None: shortest)."""
-    exp = dp - 1
-    d = digits
-    if prec is not None:
-        d = (d + "0" * (prec + 1))[: prec + 1] if len(d) <= prec + 1 else d[: prec + 1]
-    mant = d[0] + ("." + d[1:] if len(d) > 1 else "")
-    sign = "-" if exp < 0 else "+"
-    e = abs(exp)
-    return ("-" if neg else "") + mant + "e" + sign + (f"{e:02d}")
-
-
-def go_format_float(f: float, fmt_char: str = "g", prec: int = -1) -> str:
-    """strconv.FormatFloat(f, fmt_char, prec, 64) for 'g', 'e', 'f' (prec -1 = shortest)."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    neg = f < 0 or (f == 0 and math.copysign(1.0, f) < 0)
-    if fmt_char == "f":
-        if prec < 0:
-            digits, dp = _shortest_digits(f)
-            if f == 0:
-                return ("-" if neg else "") + "0"
-            if dp <= 0:
-                s = "0." + "0" * (-dp) + digits
-            elif dp >= len(digits):
-                s = digits + "0" * (dp - len(digits))
-            else:
-                s = digits[:dp] + "." + digits[dp:]
-            return ("-" if neg else "") + s
-        return f"{f:.{prec}f}"
-    if fmt_char == "e":
-        if prec < 0:
-            digits, dp = _shortest_digits(f)
-            return _fmt_e(neg, digits, dp, None)
-        s = f"{f:.{prec}e}"
-        mant, _, e = s.partition("e")
-        ei = int(e)
-        return f"{mant}e{'-' if ei < 0 else '+'}{abs(ei):02d}"
-    # 'g'
-    if prec < 0:
-        if f == 0:
-            return ("-" if neg else "") + "0"
-        digits, dp = _shortest_digits(f)
-        exp = dp - 1
-        if exp < -4 or exp >= 6:  # shortest: Go decides with precision 6
-            return _fmt_e(neg, digits, dp, None)
-        return go_format_float(f, "f", -1)
-    s = f"{f:.{prec}g}"
-    if "e" in s:
-        mant, _, e = s.partition("e")
-        ei = int(e)
-        s = f"{mant}e{'-' if ei < 0 else '+'}{abs(ei):02d}"
-    return s
-
-
-def _fmt_v_float(f: float) -> str:
-    """`%v` of a float64 is `%g` with the shortest digits (`1e+06`, `123456`, `1e-05`)."""
-    return go_format_float(f, "g", -1)
-
-
 def go_sprint_value(v: Any, *, top: bool = False) -> str:
     """fmt's `%v` of one value (`top`: a template's own print, where nil reads `<no value>`)."""
     if v is None:
@@ -226,7 +170,7 @@ def go_sprint_value(v: Any, *, top: bool = False) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return _fmt_v_float(v)
+        return go_float_v(v)
     if isinstance(v, str):
         return v
     if isinstance(v, bytes):
@@ -271,54 +215,10 @@ def go_sprintln(args: list[Any]) -> str:
     return " ".join(go_sprint_value(a) for a in args) + "\n"
 
 
-def go_quote(s: str) -> str:
-    """strconv.Quote: printable runes kept, others escaped."""
-    out = ['"']
-    for ch in s:
-        c = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\v":
-            out.append("\\v")
-        elif c < 0x20 or c == 0x7F:
-            out.append(f"\\x{c:02x}")
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif c < 0x10000:
-            out.append(f"\\u{c:04x}")
-        else:
-            out.append(f"\\U{c:08x}")
-    out.append('"')
-    return "".join(out)
-
-
 def _go_sharp_v(v: Any) -> str:
     """`%#v`: a Go-syntax representation (best effort for template values)."""
-    if v is None:
-        return "<nil>"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        s = _fmt_v_float(v)
-        return s if any(c in s for c in ".eInN") else s + ".0"
-    if isinstance(v, str):
-        return go_quote(v)
+    if v is None or isinstance(v, bool | int | float | str):
+        return go_sharp_v(v)
     if isinstance(v, GoStruct):
         return v.go_type + "{" + ", ".join(f"{k}:{_go_sharp_v(x)}" for k, x in v.items()) + "}"
     if isinstance(v, dict):
@@ -485,49 +385,11 @@ def go_sprintf(fmt: str, args: list[Any]) -> str:
 
 # --- encoding/json -------------------------------------------------------------------------------
 
-_JSON_ESC = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
-_JSON_NEEDS_ESC = re.compile(r'["\\\x00-\x1f<>&\u2028\u2029\ud800-\udfff]')
-
-
-def _json_esc(m: re.Match[str]) -> str:
-    ch = m.group(0)
-    e = _JSON_ESC.get(ch)
-    if e is not None:
-        return e
-    if 0xD800 <= ord(ch) <= 0xDFFF:
-        return "\ufffd"
-    return f"\\u{ord(ch):04x}"
-
-
-def _json_str(s: str) -> str:
-    return '"' + _JSON_NEEDS_ESC.sub(_json_esc, s) + '"'
-
 
 def _json_float(f: float) -> str:
     if math.isnan(f) or math.isinf(f):
         return "null"  # Go errors here; a prompt is better off with null
-    if f == 0:
-        return "0" if math.copysign(1.0, f) > 0 else "-0"
-    a = abs(f)
-    if a < 1e-6 or a >= 1e21:
-        digits, dp = _shortest_digits(f)
-        s = _fmt_e(f < 0, digits, dp, None)
-        # Go: clean up e-09 to e-9
-        return re.sub(r"e([+-])0(\d)$", r"e\1\2", s)
-    return go_format_float(f, "f", -1)
+    return go_float_json(f)
 
 
 def go_json(v: Any) -> str:
@@ -544,14 +406,14 @@ def go_json(v: Any) -> str:
     if isinstance(v, float):
         return _json_float(v)
     if isinstance(v, str):
-        return _json_str(v)
+        return json_string(v)
     if isinstance(v, bytes):
         import base64
 
         return '"' + base64.b64encode(v).decode() + '"'
     if isinstance(v, dict):
         keys = list(v.keys()) if isinstance(v, OrderedMap) else sorted_keys(v)
-        return "{" + ",".join(f"{_json_str(str(k))}:{go_json(v[k])}" for k in keys) + "}"
+        return "{" + ",".join(f"{json_string(str(k))}:{go_json(v[k])}" for k in keys) + "}"
     if isinstance(v, list | tuple):
         return "[" + ",".join(go_json(x) for x in v) + "]"
-    return _json_str(str(v))
+    return json_string(str(v))
