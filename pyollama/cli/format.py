@@ -128,35 +128,6 @@ def go_duration(ns: int) -> str:
     return f"{sign}{out}{_frac(rest, 10**9)}s"
 
 
-_DUR_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_go_duration(text: str) -> float:
-    """Go's `time.ParseDuration` (`5m`, `1h30m`, `-1s`, `0`), in seconds."""
-    s = text.strip()
-    orig = s
-    sign = 1.0
-    if s[:1] and s[0] in "+-":
-        sign = -1.0 if s[0] == "-" else 1.0
-        s = s[1:]
-    if s == "0":
-        return 0.0
-    if not s:
-        raise ValueError(f'time: invalid duration "{orig}"')
-    total = 0.0
-    pos = 0
-    while pos < len(s):
-        m = _DUR_PART.match(s, pos)
-        if not m:
-            if re.match(r"\d", s[pos:]) and not re.search(r"[a-zµμ]", s[pos:]):
-                raise ValueError(f'time: missing unit in duration "{orig}"')
-            raise ValueError(f'time: invalid duration "{orig}"')
-        total += float(m.group(1)) * _UNIT_S[m.group(2)]
-        pos = m.end()
-    return sign * total
-
-
 def render_table(header: Sequence[str] | None, rows: Sequence[Sequence[str]], padding: str = "    ") -> str:
     """Ollama's borderless, left-aligned tablewriter layout (columns joined by `padding`)."""
     all_rows = ([list(header)] if header else []) + [list(r) for r in rows]

@@ -12,9 +12,10 @@ from typing import Any
 from pyollama import __version__
 from pyollama.cli.client import Client, ResponseError, ServerUnreachable
 from pyollama.cli.create import CreatePlan, file_digest, parse_modelfile_text, plan_create, read_modelfile
-from pyollama.cli.format import list_table, parse_go_duration, ps_table, show_info
+from pyollama.cli.format import list_table, ps_table, show_info
 from pyollama.cli.progress import Progress, make_progress
 from pyollama.cli.run import RunOptions, cancellable, load_model, parse_think, stream_generate
+from pyollama.config import parse_go_duration
 from pyollama.errors import PyollamaError
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]

@@ -10,12 +10,12 @@ from pyollama.cli.format import (
     human_time,
     list_table,
     metrics_summary,
-    parse_go_duration,
     parse_timestamp,
     processor_string,
     ps_table,
     show_info,
 )
+from pyollama.config import parse_go_duration
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 
