@@ -16,7 +16,7 @@ import secrets
 import string
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 from aiohttp import web
 
@@ -253,6 +253,91 @@ def _use_go_template(state: ServerState, template: str | None) -> bool:
     return state.settings.go_template is not False
 
 
+class _Prepared(NamedTuple):
+    """A generate/chat request checked against its model, with its options layered."""
+
+    info: ModelInfo
+    fmt: Format
+    keep_alive: float | None
+    think: bool | str | None
+    options: dict[str, Any]
+    lreq: LoadRequest
+
+
+def _require(info: ModelInfo, model: str, capability: str, what: str) -> None:
+    if capability not in info.capabilities:
+        raise BadRequest(f'"{model}" does not support {what}')
+
+
+def _prepare(
+    state: ServerState, req: GenerateRequest | ChatRequest, action: str, also_needs: str | None
+) -> _Prepared:
+    """The checks /api/generate and /api/chat share, in Ollama's order (it decides which error wins).
+
+    `action` names the route in the "does not support" error; `also_needs` is a capability the
+    request asks for on top of completion (`insert` for a suffix, `tools` for tools).
+    """
+    check_logprobs(req.top_logprobs)
+    fmt = check_format(req.format)
+    keep_alive = parse_keep_alive(req.keep_alive)
+    info = resolve(state, req.model, f"model '{req.model}' not found")
+    _require(info, req.model, "completion", action)
+    if also_needs:
+        _require(info, req.model, also_needs, also_needs)
+    think = check_think(req.model, req.think, info)
+    options = merge_options(info, req.options)
+    return _Prepared(info, fmt, keep_alive, think, options, load_request(state, info, options, keep_alive))
+
+
+async def _load_or_unload(state: ServerState, p: _Prepared) -> str:
+    """An empty request only loads the model, or unloads it when keep_alive is 0; the done_reason."""
+    if p.keep_alive == 0:
+        state.scheduler.expire(p.info.model_path)
+        return "unload"
+    async with state.scheduler.use(p.lreq):
+        pass
+    return "load"
+
+
+async def _fit_text_prompt(
+    runner: Runner, prompt_text: str, images: list[bytes], *, num_ctx: int, num_keep: int, shift: bool
+) -> str | list[int]:
+    """A rendered prompt fitted to the context; with images it goes as text (the runner places them)."""
+    if images:
+        return prompt_text
+    return await fit_prompt(runner, prompt_text, num_ctx=num_ctx, num_keep=num_keep, shift=shift)
+
+
+def _has_output(chunk: Chunk, calls: list[ToolCallOut] | None, lps: list[Logprob] | None) -> bool:
+    """Whether a not-done chunk is worth a line: chunks with nothing to show are not sent."""
+    return bool(chunk.content or chunk.thinking or calls or lps)
+
+
+class _DoneMetrics(TypedDict):
+    total_duration: int
+    load_duration: int
+    prompt_eval_count: int
+    prompt_eval_duration: int
+    eval_count: int
+    eval_duration: int
+
+
+def _done_metrics(chunk: Chunk, t0: int, load_duration: int) -> _DoneMetrics:
+    """The timing and count fields of a final response line."""
+    return _DoneMetrics(
+        total_duration=time.perf_counter_ns() - t0, load_duration=load_duration,
+        prompt_eval_count=chunk.prompt_eval_count, prompt_eval_duration=chunk.prompt_eval_duration,
+        eval_count=chunk.eval_count, eval_duration=chunk.eval_duration,
+    )
+
+
+async def _aclose(stream: AsyncIterator[Chunk]) -> None:
+    """Stop the runner's generation when the client goes away or the request ends early."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 # --- /api/generate ---------------------------------------------------------------------------------
 
 
@@ -264,32 +349,15 @@ async def generate(request: web.Request) -> web.StreamResponse:
         raise BadRequest("model is required")
     if req.raw and (req.template or req.system or req.context):
         raise BadRequest("raw mode does not support template, system, or context")
-    check_logprobs(req.top_logprobs)
-    fmt = check_format(req.format)
-    keep_alive = parse_keep_alive(req.keep_alive)
-    info = resolve(state, req.model, f"model '{req.model}' not found")
-    if "completion" not in info.capabilities:
-        raise BadRequest(f'"{req.model}" does not support generate')
-    if req.suffix and "insert" not in info.capabilities:
-        raise BadRequest(f'"{req.model}" does not support insert')
-    think = check_think(req.model, req.think, info)
-    options = merge_options(info, req.options)
-    lreq = load_request(state, info, options, keep_alive)
+    prep = _prepare(state, req, "generate", "insert" if req.suffix else None)
+    info, fmt, think, options, lreq = prep.info, prep.fmt, prep.think, prep.options, prep.lreq
     images = decode_images(req.images)
 
     if not req.prompt and not images:
-        if keep_alive == 0:
-            state.scheduler.expire(info.model_path)
-            return json_response(
-                GenerateResponse(model=req.model, created_at=go_time(), response="", done=True,
-                                 done_reason="unload")
-            )
-        async with state.scheduler.use(lreq):
-            pass
+        reason = await _load_or_unload(state, prep)
         return json_response(
-            GenerateResponse(
-                model=req.model, created_at=go_time(), response="", done=True, done_reason="load"
-            )
+            GenerateResponse(model=req.model, created_at=go_time(), response="", done=True,
+                             done_reason=reason)
         )
 
     sampling = sampling_options(options)
@@ -315,11 +383,9 @@ async def generate(request: web.Request) -> web.StreamResponse:
             prompt_text = await _generate_prompt(state, runner, req, info, think)
             prompt_tokens: list[int] | None = None
             if prompt_text is not None:
-                prompt: str | list[int] = prompt_text
-                if not images:
-                    prompt = await fit_prompt(
-                        runner, prompt_text, num_ctx=num_ctx, num_keep=num_keep, shift=shift
-                    )
+                prompt = await _fit_text_prompt(
+                    runner, prompt_text, images, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                )
                 if isinstance(prompt, list):
                     prompt_tokens = prompt
                 stream = runner.complete(
@@ -354,7 +420,7 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     calls = tool_calls_out(chunk)
                     lps = logprobs_out(chunk.logprobs)
                     if not chunk.done:
-                        if chunk.content or chunk.thinking or calls or lps:
+                        if _has_output(chunk, calls, lps):
                             yield GenerateResponse(
                                 model=req.model, created_at=go_time(), response=chunk.content,
                                 thinking=chunk.thinking, done=False, tool_calls=calls, logprobs=lps,
@@ -367,15 +433,11 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     yield GenerateResponse(
                         model=req.model, created_at=go_time(), response=chunk.content,
                         thinking=chunk.thinking, done=True, done_reason=chunk.done_reason or "stop",
-                        context=context, total_duration=time.perf_counter_ns() - t0,
-                        load_duration=lease.load_duration, prompt_eval_count=chunk.prompt_eval_count,
-                        prompt_eval_duration=chunk.prompt_eval_duration, eval_count=chunk.eval_count,
-                        eval_duration=chunk.eval_duration, tool_calls=calls, logprobs=lps,
+                        context=context, tool_calls=calls, logprobs=lps,
+                        **_done_metrics(chunk, t0, lease.load_duration),
                     )
             finally:
-                aclose = getattr(stream, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await _aclose(stream)
 
     if req.stream is not False:
         return await stream_ndjson(request, lines())
@@ -458,27 +520,12 @@ async def chat(request: web.Request) -> web.StreamResponse:
     req = decode(await request.read(), ChatRequest)
     if not req.model:
         raise BadRequest("model is required")
-    check_logprobs(req.top_logprobs)
-    fmt = check_format(req.format)
-    keep_alive = parse_keep_alive(req.keep_alive)
-    info = resolve(state, req.model, f"model '{req.model}' not found")
-    if "completion" not in info.capabilities:
-        raise BadRequest(f'"{req.model}" does not support chat')
-    if req.tools and "tools" not in info.capabilities:
-        raise BadRequest(f'"{req.model}" does not support tools')
-    think = check_think(req.model, req.think, info)
-    options = merge_options(info, req.options)
-    lreq = load_request(state, info, options, keep_alive)
+    prep = _prepare(state, req, "chat", "tools" if req.tools else None)
+    info, fmt, think, options, lreq = prep.info, prep.fmt, prep.think, prep.options, prep.lreq
     incoming = req.messages or []
 
     if not incoming:
-        reason = "load"
-        if keep_alive == 0:
-            state.scheduler.expire(info.model_path)
-            reason = "unload"
-        else:
-            async with state.scheduler.use(lreq):
-                pass
+        reason = await _load_or_unload(state, prep)
         return json_response(
             ChatResponse(model=req.model, created_at=go_time(),
                          message=MessageOut(role="assistant", content=""), done_reason=reason, done=True)
@@ -535,11 +582,9 @@ async def chat(request: web.Request) -> web.StreamResponse:
             stream: AsyncIterator[Chunk]
             if go_template:
                 prompt_text = await render(runner, num_ctx)
-                prompt: str | list[int] = prompt_text
-                if not images:
-                    prompt = await fit_prompt(
-                        runner, prompt_text, num_ctx=num_ctx, num_keep=num_keep, shift=shift
-                    )
+                prompt = await _fit_text_prompt(
+                    runner, prompt_text, images, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                )
                 stream = runner.complete(
                     CompletionRequest(prompt=prompt, options=sampling, images=images, format=fmt,
                                       logprobs=req.logprobs, top_logprobs=req.top_logprobs)
@@ -567,22 +612,17 @@ async def chat(request: web.Request) -> web.StreamResponse:
                     msg = MessageOut(role="assistant", content=chunk.content, thinking=chunk.thinking,
                                      tool_calls=calls)
                     if not chunk.done:
-                        if chunk.content or chunk.thinking or calls or lps:
+                        if _has_output(chunk, calls, lps):
                             yield ChatResponse(model=req.model, created_at=go_time(), message=msg, done=False,
                                                logprobs=lps)
                         continue
                     yield ChatResponse(
                         model=req.model, created_at=go_time(), message=msg,
-                        done_reason=chunk.done_reason or "stop", done=True,
-                        total_duration=time.perf_counter_ns() - t0, load_duration=lease.load_duration,
-                        prompt_eval_count=chunk.prompt_eval_count,
-                        prompt_eval_duration=chunk.prompt_eval_duration, eval_count=chunk.eval_count,
-                        eval_duration=chunk.eval_duration, logprobs=lps,
+                        done_reason=chunk.done_reason or "stop", done=True, logprobs=lps,
+                        **_done_metrics(chunk, t0, lease.load_duration),
                     )
             finally:
-                aclose = getattr(stream, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await _aclose(stream)
 
     if req.stream is not False:
         return await stream_ndjson(request, lines())
