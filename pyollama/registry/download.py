@@ -15,7 +15,6 @@ that needs the blob watches it, and it is cancelled when the last watcher leaves
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -31,7 +30,7 @@ from yarl import URL
 
 from pyollama.registry.client import RegistryClient
 from pyollama.registry.types import Progress, RegistryError, TransferOptions, TransientError
-from pyollama.store.store import Store
+from pyollama.store.store import Store, fsync_dir
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -118,15 +117,6 @@ def file_digest(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 class BlobDownload:
     """Fetches one blob into the store; `completed`/`total` are read by every watcher."""
 
@@ -196,7 +186,7 @@ class BlobDownload:
         os.replace(partial, blob)
         for p in state_files(blob):
             p.unlink(missing_ok=True)
-        _fsync_dir(blob.parent)
+        fsync_dir(blob.parent)
 
     async def _part(self, fd: int, part: Part, url: list[URL]) -> None:
         """Fetch what is missing of one part; transient errors are retried with exponential back-off."""

@@ -169,7 +169,8 @@ class Manifest:
         return next((x for x in self.layers if x.media_type == media_type), None)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (best effort: some filesystems refuse a directory fsync)."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -219,7 +220,7 @@ class BlobWriter:
             return False
         os.chmod(self.tmp_path, 0o644)
         os.replace(self.tmp_path, final)
-        _fsync_dir(self._store.blobs_dir)
+        fsync_dir(self._store.blobs_dir)
         return True
 
     def abort(self) -> None:
@@ -410,7 +411,7 @@ class Store:
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         m.name, m.path = name, path
         m.digest = hashlib.sha256(data).hexdigest()
         m.mtime_ns = path.stat().st_mtime_ns
