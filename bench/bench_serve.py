@@ -234,22 +234,32 @@ def main() -> None:
     args = ap.parse_args()
     model = args.model or smollm2_path()
 
+    # Both servers stay up and are measured alternately, one rep at a time, so drift in machine
+    # load hits both sides alike; medians over the rounds.
+    rounds, args.reps = args.reps, 1
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "theirs": []}
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         proc, url = start_daemon(Path(tmp), args)
         try:
             time.sleep(0.5)
             rss_idle = rss_kib(proc.pid)
             name = asyncio.run(create_model(url, model))
-            ours = asyncio.run(measure(Ours(url, name), args, 0))
-            ours["rss_loaded_mib"] = rss_kib(proc.pid) / 1024
-            ours["rss_idle_mib"] = rss_idle / 1024
+            with llama_server(model, threads=args.threads, n_ctx=args.ctx, n_parallel=4) as lurl:
+                sides = {"ours": Ours(url, name), "theirs": Theirs(lurl)}
+                for r in range(rounds):
+                    order = ["ours", "theirs"] if r % 2 == 0 else ["theirs", "ours"]
+                    for key in order:
+                        runs[key].append(asyncio.run(measure(sides[key], args, r * 1000)))
+                pid = pid_of_port(int(lurl.rsplit(":", 1)[1]))
+                theirs_rss = rss_kib(pid) / 1024 if pid else float("nan")
+            ours_rss = rss_kib(proc.pid) / 1024
         finally:
             proc.terminate()
             proc.wait(30)
-    with llama_server(model, threads=args.threads, n_ctx=args.ctx, n_parallel=4) as lurl:
-        theirs = asyncio.run(measure(Theirs(lurl), args, 0))
-        pid = pid_of_port(int(lurl.rsplit(":", 1)[1]))
-        theirs["rss_loaded_mib"] = rss_kib(pid) / 1024 if pid else float("nan")
+    ours = {k: median([x[k] for x in runs["ours"]]) for k in runs["ours"][0]}
+    theirs = {k: median([x[k] for x in runs["theirs"]]) for k in runs["theirs"][0]}
+    ours["rss_loaded_mib"], ours["rss_idle_mib"] = ours_rss, rss_idle / 1024
+    theirs["rss_loaded_mib"] = theirs_rss
 
     nan = float("nan")
     rows = [
