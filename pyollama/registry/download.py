@@ -182,6 +182,12 @@ class BlobDownload:
             raise RegistryError(
                 f"digest mismatch, file must be downloaded again: want {self.digest}, got {got}"
             )
+        # data durable before the name says "complete" (temp file + fsync + rename)
+        fd = os.open(partial, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.chmod(partial, 0o644)
         os.replace(partial, blob)
         for p in state_files(blob):
