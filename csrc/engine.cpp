@@ -186,6 +186,7 @@ struct po_server {
     std::condition_variable cv;
     int workers = 0;
     std::atomic<bool> stopping{false};
+    bool loop_done = true;  // guarded by mu
     srv_state state = srv_state::created;
     std::string metadata;
 };
@@ -454,12 +455,18 @@ extern "C" po_status po_server_start(po_server * s, char ** err) {
     }
     try {
         server_context * ctx = s->ctx.get();
-        s->loop = std::thread([ctx] {
+        s->loop_done = false;
+        s->loop = std::thread([s, ctx] {
             try {
                 ctx->start_loop();
             } catch (const std::exception & e) {
                 fprintf(stderr, "pyollama engine: task loop ended with an exception: %s\n", e.what());
             }
+            {
+                std::lock_guard<std::mutex> lk(s->mu);
+                s->loop_done = true;
+            }
+            s->cv.notify_all();
         });
         s->state = srv_state::running;
         return PO_OK;
@@ -594,7 +601,16 @@ extern "C" void po_server_stop(po_server * s) {
     s->state = srv_state::stopped;
     lk.unlock();
     if (running && s->ctx) {
-        s->ctx->terminate();
+        // start_loop() sets its `running` flag when it begins: a terminate() that lands before
+        // that is lost, so keep terminating until the loop has really ended.
+        std::unique_lock<std::mutex> lk2(s->mu);
+        while (!s->loop_done) {
+            lk2.unlock();
+            s->ctx->terminate();
+            lk2.lock();
+            s->cv.wait_for(lk2, std::chrono::milliseconds(50), [s] { return s->loop_done; });
+        }
+        lk2.unlock();
         if (s->loop.joinable()) s->loop.join();
     }
 }
