@@ -6,7 +6,8 @@ final size), and part `N`'s progress to `blobs/sha256-<hex>-partial-N` as
 part state that counts them is saved, so after a kill -9 the state never claims bytes that were not
 written; a resumed pull asks only for `Offset+Completed ..` of each part. The sha256 of the whole
 file is checked before it is renamed into place, so a torn write can cost a re-download, never a
-wrong blob.
+wrong blob. That sha256 is computed while the download runs (`PrefixHasher`, a worker thread that
+reads back the file's complete prefix), so a finished download is not read a second time.
 
 One `BlobDownload` per (store, digest) runs at a time in a process (`DownloadManager`); every pull
 that needs the blob watches it, and it is cancelled when the last watcher leaves.
@@ -20,8 +21,10 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +120,119 @@ def file_digest(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
+class PrefixHasher:
+    """sha256 of the `-partial` file, fed by a worker thread as its prefix becomes complete.
+
+    The bytes of part i in [offset, offset+completed) are on disk and never written again (a part
+    only ever resumes at offset+completed), so the thread hashes the file in order up to the first
+    byte not yet complete, and waits for progress there. It reads the file rather than the network
+    stream, so its digest is exactly the file's. Anything unexpected (a write below what was hashed,
+    a read error) makes `result()` None and the caller hashes the file itself.
+    """
+
+    STEP = 4 << 20  # read (and wake up) in steps of this many bytes
+
+    def __init__(self, path: Path, parts: list[Part], total: int) -> None:
+        self.path = path
+        self.parts = sorted(parts, key=lambda p: p.offset)
+        self.total = total
+        self.pos = 0  # bytes hashed so far
+        self.claimed = 0  # bytes hashed or being read: writes below this would invalidate the digest
+        self._cond = threading.Condition()
+        self._closed = False
+        self._invalid = False
+        self._unnotified = 0
+        self._future: Future[str | None] = Future()
+        self._thread = threading.Thread(target=self._work, name=f"sha256 {path.name[7:19]}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def advanced(self, n: int, part_done: bool) -> None:
+        """Called (on the event loop) after `n` more bytes of a part were written and counted."""
+        self._unnotified += n
+        if part_done or self._unnotified >= self.STEP:
+            self._unnotified = 0
+            with self._cond:
+                self._cond.notify()
+
+    def writing(self, offset: int) -> None:
+        """Bytes are about to be written from `offset` on: if that is below what was hashed, give up."""
+        if offset < self.claimed:
+            self.invalidate()
+
+    def invalidate(self) -> None:
+        with self._cond:
+            self._invalid = True
+            self._closed = True
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Stop the thread (it owns its own fd, so this never waits for a read)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    async def result(self) -> str | None:
+        """`sha256:<hex>` of the whole file, or None when it could not be computed incrementally."""
+        return await asyncio.wrap_future(self._future)
+
+    def _complete_to(self, pos: int, i: int) -> int:
+        """End of the run of complete bytes starting at `pos`, which lies in part `i`."""
+        parts = self.parts
+        while i < len(parts):
+            p = parts[i]
+            if not p.offset <= pos <= p.offset + p.completed:  # progress went back: let the caller hash
+                raise ValueError(f"part {p.n} does not continue at byte {pos}")
+            pos = p.offset + p.completed
+            if p.completed < p.size:
+                break
+            i += 1
+        return pos
+
+    def _work(self) -> None:
+        self._future.set_running_or_notify_cancel()  # from now on a cancelled waiter cannot cancel it
+        digest: str | None = None
+        try:
+            digest = self._hash()
+        except BaseException:  # any failure means "hash the file yourself"
+            digest = None
+        finally:
+            self._future.set_result(digest)
+
+    def _hash(self) -> str | None:
+        h = hashlib.sha256()
+        buf = bytearray(self.STEP)
+        view = memoryview(buf)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            i = 0  # the part self.pos lies in
+            while self.pos < self.total:
+                while self.pos >= self.parts[i].offset + self.parts[i].size:
+                    i += 1
+                with self._cond:
+                    while True:
+                        if self._closed:
+                            return None
+                        end = self._complete_to(self.pos, i)
+                        if end - self.pos >= self.STEP or end == self.total:
+                            break
+                        self._cond.wait(1.0)
+                    self.claimed = min(end, self.pos + self.STEP)
+                want = self.claimed - self.pos
+                got = os.preadv(fd, [view[:want]], self.pos)
+                if got <= 0:
+                    return None
+                h.update(view[:got])  # releases the GIL on buffers this large
+                self.pos += got
+        finally:
+            os.close(fd)
+        with self._cond:
+            if self._invalid:
+                return None
+        return "sha256:" + h.hexdigest()
+
+
 class BlobDownload:
     """Fetches one blob into the store; `completed`/`total` are read by every watcher."""
 
@@ -131,6 +247,7 @@ class BlobDownload:
         self.blob = store.blob_path(digest)
         self.refs = 0
         self.task: asyncio.Task[None] | None = None
+        self._hasher: PrefixHasher | None = None
 
     async def run(self) -> None:
         try:
@@ -156,27 +273,37 @@ class BlobDownload:
             )
         self.completed = have
         fd = os.open(partial_path(blob), os.O_RDWR | os.O_CREAT, 0o644)
+        hasher: PrefixHasher | None = None
         try:
             if os.fstat(fd).st_size != self.total:
                 os.ftruncate(fd, self.total)
             for part in parts:
                 if not state_path(blob, part.n).exists():
                     save_part(blob, part)
+            # hashes the complete prefix now (all of it on resume) and the rest as it arrives
+            hasher = self._hasher = PrefixHasher(partial_path(blob), parts, self.total)
+            hasher.start()
             url = [self.client.blob_url(self.digest)]
             async with asyncio.TaskGroup() as tg:
                 for part in parts:
                     if part.completed < part.size:
                         tg.create_task(self._part(fd, part, url))
+            got = await hasher.result()
         except* RegistryError as eg:
             raise eg.exceptions[0] from None
         finally:
+            if hasher is not None:
+                hasher.close()
+            self._hasher = None
             os.close(fd)
-        await asyncio.to_thread(self._verify_and_commit)
+        await asyncio.to_thread(self._verify_and_commit, got)
 
-    def _verify_and_commit(self) -> None:
+    def _verify_and_commit(self, got: str | None = None) -> None:
+        """Check the sha256 (`got`, hashed during the download, or the file's when None), then commit."""
         blob = self.blob
         partial = partial_path(blob)
-        got = file_digest(partial)
+        if got is None:
+            got = file_digest(partial)
         if got != self.digest:
             remove_partial(blob)
             raise RegistryError(
@@ -217,6 +344,9 @@ class BlobDownload:
     async def _fetch(self, fd: int, part: Part, url: list[URL]) -> None:
         start = part.offset + part.completed
         end = part.offset + part.size - 1
+        hasher = self._hasher
+        if hasher is not None:
+            hasher.writing(start)
         want = end - start + 1
         resp = await self.client.request(
             "GET", url[0], headers={"Range": f"bytes={start}-{end}"}, follow_redirects=False
@@ -282,6 +412,8 @@ class BlobDownload:
                 part.completed += n
                 self.completed += n
                 self.fetched += n
+                if hasher is not None:
+                    hasher.advanced(n, part.completed == part.size)
                 now = time.monotonic()
                 if now - last_save >= self.options.state_interval:
                     save_part(self.blob, part)
