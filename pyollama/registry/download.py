@@ -131,6 +131,7 @@ class PrefixHasher:
     """
 
     STEP = 4 << 20  # read (and wake up) in steps of this many bytes
+    SYNC_STEP = 32 << 20  # flush written data while waiting, once this much is dirty
 
     def __init__(self, path: Path, parts: list[Part], total: int) -> None:
         self.path = path
@@ -142,6 +143,7 @@ class PrefixHasher:
         self._closed = False
         self._invalid = False
         self._unnotified = 0
+        self.dirty = 0  # bytes written since the thread last flushed them (while it had nothing to hash)
         self._future: Future[str | None] = Future()
         self._thread = threading.Thread(target=self._work, name=f"sha256 {path.name[7:19]}", daemon=True)
 
@@ -151,6 +153,7 @@ class PrefixHasher:
     def advanced(self, n: int, part_done: bool) -> None:
         """Called (on the event loop) after `n` more bytes of a part were written and counted."""
         self._unnotified += n
+        self.dirty += n
         if part_done or self._unnotified >= self.STEP:
             self._unnotified = 0
             with self._cond:
@@ -217,6 +220,15 @@ class PrefixHasher:
                         end = self._complete_to(self.pos, i)
                         if end - self.pos >= self.STEP or end == self.total:
                             break
+                        if self.dirty >= self.SYNC_STEP:
+                            # idle: start writing back now, so the fsync before the rename has less to do
+                            self.dirty = 0
+                            self._cond.release()
+                            try:
+                                os.fdatasync(fd)
+                            finally:
+                                self._cond.acquire()
+                            continue
                         self._cond.wait(1.0)
                     self.claimed = min(end, self.pos + self.STEP)
                 want = self.claimed - self.pos
