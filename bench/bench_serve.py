@@ -139,6 +139,8 @@ async def measure(side: Ours | Theirs, args: argparse.Namespace, salt: int) -> d
         await side.one(s, prompt(salt), 8)  # warm-up
         single = [await side.one(s, prompt(salt + 1 + i), args.n_predict) for i in range(args.reps)]
         ttft = [await side.one(s, prompt(salt + 100 + i), 1) for i in range(args.reps * 3)]
+        # a few-token prompt: what is left is the daemon's own overhead per request
+        ttft_short = [await side.one(s, f"Hi {salt + 300 + i}, how are", 1) for i in range(args.reps * 9)]
         agg = []
         for r in range(args.reps):
             t0 = time.perf_counter()
@@ -162,6 +164,7 @@ async def measure(side: Ours | Theirs, args: argparse.Namespace, salt: int) -> d
         "tokens_single": median([x["tokens"] for x in single]),
         "agg4_tps": median(agg),
         "ttft_ms": median([x["ttft_ms"] for x in ttft]),
+        "ttft_short_ms": median([x["ttft_ms"] for x in ttft_short]),
         "rps": rps,
     }
 
@@ -267,6 +270,7 @@ def main() -> None:
         ("eval tok/s, 1 stream (client side)", ours["tg_client_tps"], theirs["tg_client_tps"]),
         ("aggregate tok/s, 4 streams", ours["agg4_tps"], theirs["agg4_tps"]),
         ("time to first token, ms (lower is better)", ours["ttft_ms"], theirs["ttft_ms"]),
+        ("time to first token, 6-token prompt, ms", ours["ttft_short_ms"], theirs["ttft_short_ms"]),
         ("requests/s, /api/version vs /health", ours["rps"], theirs["rps"]),
         ("RSS with the model loaded, MiB", ours["rss_loaded_mib"], theirs["rss_loaded_mib"]),
         ("RSS idle (no model), MiB", ours["rss_idle_mib"], nan),
@@ -278,7 +282,10 @@ def main() -> None:
         f"llama-server {theirs['tokens_single']:.0f}"
     )
     print(table(rows))
-    print(f"\nTTFT overhead: {ours['ttft_ms'] - theirs['ttft_ms']:+.2f} ms (pyollama - llama-server)")
+    print(
+        f"\nTTFT overhead (pyollama - llama-server): {ours['ttft_ms'] - theirs['ttft_ms']:+.2f} ms, "
+        f"6-token prompt {ours['ttft_short_ms'] - theirs['ttft_short_ms']:+.2f} ms"
+    )
     if args.json:
         args.json.write_text(json.dumps({"ours": ours, "llama_server": theirs}, indent=2))
 
