@@ -79,12 +79,20 @@ async def prepare(workdir: Path, host: str) -> tuple[str, str, int]:
     return name, digest, size
 
 
-def curl(url: str, out: Path, start: int = 0) -> float:
+def curl(url: str, out: Path, start: int = 0, *, verify: bool = False) -> float:
+    """Seconds for curl to fetch the blob (from `start`); with `verify`, also what a pull must do
+    on top: sha256 of the whole file and an fsync, so the bytes are checked and durable."""
     args = ["curl", "-sf", "-o", str(out), url]
     if start:
         args[1:1] = ["-r", f"{start}-"]
     t = time.perf_counter()
     subprocess.run(args, check=True)
+    if verify:
+        import hashlib
+
+        with out.open("rb") as fh:
+            hashlib.file_digest(fh, "sha256")
+            os.fsync(fh.fileno())
     return time.perf_counter() - t
 
 
@@ -129,8 +137,11 @@ async def main() -> None:
         url = f"http://{host}/v2/{n.namespace}/{n.model}/blobs/{digest}"
         out = workdir / "curl.out"
         cold_py, cold_curl, res_py, res_curl = [], [], [], []
+        cold_curlv: list[float] = []
         for _ in range(args.reps):
             cold_curl.append(size / curl(url, out) / MB)
+            out.unlink()
+            cold_curlv.append(size / curl(url, out, verify=True) / MB)
             out.unlink()
             cold_py.append(size / await pyollama_cold(name, workdir / "store") / MB)
             secs, missing = await pyollama_resumed(name, workdir / "store", digest, size)
@@ -143,7 +154,11 @@ async def main() -> None:
         )
         print("| pull | pyollama MB/s | curl MB/s | ratio |")
         print("|---|---:|---:|---:|")
-        for label, ours, theirs in (("cold", cold_py, cold_curl), ("resumed", res_py, res_curl)):
+        for label, ours, theirs in (
+            ("cold", cold_py, cold_curl),
+            ("cold, vs curl + sha256 + fsync", cold_py, cold_curlv),
+            ("resumed", res_py, res_curl),
+        ):
             a, b = median(ours), median(theirs)
             print(f"| {label} | {a:.0f} | {b:.0f} | {a / b:.2f} |")
     finally:
