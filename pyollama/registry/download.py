@@ -296,10 +296,18 @@ class BlobDownload:
             hasher = self._hasher = PrefixHasher(partial_path(blob), parts, self.total)
             hasher.start()
             url = [self.client.blob_url(self.digest)]
+            # at most `concurrent_parts` at once, started in file order: the complete prefix (and so
+            # the hash) keeps up with the download instead of waiting for the last part
+            gate = asyncio.Semaphore(max(1, self.options.concurrent_parts))
+
+            async def fetch(part: Part) -> None:
+                async with gate:
+                    await self._part(fd, part, url)
+
             async with asyncio.TaskGroup() as tg:
                 for part in parts:
                     if part.completed < part.size:
-                        tg.create_task(self._part(fd, part, url))
+                        tg.create_task(fetch(part))
             got = await hasher.result()
         except* RegistryError as eg:
             raise eg.exceptions[0] from None

@@ -34,9 +34,10 @@ class TransientError(RegistryError):
 class TransferOptions:
     """Knobs of a transfer; defaults are Ollama's (download.go / upload.go), tests shrink them."""
 
-    parts: int = 16  # blobs are split into this many parts ...
-    min_part_size: int = 100 * MB  # ... clamped to this range
-    max_part_size: int = 1000 * MB
+    parts: int = 64  # blobs are split into this many parts ...
+    min_part_size: int = 16 * MB  # ... clamped to this range (Ollama: 16 parts of 100 MB-1 GB;
+    max_part_size: int = 1000 * MB  # smaller parts fetched a few at a time keep the hash in step)
+    concurrent_parts: int = 4  # parts in flight at once, started in file order
     stall_timeout: float = 30.0  # no byte for this long: the part is retried
     max_retries: int = 6  # other errors are retried this often ...
     backoff: float = 1.0  # ... after backoff * 2**try seconds
