@@ -35,7 +35,7 @@ CORS_ALLOW_HEADERS = (
     "x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout"
 )
 CORS_ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"
-_CORS_ORIGIN = "pyollama_cors_origin"
+_CORS_ORIGIN = web.RequestKey("pyollama_cors_origin", str)
 
 
 # --- CORS (gin-contrib/cors with Ollama's config) -----------------------------------------------
