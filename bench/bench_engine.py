@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
-from common import llama_binary, llama_server, median, smollm2_path, table
+from common import llama_binary, llama_server, llama_server_completion, median, smollm2_path, table
 
 from pyollama.runner.base import CompletionRequest
 from pyollama.runner.native import NativeRunner
@@ -101,26 +101,7 @@ async def ours_one(runner: NativeRunner, prompt: str, n_predict: int) -> dict[st
 async def theirs_one(
     session: aiohttp.ClientSession, url: str, prompt: str, n_predict: int
 ) -> dict[str, float]:
-    t0 = time.perf_counter()
-    ttft = None
-    timings: dict[str, Any] = {}
-    async with session.post(url + "/completion", json=body(prompt, n_predict)) as resp:
-        async for line in resp.content:
-            if not line.startswith(b"data: "):
-                continue
-            ev = json.loads(line[6:])
-            if ev.get("content") and ttft is None:
-                ttft = time.perf_counter() - t0
-            if ev.get("stop"):
-                timings = ev["timings"]
-    wall = time.perf_counter() - t0
-    return {
-        "ttft_ms": (ttft or wall) * 1e3,
-        "wall": wall,
-        "tokens": timings["predicted_n"],
-        "pp_tps": timings["prompt_per_second"],
-        "tg_tps": timings["predicted_per_second"],
-    }
+    return await llama_server_completion(session, url, body(prompt, n_predict))
 
 
 async def measure_pair(sides: dict[str, Any], args: argparse.Namespace) -> dict[str, dict[str, float]]:

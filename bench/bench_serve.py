@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
-from common import ROOT, free_port, llama_server, median, smollm2_path, table
+from common import ROOT, free_port, llama_server, llama_server_completion, median, smollm2_path, table
 
 COUNTING = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,"
 
@@ -107,26 +107,8 @@ class Theirs:
         self.url = url
 
     async def one(self, s: aiohttp.ClientSession, text: str, n: int) -> dict[str, float]:
-        body = {"prompt": text, "n_predict": n, "temperature": 0, "seed": 1, "stream": True}
-        t0 = time.perf_counter()
-        ttft = None
-        timings: dict[str, Any] = {}
-        async with s.post(self.url + "/completion", json=body) as r:
-            async for line in r.content:
-                if not line.startswith(b"data: "):
-                    continue
-                ev = json.loads(line[6:])
-                if ev.get("content") and ttft is None:
-                    ttft = time.perf_counter() - t0
-                if ev.get("stop"):
-                    timings = ev["timings"]
-        wall = time.perf_counter() - t0
-        return {
-            "ttft_ms": (ttft or wall) * 1e3,
-            "wall": wall,
-            "tokens": timings["predicted_n"],
-            "tg_tps": timings["predicted_per_second"],
-        }
+        body = {"prompt": text, "n_predict": n, "temperature": 0, "seed": 1}
+        return await llama_server_completion(s, self.url, body)
 
     async def ping(self, s: aiohttp.ClientSession) -> None:
         async with s.get(self.url + "/health") as r:

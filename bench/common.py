@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import importlib.util
+import json
 import os
 import socket
 import statistics
@@ -15,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,6 +105,30 @@ def llama_server(
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+async def llama_server_completion(session: Any, url: str, body: dict[str, Any]) -> dict[str, float]:
+    """One streamed `/completion` on llama-server: client-side TTFT and wall time plus its timings."""
+    t0 = time.perf_counter()
+    ttft = None
+    timings: dict[str, Any] = {}
+    async with session.post(url + "/completion", json={**body, "stream": True}) as resp:
+        async for line in resp.content:
+            if not line.startswith(b"data: "):
+                continue
+            ev = json.loads(line[6:])
+            if ev.get("content") and ttft is None:
+                ttft = time.perf_counter() - t0
+            if ev.get("stop"):
+                timings = ev["timings"]
+    wall = time.perf_counter() - t0
+    return {
+        "ttft_ms": (ttft or wall) * 1e3,
+        "wall": wall,
+        "tokens": timings["predicted_n"],
+        "pp_tps": timings["prompt_per_second"],
+        "tg_tps": timings["predicted_per_second"],
+    }
 
 
 def median(xs: list[float]) -> float:
