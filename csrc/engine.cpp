@@ -417,6 +417,7 @@ extern "C" po_status po_server_load(po_server * s, char ** err) {
             s->ctx.reset();
             std::lock_guard<std::mutex> lk(s->mu);
             s->state = srv_state::created;
+            s->cv.notify_all();
             set_err(err, "failed to load model '" + s->params.model.path +
                              "': llama.cpp could not read it (not a valid GGUF for this build, unsupported "
                              "architecture, or not enough memory); see the log above for details");
@@ -427,17 +428,20 @@ extern "C" po_status po_server_load(po_server * s, char ** err) {
         s->metadata = build_metadata(s);
         std::lock_guard<std::mutex> lk(s->mu);
         s->state = srv_state::loaded;
+        s->cv.notify_all();
         return PO_OK;
     } catch (const std::exception & e) {
         s->routes.reset();
         s->ctx.reset();
         std::lock_guard<std::mutex> lk(s->mu);
         s->state = srv_state::created;
+        s->cv.notify_all();
         set_err(err, std::string("failed to load model: ") + e.what());
         return PO_ERR_LOAD;
     } catch (...) {
         std::lock_guard<std::mutex> lk(s->mu);
         s->state = srv_state::created;
+        s->cv.notify_all();
         set_err(err, "failed to load model: unknown error");
         return PO_ERR_LOAD;
     }
@@ -465,8 +469,8 @@ extern "C" po_status po_server_start(po_server * s, char ** err) {
             {
                 std::lock_guard<std::mutex> lk(s->mu);
                 s->loop_done = true;
+                s->cv.notify_all();
             }
-            s->cv.notify_all();
         });
         s->state = srv_state::running;
         return PO_OK;
@@ -492,7 +496,7 @@ extern "C" po_status po_server_metadata(po_server * s, char ** json_out, char **
 
 static std::string error_json(const std::string & message, int code, const char * type) {
     njson e = {{"error", {{"code", code}, {"message", message}, {"type", type}}}};
-    return e.dump();
+    return e.dump(-1, ' ', false, njson::error_handler_t::replace);  // never throws on bad UTF-8
 }
 
 // Runs one request on its own thread: the handler, then every streamed chunk, into the queue.
@@ -549,10 +553,12 @@ static void run_request(po_server * s, server_http_context::handler_t * handler,
     st->cv.notify_all();
     st->notify();
     {
+        // notify while holding the lock: once it is released, po_server_stop may return and
+        // po_server_free delete `s`
         std::lock_guard<std::mutex> lk(s->mu);
         s->workers--;
+        s->cv.notify_all();
     }
-    s->cv.notify_all();
 }
 
 extern "C" po_status po_server_submit(po_server * s, const char * route, const char * body, size_t body_len,
@@ -595,6 +601,9 @@ extern "C" void po_server_stop(po_server * s) {
     std::unique_lock<std::mutex> lk(s->mu);
     if (s->state == srv_state::stopped) return;
     s->stopping.store(true);
+    // a load in progress on another thread owns ctx/routes until it returns
+    s->cv.wait(lk, [s] { return s->state != srv_state::loading; });
+    if (s->state == srv_state::stopped) return;
     // every should_stop() now answers true; handlers poll it at least once a second
     s->cv.wait(lk, [s] { return s->workers == 0; });
     bool running = s->state == srv_state::running;

@@ -231,7 +231,6 @@ class NativeRunner:
         loop = asyncio.get_running_loop()
         ready = asyncio.Event()
         fd = stream.fileno()
-        loop.add_reader(fd, ready.set)
         self._live.add(stream)
         try:
             while True:
@@ -240,15 +239,20 @@ class NativeRunner:
                 except EOFError:
                     return
                 if item is None:
+                    # watch the fd only while waiting: it is level-triggered, and a consumer that
+                    # is slow to take chunks would otherwise wake the loop on every iteration
                     ready.clear()
-                    await ready.wait()
+                    loop.add_reader(fd, ready.set)
+                    try:
+                        await ready.wait()
+                    finally:
+                        loop.remove_reader(fd)
                     continue
                 status, is_stream, is_last, data = item
                 yield status, is_stream, data
                 if is_last:
                     return
         finally:
-            loop.remove_reader(fd)
             self._live.discard(stream)
             stream.cancel()
             stream.close()

@@ -171,3 +171,51 @@ async def test_bad_request_options_are_clear_errors(smol) -> None:  # type: igno
     # unknown option keys are ignored; the runner keeps answering
     ok = await collect(smol.complete(CompletionRequest(prompt="x", options={"no_such": 1, "num_predict": 2})))
     assert ok[-1].done
+
+
+async def test_cancelled_load_is_safe(smollm2_path: Path) -> None:
+    """A load cancelled part-way (load timeout, shutdown) frees the model only after the load
+    thread is done with it, and the process keeps working."""
+    from pyollama.runner.native import NativeRunner
+
+    for delay in (0.0, 0.01, 0.05):
+        try:
+            runner = await asyncio.wait_for(
+                NativeRunner.load(str(smollm2_path), LoadOptions(num_ctx=512)), timeout=delay
+            )
+        except TimeoutError:
+            continue
+        await runner.close()
+    runner = await NativeRunner.load(str(smollm2_path), LoadOptions(num_ctx=512))
+    assert await runner.tokenize("hi")
+    await runner.close()
+
+
+async def test_slow_consumer_does_not_spin_the_loop(smollm2_path: Path) -> None:
+    """While a consumer holds a chunk, the stream's fd is not watched (it is level-triggered)."""
+    from pyollama.runner.native import NativeRunner
+
+    runner = await NativeRunner.load(str(smollm2_path), LoadOptions(num_ctx=512))
+    loop = asyncio.get_running_loop()
+    calls = 0
+    real_add_reader = loop.add_reader
+
+    def counting_add_reader(fd: int, cb: object, *args: object) -> None:
+        def wrapped() -> None:
+            nonlocal calls
+            calls += 1
+            cb()  # type: ignore[operator]
+
+        real_add_reader(fd, wrapped, *args)
+
+    loop.add_reader = counting_add_reader  # type: ignore[method-assign]
+    try:
+        n = 0
+        req = CompletionRequest(prompt="Once upon a time", options={"num_predict": 8, "temperature": 0})
+        async for _ in runner.complete(req):
+            n += 1
+            await asyncio.sleep(0.05)  # a slow client
+        assert calls <= 4 * n  # a wake-up per wait, not one per loop iteration
+    finally:
+        loop.add_reader = real_add_reader  # type: ignore[method-assign]
+        await runner.close()
