@@ -35,9 +35,19 @@ log = logging.getLogger("pyollama.server.scheduler")
 
 QUEUE_FULL = "server busy, please try again.  maximum pending requests exceeded"
 MEMORY_FRACTION = 0.8  # like Ollama: a new model must fit in 80 % of free memory
+LOAD_GRACE = 1.0  # seconds a just-loaded model waits for its first user when keep_alive is 0
 
-_KV_BYTES = {"f16": 2.0, "f32": 4.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32, "q4_1": 20 / 32,
-             "q5_0": 22 / 32, "q5_1": 24 / 32, "iq4_nl": 18 / 32}
+_KV_BYTES = {
+    "f16": 2.0,
+    "f32": 4.0,
+    "bf16": 2.0,
+    "q8_0": 34 / 32,
+    "q4_0": 18 / 32,
+    "q4_1": 20 / 32,
+    "q5_0": 22 / 32,
+    "q5_1": 24 / 32,
+    "iq4_nl": 18 / 32,
+}
 
 
 def read_available_memory(path: str = "/proc/meminfo") -> int:
@@ -179,7 +189,7 @@ class Scheduler:
             await lm.slots.acquire()
         except BaseException:
             if lm is not None:
-                self._detach(lm, request.keep_alive)
+                self._detach(lm)
             raise
         finally:
             self._pending -= 1
@@ -187,7 +197,7 @@ class Scheduler:
             yield Lease(runner=lm.runner, model=lm, load_duration=time.perf_counter_ns() - t0)
         finally:
             lm.slots.release()
-            self._detach(lm, request.keep_alive)
+            self._detach(lm)
 
     def expire(self, model_path: str) -> bool:
         """Unload-only request: drop the model now, or as soon as its current users finish."""
@@ -251,6 +261,10 @@ class Scheduler:
                 lm = self._loaded.get(key)
                 if lm is not None and not lm.stale and _matches(lm.options, request.options):
                     lm.refcount += 1
+                    if request.keep_alive is not None:
+                        # the latest request's value wins when it is scheduled, as in Ollama (so a
+                        # request finishing after `ollama stop` does not undo the stop)
+                        lm.keep_alive = request.keep_alive
                     if lm.timer is not None:
                         lm.timer.cancel()
                         lm.timer = None
@@ -258,9 +272,14 @@ class Scheduler:
                     return lm
                 fut = self._loading.get(key)
                 if fut is None:
+                    if lm is not None:
+                        # a reload with other options replaces this copy: from now on it is only
+                        # finishing its current requests, and may be evicted as soon as it is idle
+                        lm.stale = True
                     fut = asyncio.ensure_future(self._load(request))
                     self._loading[key] = fut
                     fut.add_done_callback(functools.partial(self._forget_load, key))
+                    self._notify_idle()  # a load waiting for room may now evict the copy this replaces
                 await asyncio.shield(fut)
         finally:
             self._wanted[key] -= 1
@@ -301,6 +320,7 @@ class Scheduler:
                     await self._wait_idle()
                 if self._loaded.get(key) is old:
                     self._retire(old)
+                await self._drain_closing()  # never two copies of one model in memory
             file_size = request.file_size
             if file_size < 0:
                 try:
@@ -340,6 +360,9 @@ class Scheduler:
                 await runner.close()
                 raise ServerBusy("server is shutting down")
             self._loaded[key] = lm
+            # if every waiter left during the load, nobody will detach: expire it anyway (with a
+            # grace second, so that waiters about to attach are not raced by keep_alive 0)
+            self._arm_timer(lm, keep_alive if keep_alive > 0 else LOAD_GRACE)
             return lm
 
     async def _make_room(self, key: str, need: int) -> None:
@@ -353,7 +376,9 @@ class Scheduler:
             no_memory = free > 0 and need > free * MEMORY_FRACTION
             if not too_many and not no_memory:
                 return
-            idle = [lm for lm in others if lm.refcount == 0 and self._wanted[lm.key] == 0]
+            # idle and not wanted; or idle and being replaced by a reload with other options (its
+            # waiters wait for that load, which may be the one waiting here for room)
+            idle = [lm for lm in others if lm.refcount == 0 and (self._wanted[lm.key] == 0 or lm.stale)]
             if idle:
                 victim = min(idle, key=lambda lm: (lm.expires_ns if lm.timer else 0, lm.key))
                 log.info("evicting %s to make room", victim.name)
@@ -373,9 +398,7 @@ class Scheduler:
         self._idle.set()
         self._idle = asyncio.Event()
 
-    def _detach(self, lm: Loaded, keep_alive: float | None) -> None:
-        if keep_alive is not None:
-            lm.keep_alive = keep_alive  # the latest request's value wins, as in Ollama
+    def _detach(self, lm: Loaded) -> None:
         lm.refcount -= 1
         if lm.refcount > 0:
             return
@@ -384,12 +407,17 @@ class Scheduler:
         if lm.keep_alive == 0 or lm.stale or self._closed:
             self._retire(lm)
         else:
-            now = time.time_ns()
-            lm.expires_ns = self._expiry(now, lm.keep_alive)
-            if not math.isinf(lm.keep_alive):
-                loop = asyncio.get_running_loop()
-                lm.timer = loop.call_later(lm.keep_alive, self._on_timer, lm)
+            self._arm_timer(lm, lm.keep_alive)
         self._notify_idle()
+
+    def _arm_timer(self, lm: Loaded, delay: float) -> None:
+        """Unload `lm` after `delay` seconds unless someone attaches first (no timer: forever)."""
+        if lm.timer is not None:
+            lm.timer.cancel()
+            lm.timer = None
+        lm.expires_ns = self._expiry(time.time_ns(), delay)
+        if not math.isinf(delay):
+            lm.timer = asyncio.get_running_loop().call_later(delay, self._on_timer, lm)
 
     def _on_timer(self, lm: Loaded) -> None:
         lm.timer = None

@@ -221,3 +221,54 @@ async def test_load_error_type() -> None:
         assert exc.message == "nope"
     else:
         raise AssertionError("expected ModelLoadError")
+
+
+async def test_reload_and_new_model_at_the_limit_do_not_deadlock() -> None:
+    """max_loaded=1, A idle: a load of B and a reload of A (other options) arrive together. A is
+    evictable (its waiters want the reload), so both finish instead of waiting for keep_alive."""
+    fac = FakeRunnerFactory(load_delay=0.01)
+    sched = Scheduler(fac, max_loaded=1, free_memory=lambda: 0)
+    async with sched.use(_req("/a", num_parallel=1, num_ctx=128)):
+        pass
+
+    async def use(req: LoadRequest) -> None:
+        async with sched.use(req):
+            pass
+
+    await asyncio.wait_for(
+        asyncio.gather(use(_req("/b", num_parallel=1)), use(_req("/a", num_parallel=1, num_ctx=256))),
+        timeout=10,
+    )
+    await sched.close()
+
+
+async def test_model_loaded_for_nobody_still_expires() -> None:
+    """Every client left while the model loaded: nobody detaches, the keep_alive timer still runs."""
+    fac = FakeRunnerFactory(load_delay=0.05)
+    sched = Scheduler(fac, max_loaded=3, free_memory=lambda: 0)
+    req = _req("/a", num_parallel=1)
+    req.keep_alive = 0.05
+
+    async def use() -> None:
+        async with sched.use(req):
+            pass
+
+    task = asyncio.ensure_future(use())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    await _until(lambda: len(fac.runners) == 1 and fac.runners[0].closed)
+    assert sched.loaded() == []
+    await sched.close()
+
+
+async def test_stop_wins_over_a_request_finishing_later() -> None:
+    """`ollama stop` (expire) during a request with keep_alive 10m unloads when it finishes."""
+    fac = FakeRunnerFactory()
+    sched = Scheduler(fac, max_loaded=3, free_memory=lambda: 0)
+    req = _req("/a", num_parallel=1)
+    req.keep_alive = 600.0
+    async with sched.use(req):
+        assert sched.expire("/a")
+    await _until(lambda: fac.runners[0].closed)
+    assert sched.loaded() == []
+    await sched.close()
