@@ -102,12 +102,20 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
     return cfg
 
 
-def sampling_body(options: dict[str, Any]) -> dict[str, Any]:
-    """Map Ollama's per-request options onto llama.cpp's request fields (unknown keys dropped)."""
+def sampling_body(options: dict[str, Any], *, slot_context: int = 0) -> dict[str, Any]:
+    """Map Ollama's per-request options onto llama.cpp's request fields (unknown keys dropped).
+
+    As in Ollama, an unlimited `num_predict` (absent or -1) becomes 10 x the context: with context
+    shift on, a model that never emits its end token would otherwise generate forever.
+    """
     body: dict[str, Any] = {}
+    if slot_context > 0:
+        n = options.get("num_predict")
+        if n is None or (isinstance(n, int) and n == -1):
+            body["n_predict"] = 10 * slot_context
     for key, value in options.items():
         field = SAMPLING_FIELDS.get(key)
-        if field is None or value is None:
+        if field is None or value is None or (field in body and key == "num_predict"):
             continue
         if key == "stop" and isinstance(value, str):
             value = [value]
@@ -276,7 +284,7 @@ class NativeRunner:
             "cache_prompt": True,
             "return_tokens": request.return_tokens,
         }
-        body.update(sampling_body(request.options))
+        body.update(sampling_body(request.options, slot_context=self._metadata.slot_context))
         body.update(format_body(request.format, chat=False))
         body.update(request.engine_extra)
         if request.logprobs:
@@ -316,7 +324,7 @@ class NativeRunner:
         }
         if request.tools:
             body["tools"] = request.tools
-        body.update(sampling_body(request.options))
+        body.update(sampling_body(request.options, slot_context=self._metadata.slot_context))
         body.update(format_body(request.format, chat=True))
         if request.think is not None:
             enable = request.think is not False

@@ -219,3 +219,19 @@ async def test_slow_consumer_does_not_spin_the_loop(smollm2_path: Path) -> None:
     finally:
         loop.add_reader = real_add_reader  # type: ignore[method-assign]
         await runner.close()
+
+
+async def test_unlimited_num_predict_is_capped_like_ollama(tiny_gguf: Path) -> None:
+    """No num_predict (or -1) means 10 x the context, as in Ollama: with context shift on, a
+    model that never emits its end token would otherwise generate forever."""
+    from pyollama.runner.native import NativeRunner
+
+    runner = await NativeRunner.load(str(tiny_gguf), LoadOptions(num_ctx=64, num_parallel=1))
+    try:
+        for options in ({}, {"num_predict": -1}):
+            req = CompletionRequest(prompt="a", options=options, engine_extra={"ignore_eos": True})
+            chunks = await asyncio.wait_for(collect(runner.complete(req)), timeout=300)
+            assert chunks[-1].done_reason == "length"
+            assert chunks[-1].eval_count == 10 * runner.metadata.slot_context
+    finally:
+        await runner.close()
