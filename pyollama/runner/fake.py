@@ -156,16 +156,29 @@ class FakeRunner:
         self.proxied.append((route, body))
         text = self._answer(str((body.get("messages") or [{}])[-1].get("content", body.get("prompt", ""))))
         if not body.get("stream"):
-            yield 200, json.dumps(
-                {"object": "chat.completion", "model": body.get("model", ""),
-                 "choices": [{"index": 0, "finish_reason": "stop",
-                              "message": {"role": "assistant", "content": text}}]}
-            ).encode()
+            yield (
+                200,
+                json.dumps(
+                    {
+                        "object": "chat.completion",
+                        "model": body.get("model", ""),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": text},
+                            }
+                        ],
+                    }
+                ).encode(),
+            )
             return
         async for chunk in self._stream(text, {}, 1):
             delta = {"content": chunk.content} if not chunk.done else {}
-            ev = {"object": "chat.completion.chunk", "choices": [
-                {"index": 0, "delta": delta, "finish_reason": "stop" if chunk.done else None}]}
+            ev = {
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": "stop" if chunk.done else None}],
+            }
             yield 200, f"data: {json.dumps(ev)}\n\n".encode()
         yield 200, b"data: [DONE]\n\n"
 
