@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Protocol, TextIO
+from abc import ABC, abstractmethod
+from typing import Any, TextIO
 
 from prompt_toolkit.formatted_text import AnyFormattedText
 from prompt_toolkit.layout.dimension import AnyDimension, D
@@ -51,14 +52,28 @@ def bar_text(label: str, completed: int, total: int, rate: float, width: int = 2
     )
 
 
-class Progress(Protocol):
-    def update(self, resp: dict[str, Any], verb: str = "pulling") -> None: ...
+class Progress(ABC):
+    """A progress display; `update` routes one streamed status to a layer bar or a status line."""
+
+    def update(self, resp: dict[str, Any], verb: str = "pulling") -> None:
+        digest = str(resp.get("digest") or "")
+        if digest and resp.get("total"):
+            label = layer_label(verb, digest) if not resp.get("status") else str(resp["status"])
+            self.layer(digest, label, int(resp.get("total") or 0), int(resp.get("completed") or 0))
+        else:
+            self.status(str(resp.get("status") or ""))
+
+    @abstractmethod
     def status(self, text: str) -> None: ...
+
+    @abstractmethod
     def layer(self, key: str, label: str, total: int, completed: int) -> None: ...
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
-class PlainProgress:
+class PlainProgress(Progress):
     """One line per status change and per finished layer."""
 
     def __init__(self, out: TextIO) -> None:
@@ -83,14 +98,6 @@ class PlainProgress:
             self._seen[key] = True
             print(f"{label}: 100% {human_bytes(total)}", file=self.out, flush=True)
         self._last_status = ""
-
-    def update(self, resp: dict[str, Any], verb: str = "pulling") -> None:
-        digest = str(resp.get("digest") or "")
-        if digest and resp.get("total"):
-            label = layer_label(verb, digest) if not resp.get("status") else str(resp["status"])
-            self.layer(digest, label, int(resp.get("total") or 0), int(resp.get("completed") or 0))
-        else:
-            self.status(str(resp.get("status") or ""))
 
     def close(self) -> None:
         pass
@@ -160,7 +167,7 @@ class _Sizes(formatters.Formatter):
         return D.exact(max([*widths, 1]) + 1)
 
 
-class TerminalProgress:
+class TerminalProgress(Progress):
     """prompt_toolkit bars: a row per status and a bar per layer, kept on screen when done."""
 
     def __init__(self, out: TextIO) -> None:
@@ -203,14 +210,6 @@ class TerminalProgress:
         if total and completed >= total and not counter.done:
             counter.done = True
         self._pb.invalidate()
-
-    def update(self, resp: dict[str, Any], verb: str = "pulling") -> None:
-        digest = str(resp.get("digest") or "")
-        if digest and resp.get("total"):
-            label = layer_label(verb, digest) if not resp.get("status") else str(resp["status"])
-            self.layer(digest, label, int(resp.get("total") or 0), int(resp.get("completed") or 0))
-        else:
-            self.status(str(resp.get("status") or ""))
 
     def close(self) -> None:
         if self._status is not None:
