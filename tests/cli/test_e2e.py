@@ -212,43 +212,75 @@ def test_interactive_chat(env: Env, smol: str) -> None:
     assert "Zorblax" in saved  # the first turn travelled with the session: the chat remembered it
 
 
-def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30).stdout
+class _Tmux:
+    """tmux on a private socket, so that no other tmux server (nor a dying one) is involved.
 
+    With one socket, killing the last session makes the server exit, and a session started at that
+    moment lands on the exiting server ("server exited unexpectedly"): so one socket per screen.
+    """
 
-def _wait_pane(session: str, text: str, timeout: float = 180) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = _tmux("capture-pane", "-p", "-t", session)
-        if text in screen:
-            return screen
-        time.sleep(0.5)
-    raise AssertionError(f"{text!r} not on screen:\n{screen}")
+    def __init__(self, name: str, config: Path) -> None:
+        self.socket = name
+        self.session = name
+        # read when the server starts, before the first pane: the pane (and its last screen) stays
+        # when the command ends, so a fast or failing command can still be read
+        config.write_text("set-option -g remain-on-exit on\n")
+        self.config = config
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        proc = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)}: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def start(self, cmd: str) -> None:
+        self("new-session", "-d", "-s", self.session, "-x", "120", "-y", "40", cmd)
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", self.session)
+
+    def wait(self, text: str, count: int = 1, timeout: float = 180) -> str:
+        """Wait until `text` is on screen `count` times (the prompt repeats after each answer)."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if screen.count(text) >= count:
+                return screen
+            time.sleep(0.5)
+        raise AssertionError(f"{text!r} (x{count}) not on screen:\n{screen}")
+
+    def stop(self) -> None:
+        self("kill-server", check=False)
 
 
 def test_tmux_screens(env: Env, smol: str, tmp_path: Path) -> None:
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
-    session = f"pyollama-e2e-{os.getpid()}"
     envs = " ".join(
         f"{k}={v!r}"
         for k, v in env.vars.items()
         if k.startswith(("PYOLLAMA", "OLLAMA", "PYTHONPATH", "XDG", "HOME"))
     )
+    tmux = _Tmux(f"pyollama-e2e-{os.getpid()}-run", tmp_path / "tmux.conf")
     cmd = f"env {envs} {sys.executable} -m pyollama.cli.main run {smol}"
-    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd)
+    tmux.start(cmd)
     try:
-        screen = _wait_pane(session, ">>> ")
+        screen = tmux.wait(">>> ")
         assert "Send a message (/? for help)" in screen
-        _tmux("send-keys", "-t", session, "/?", "Enter")
-        screen = _wait_pane(session, "/? shortcuts    Help for keyboard shortcuts")
-        _tmux("send-keys", "-t", session, "Say hello", "Enter")
-        time.sleep(5)
-        _wait_pane(session, ">>> ")
-        _tmux("send-keys", "-t", session, "/bye", "Enter")
+        tmux("send-keys", "-t", tmux.session, "/?", "Enter")
+        screen = tmux.wait("/? shortcuts    Help for keyboard shortcuts")
+        prompts = screen.count(">>> ")
+        tmux("send-keys", "-t", tmux.session, "Say hello", "Enter")
+        tmux.wait(">>> ", count=prompts + 1)  # the answer ended: a fresh prompt
+        tmux("send-keys", "-t", tmux.session, "/bye", "Enter")
     finally:
-        _tmux("kill-session", "-t", session)
+        tmux.stop()
     # a progress bar: create re-uploads nothing, but still draws the copy bar at 100%
     d = tmp_path / "m"
     d.mkdir()
@@ -258,10 +290,11 @@ def test_tmux_screens(env: Env, smol: str, tmp_path: Path) -> None:
         Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     )
     (d / "Modelfile").write_text("FROM ./smol.gguf\n")
-    cmd = f"env {envs} {sys.executable} -m pyollama.cli.main create smol-bar -f {d / 'Modelfile'}; sleep 30"
-    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd)
+    cmd = f"env {envs} {sys.executable} -m pyollama.cli.main create smol-bar -f {d / 'Modelfile'}"
+    tmux = _Tmux(f"pyollama-e2e-{os.getpid()}-create", tmp_path / "tmux.conf")
+    tmux.start(cmd)
     try:
-        screen = _wait_pane(session, "success")
+        screen = tmux.wait("success")
         assert "copying file sha256:" in screen and "100%" in screen and "▕" in screen
     finally:
-        _tmux("kill-session", "-t", session)
+        tmux.stop()
