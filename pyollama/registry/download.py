@@ -7,7 +7,10 @@ part state that counts them is saved, so after a kill -9 the state never claims 
 written; a resumed pull asks only for `Offset+Completed ..` of each part. The sha256 of the whole
 file is checked before it is renamed into place, so a torn write can cost a re-download, never a
 wrong blob. That sha256 is computed while the download runs (`PrefixHasher`, a worker thread that
-reads back the file's complete prefix), so a finished download is not read a second time.
+reads back the file's complete prefix), so a finished download is not read a second time; and its
+running state is checkpointed to `-partial.sha256` (after an fdatasync of the bytes it covers), so a
+resumed pull hashes only the bytes after the checkpoint instead of the whole prefix again. That file
+is pyollama's own: Ollama's resume globs `-partial-*`, which it does not match.
 
 One `BlobDownload` per (store, digest) runs at a time in a process (`DownloadManager`); every pull
 that needs the blob watches it, and it is cancelled when the last watcher leaves.
@@ -27,11 +30,13 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import aiohttp
 from yarl import URL
 
 from pyollama.registry.client import RegistryClient
+from pyollama.registry.hashstate import ResumableSha256, load_sha256
 from pyollama.registry.types import Progress, RegistryError, TransferOptions, TransientError
 from pyollama.store.store import Store, fsync_dir
 
@@ -48,6 +53,7 @@ class Part:
     offset: int
     size: int
     completed: int = 0
+    saved: int = 0  # `completed` as the part's state file last recorded it
 
     def to_json(self) -> dict[str, int]:
         return {"N": self.n, "Offset": self.offset, "Size": self.size, "Completed": self.completed}
@@ -85,6 +91,7 @@ def load_parts(blob: Path, total: int) -> list[Part] | None:
         try:
             d = json.loads(p.read_bytes())
             part = Part(int(d["N"]), int(d["Offset"]), int(d["Size"]), int(d["Completed"]))
+            part.saved = part.completed
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if not (0 <= part.completed <= part.size) or part.offset < 0:
@@ -103,12 +110,63 @@ def save_part(blob: Path, part: Part) -> None:
     """Atomically replace `-partial-N` (a temp file + rename: a kill leaves the old or the new state)."""
     path = state_path(blob, part.n)
     tmp = path.with_name(path.name + ".tmp")
+    completed = part.completed
     tmp.write_bytes(json.dumps(part.to_json(), separators=(",", ":")).encode())
+    os.replace(tmp, path)
+    part.saved = completed
+
+
+def hash_state_path(blob: Path) -> Path:
+    return blob.with_name(blob.name + "-partial.sha256")
+
+
+def load_hash_state(blob: Path, parts: list[Part]) -> ResumableSha256 | None:
+    """The checkpointed sha256 of the `-partial` file's first bytes, when it can be trusted.
+
+    Trusted only if every byte it covers is complete by the saved part state (so no resumed write
+    lands below it) and it restores cleanly; anything else means hashing from byte 0.
+    """
+    lib = load_sha256()
+    path = hash_state_path(blob)
+    if lib is None or not path.is_file():
+        return None
+    try:
+        d = json.loads(path.read_bytes())
+        offset, state = int(d["Offset"]), bytes.fromhex(d["State"])
+        if not 0 < offset <= complete_prefix(parts, "completed"):
+            return None
+        return ResumableSha256(lib, state, offset)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_hash_state(blob: Path, h: ResumableSha256) -> None:
+    path = hash_state_path(blob)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(json.dumps({"Offset": h.offset, "State": h.state().hex()}).encode())
     os.replace(tmp, path)
 
 
+def complete_prefix(parts: list[Part], field: str) -> int:
+    """How many bytes from 0 are complete, by each part's `completed` (live) or `saved` (on disk)."""
+    end = 0
+    for p in sorted(parts, key=lambda x: x.offset):
+        if p.offset != end:
+            break
+        end = p.offset + getattr(p, field)
+        if getattr(p, field) < p.size:
+            break
+    return end
+
+
 def remove_partial(blob: Path) -> None:
-    for p in [partial_path(blob), *state_files(blob), *blob.parent.glob(blob.name + "-partial-*.tmp")]:
+    for p in [
+        partial_path(blob),
+        *state_files(blob),
+        *blob.parent.glob(blob.name + "-partial-*.tmp"),
+        hash_state_path(blob),
+        hash_state_path(blob).with_name(hash_state_path(blob).name + ".tmp"),
+    ]:
         p.unlink(missing_ok=True)
 
 
@@ -118,6 +176,11 @@ def file_digest(path: Path) -> str:
         while chunk := f.read(4 << 20):
             h.update(chunk)
     return "sha256:" + h.hexdigest()
+
+
+class _Hash(Protocol):
+    def update(self, data: Any, /) -> None: ...
+    def hexdigest(self) -> str: ...
 
 
 class PrefixHasher:
@@ -132,13 +195,17 @@ class PrefixHasher:
 
     STEP = 4 << 20  # read (and wake up) in steps of this many bytes
     SYNC_STEP = 32 << 20  # flush written data while waiting, once this much is dirty
+    CHECKPOINT_STEP = 64 << 20  # save the hash state (after an fdatasync) every this many bytes
 
-    def __init__(self, path: Path, parts: list[Part], total: int) -> None:
+    def __init__(self, path: Path, parts: list[Part], total: int, *, blob: Path | None = None) -> None:
+        """`blob`: keep (and start from) that blob's `-partial.sha256` checkpoint; None: no checkpoints."""
         self.path = path
         self.parts = sorted(parts, key=lambda p: p.offset)
         self.total = total
-        self.pos = 0  # bytes hashed so far
-        self.claimed = 0  # bytes hashed or being read: writes below this would invalidate the digest
+        self.blob = blob
+        self._resumed = load_hash_state(blob, self.parts) if blob is not None else None
+        self.pos = self._resumed.offset if self._resumed else 0  # bytes hashed so far
+        self.claimed = self.pos  # bytes hashed or being read: writes below this invalidate the digest
         self._cond = threading.Condition()
         self._closed = False
         self._invalid = False
@@ -203,8 +270,27 @@ class PrefixHasher:
         finally:
             self._future.set_result(digest)
 
+    def _hasher(self) -> _Hash:
+        if self._resumed is not None:
+            return self._resumed
+        lib = load_sha256()
+        if lib is not None and self.blob is not None:
+            return ResumableSha256(lib)
+        return hashlib.sha256()
+
+    def _checkpoint(self, fd: int, h: _Hash) -> bool:
+        """Save the hash state if every byte it covers is durable and counted by saved part state."""
+        if self.blob is None or not isinstance(h, ResumableSha256):
+            return False
+        if self.pos > complete_prefix(self.parts, "saved"):
+            return False  # a resume would refetch (rewrite) some of these bytes: wait for the state
+        os.fdatasync(fd)  # the state never vouches for bytes a power cut could still lose
+        save_hash_state(self.blob, h)
+        return True
+
     def _hash(self) -> str | None:
-        h = hashlib.sha256()
+        h = self._hasher()
+        checkpointed = self.pos
         buf = bytearray(self.STEP)
         view = memoryview(buf)
         fd = os.open(self.path, os.O_RDONLY)
@@ -237,6 +323,9 @@ class PrefixHasher:
                     return None
                 h.update(view[:got])  # releases the GIL on buffers this large
                 self.pos += got
+                due = self.pos - checkpointed >= self.CHECKPOINT_STEP and self.pos < self.total
+                if due and self._checkpoint(fd, h):
+                    checkpointed = self.pos
         finally:
             os.close(fd)
         with self._cond:
@@ -292,8 +381,8 @@ class BlobDownload:
             for part in parts:
                 if not state_path(blob, part.n).exists():
                     save_part(blob, part)
-            # hashes the complete prefix now (all of it on resume) and the rest as it arrives
-            hasher = self._hasher = PrefixHasher(partial_path(blob), parts, self.total)
+            # hashes the complete prefix now (on resume: from its checkpoint) and the rest as it arrives
+            hasher = self._hasher = PrefixHasher(partial_path(blob), parts, self.total, blob=blob)
             hasher.start()
             url = [self.client.blob_url(self.digest)]
             # at most `concurrent_parts` at once, started in file order: the complete prefix (and so
@@ -337,7 +426,7 @@ class BlobDownload:
             os.close(fd)
         os.chmod(partial, 0o644)
         os.replace(partial, blob)
-        for p in state_files(blob):
+        for p in [*state_files(blob), hash_state_path(blob)]:
             p.unlink(missing_ok=True)
         fsync_dir(blob.parent)
 

@@ -6,6 +6,7 @@ import asyncio
 import sys
 
 from pyollama.registry import pull_model
+from pyollama.registry.download import PrefixHasher
 from pyollama.store import Store
 from tests.registry.conftest import FAST
 
@@ -16,4 +17,6 @@ async def main(root: str, model: str) -> None:
 
 
 if __name__ == "__main__":
+    # checkpoint the sha256 often, so that a kill after a few MB leaves one for the resume to use
+    PrefixHasher.STEP = PrefixHasher.CHECKPOINT_STEP = 1 << 20
     asyncio.run(main(sys.argv[1], sys.argv[2]))

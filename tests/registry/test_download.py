@@ -13,7 +13,18 @@ import pytest
 from pyollama.registry import RegistryError
 from pyollama.registry import download as dl_mod
 from pyollama.registry.client import RegistryClient
-from pyollama.registry.download import BlobDownload, Part, PrefixHasher, partial_path, plan_parts
+from pyollama.registry.download import (
+    BlobDownload,
+    Part,
+    PrefixHasher,
+    hash_state_path,
+    load_hash_state,
+    partial_path,
+    plan_parts,
+    remove_partial,
+    save_hash_state,
+)
+from pyollama.registry.hashstate import ResumableSha256, load_sha256
 from pyollama.store import ModelName, Store
 
 TOTAL = 50_000
@@ -29,8 +40,13 @@ def sparse_file(path: Path, size: int) -> int:
     return fd
 
 
-async def feed(fd: int, hasher: PrefixHasher, parts: list[Part], data: bytes, seed: int) -> None:
-    """Write the missing bytes of every part in small chunks, parts interleaved at random."""
+async def feed(
+    fd: int, hasher: PrefixHasher, parts: list[Part], data: bytes, seed: int, *, save: bool = False
+) -> None:
+    """Write the missing bytes of every part in small chunks, parts interleaved at random.
+
+    `save`: each part's state counts as saved as soon as its bytes are written (checkpoints allowed).
+    """
     rng = random.Random(seed)
     todo = [p for p in parts if p.completed < p.size]
     while todo:
@@ -40,16 +56,41 @@ async def feed(fd: int, hasher: PrefixHasher, parts: list[Part], data: bytes, se
         hasher.writing(pos)
         os.pwrite(fd, data[pos : pos + n], pos)  # on disk before it is counted, as `_fetch` does
         part.completed += n
+        if save:
+            part.saved = part.completed
         hasher.advanced(n, part.completed == part.size)
         if part.completed == part.size:
             todo.remove(part)
         await asyncio.sleep(0)
 
 
-def small_hasher(path: Path, parts: list[Part], total: int) -> PrefixHasher:
-    hasher = PrefixHasher(path, parts, total)
+def small_hasher(path: Path, parts: list[Part], total: int, blob: Path | None = None) -> PrefixHasher:
+    hasher = PrefixHasher(path, parts, total, blob=blob)
     hasher.STEP = 1024  # many steps, many waits on a small file
+    hasher.CHECKPOINT_STEP = 4096
     return hasher
+
+
+needs_resumable = pytest.mark.skipif(load_sha256() is None, reason="no resumable sha256 here")
+
+
+def checkpoint(blob: Path, data: bytes) -> None:
+    """A `-partial.sha256` as an interrupted pull leaves it, covering `data`."""
+    lib = load_sha256()
+    assert lib is not None
+    h = ResumableSha256(lib)
+    h.update(data)
+    save_hash_state(blob, h)
+
+
+def interrupted(path: Path, data: bytes, done: tuple[int, ...]) -> tuple[int, list[Part]]:
+    """A `-partial` file and its parts as a pull interrupted with `done` bytes per part leaves them."""
+    fd = sparse_file(path, len(data))
+    parts = plan_parts(len(data), 20_000)
+    for part, n in zip(parts, done, strict=True):
+        part.completed = part.saved = n
+        os.pwrite(fd, data[part.offset : part.offset + n], part.offset)
+    return fd, parts
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -201,3 +242,90 @@ async def test_incremental_mismatch_is_detected_and_deleted(tmp_path: Path) -> N
         await dl.client.close()
     assert not partial_path(dl.blob).exists()
     assert not dl.blob.exists()
+
+
+@needs_resumable
+async def test_resume_starts_at_the_checkpoint(tmp_path: Path) -> None:
+    """The checkpointed prefix is not read again: zeroing it on disk does not change the digest."""
+    data = random.Random(11).randbytes(TOTAL)
+    blob, path = tmp_path / "blob", tmp_path / "blob-partial"
+    fd, parts = interrupted(path, data, (20_000, 5_123, 0))
+    checkpoint(blob, data[:16_001])
+    os.pwrite(fd, bytes(16_001), 0)
+    hasher = small_hasher(path, parts, TOTAL, blob)
+    assert hasher.pos == hasher.claimed == 16_001
+    hasher.start()
+    try:
+        await feed(fd, hasher, parts, data, 2)
+        got = await asyncio.wait_for(hasher.result(), 10)
+    finally:
+        hasher.close()
+        os.close(fd)
+    assert got == sha(data)
+
+
+@needs_resumable
+async def test_checkpoint_past_the_saved_parts_is_ignored(tmp_path: Path) -> None:
+    """Part state that counts fewer bytes than the checkpoint: those bytes will be fetched again."""
+    data = random.Random(12).randbytes(TOTAL)
+    blob, path = tmp_path / "blob", tmp_path / "blob-partial"
+    fd, parts = interrupted(path, data, (20_000, 5_123, 0))
+    checkpoint(blob, data[:30_000])
+    assert load_hash_state(blob, parts) is None
+    hasher = small_hasher(path, parts, TOTAL, blob)
+    assert hasher.pos == 0
+    hasher.start()
+    try:
+        await feed(fd, hasher, parts, data, 3)
+        assert await asyncio.wait_for(hasher.result(), 10) == sha(data)
+    finally:
+        hasher.close()
+        os.close(fd)
+
+
+@pytest.mark.parametrize("bad", ["{", '{"Offset": 100}', '{"Offset": 100, "State": "00"}', '{"Offset": -1}'])
+def test_broken_checkpoint_is_ignored(tmp_path: Path, bad: str) -> None:
+    blob = tmp_path / "blob"
+    parts = plan_parts(TOTAL, 20_000)
+    for part in parts:
+        part.completed = part.saved = part.size
+    hash_state_path(blob).write_text(bad)
+    assert load_hash_state(blob, parts) is None
+
+
+@needs_resumable
+@pytest.mark.parametrize("saved", [True, False])
+async def test_checkpoints_only_cover_saved_bytes(tmp_path: Path, saved: bool) -> None:
+    data = random.Random(13).randbytes(TOTAL)
+    blob, path = tmp_path / "blob", tmp_path / "blob-partial"
+    fd = sparse_file(path, TOTAL)
+    parts = plan_parts(TOTAL, 7_000)
+    hasher = small_hasher(path, parts, TOTAL, blob)
+    hasher.start()
+    try:
+        await feed(fd, hasher, parts, data, 5, save=saved)
+        assert await asyncio.wait_for(hasher.result(), 10) == sha(data)
+    finally:
+        hasher.close()
+        os.close(fd)
+    if not saved:  # no part state on disk vouches for any byte: nothing to checkpoint
+        assert not hash_state_path(blob).exists()
+        return
+    resumed = load_hash_state(blob, parts)
+    assert resumed is not None and 0 < resumed.offset < TOTAL
+    resumed.update(data[resumed.offset :])
+    assert "sha256:" + resumed.hexdigest() == sha(data)
+    remove_partial(blob)
+    assert not hash_state_path(blob).exists()
+
+
+async def test_commit_removes_the_checkpoint(tmp_path: Path) -> None:
+    data = b"weights" * 1000
+    dl = blob_download(tmp_path, data, sha(data))
+    hash_state_path(dl.blob).write_text("{}")
+    try:
+        dl._verify_and_commit(sha(data))
+    finally:
+        await dl.client.close()
+    assert dl.blob.read_bytes() == data
+    assert not hash_state_path(dl.blob).exists()

@@ -14,7 +14,7 @@ import pytest
 
 from pyollama.config import Settings
 from pyollama.registry import DownloadManager, pull_model, push_model
-from pyollama.registry.download import state_files
+from pyollama.registry.download import hash_state_path, state_files
 from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
 from pyollama.server.routes_registry import REGISTRY
@@ -146,19 +146,24 @@ async def test_resume_after_kill_fetches_only_missing_bytes(
         *cmd, cwd=ROOT, env=env_with_path(), stdout=asyncio.subprocess.DEVNULL
     )
     big = Store(store_dir)
+    digest = ""
     for _ in range(3000):
-        if proxy.total() > 20 << 20 or proc.returncode is not None:
+        if proxy.blob_bytes:
+            digest = max(proxy.blob_bytes, key=lambda d: proxy.blob_bytes[d])
+        checkpointed = digest and hash_state_path(big.blob_path(digest)).exists()
+        if (proxy.total() > 20 << 20 and checkpointed) or proc.returncode is not None:
             break
         await asyncio.sleep(0.01)
     assert proc.returncode is None, "puller finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
-    digest = max(proxy.blob_bytes, key=lambda d: proxy.blob_bytes[d])
     blob = big.blob_path(digest)
+    hashed = json.loads(hash_state_path(blob).read_bytes())["Offset"]
     states = [json.loads(p.read_bytes()) for p in state_files(blob)]
     saved = sum(s["Completed"] for s in states)
     size = sum(s["Size"] for s in states)
     assert len(states) > 1 and 0 < saved < size
+    assert 0 < hashed <= saved  # the resume hashes from there, not from byte 0
     assert not blob.exists()
 
     before = dict(proxy.blob_bytes)
@@ -169,7 +174,7 @@ async def test_resume_after_kill_fetches_only_missing_bytes(
     assert await proc.wait() == 0
     assert proxy.blob_bytes[digest] - before[digest] == size - saved  # only the missing bytes
     assert sha256_file(blob) == digest
-    assert not state_files(blob)
+    assert not state_files(blob) and not hash_state_path(blob).exists()
 
 
 async def test_daemon_pull_streams_progress(pushed: str, tmp_path: Path, aiohttp_client: Any) -> None:
