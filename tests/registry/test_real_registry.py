@@ -19,7 +19,7 @@ from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
 from pyollama.server.routes_registry import REGISTRY
 from pyollama.server.store_adapter import StoreAdapter
-from pyollama.store import ModelName, Store
+from pyollama.store import ModelName, Store, create_model
 from tests.registry.conftest import FAST, ROOT, RealRegistry, collect, env_with_path, sha256_file, tree
 
 pytestmark = pytest.mark.slow
@@ -133,6 +133,37 @@ async def test_concurrent_pulls_share_one_download(
     )
     assert a[-1].status == b[-1].status == "success"
     assert proxy.total() == store.read_manifest(ModelName.parse(name)).size  # every byte fetched once
+
+
+async def test_push_mounts_layers_from_the_model_it_was_made_from(
+    smol_store: Store, pushed: str, real_registry: RealRegistry, make_proxy: Any, tmp_path: Path
+) -> None:
+    """A model made FROM a pushed one is pushed to another repository: its weights are mounted
+    (`POST ?mount=&from=`, 201) instead of uploaded again, and the result pulls back byte-identical."""
+    proxy, host = await make_proxy(real_registry.host)
+    store = Store(tmp_path / "models")
+    for digest in smol_store.read_manifest(ModelName.parse(pushed)).digests():
+        store.write_blob_file(smol_store.blob_path(digest))
+    src = ModelName.parse(pushed.replace(real_registry.host, host))
+    store.manifest_path(src).parent.mkdir(parents=True, exist_ok=True)
+    # the pushed model, as a pull through the proxy would have left it
+    shutil.copyfile(smol_store.manifest_path(ModelName.parse(pushed)), store.manifest_path(src))
+    derived = f"{host}/other/smol-derived:latest"
+    await collect(create_model(store, {"model": derived, "from": str(src), "system": "Be kind."}))
+
+    progress = await collect(push_model(store, derived, insecure=True, options=FAST))
+    assert progress[-1].status == "success"
+    weights = store.read_manifest(ModelName.parse(derived)).layers[0]
+    posts = [path for method, path, _ in proxy.requests if method == "POST"]
+    assert any(f"mount={weights.digest}" in p and "from=test/smol" in p for p in posts), posts
+    uploaded = sum(
+        int(h.get("Content-Length", 0)) for method, _, h in proxy.requests if method in ("PATCH", "PUT")
+    )
+    assert uploaded < weights.size  # the weights never went up again
+
+    fresh = Store(tmp_path / "fresh")
+    await collect(pull_model(fresh, derived, insecure=True, options=FAST))
+    assert sha256_file(fresh.blob_path(weights.digest)) == weights.digest
 
 
 async def test_resume_after_kill_fetches_only_missing_bytes(
