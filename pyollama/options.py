@@ -59,13 +59,32 @@ SAMPLING_OPTIONS: frozenset[str] = frozenset(n for n, s in OPTIONS.items() if no
 
 # Accepted by old Ollama; a Modelfile using them gets a warning and the value is dropped.
 DEPRECATED_PARAMETERS: tuple[str, ...] = (
-    "penalize_newline", "low_vram", "f16_kv", "logits_all", "vocab_only", "use_mlock",
-    "mirostat", "mirostat_tau", "mirostat_eta",
+    "penalize_newline",
+    "low_vram",
+    "f16_kv",
+    "logits_all",
+    "vocab_only",
+    "use_mlock",
+    "mirostat",
+    "mirostat_tau",
+    "mirostat_eta",
 )
 
 _INT_RE = re.compile(r"^[+-]?[0-9]+$")
-_BOOL_STRINGS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
-                 "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+_BOOL_STRINGS = {
+    "1": True,
+    "t": True,
+    "T": True,
+    "TRUE": True,
+    "true": True,
+    "True": True,
+    "0": False,
+    "f": False,
+    "F": False,
+    "FALSE": False,
+    "false": False,
+    "False": False,
+}
 _INT64 = (-(2**63), 2**63 - 1)
 
 

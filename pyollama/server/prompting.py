@@ -50,6 +50,13 @@ class GoTemplateRenderer:
             return render_generate(pt, prompt, suffix=suffix, think=think).prompt
         if count_tokens is None or num_ctx <= 0:
             return render_prompt(pt, messages, tools=tools, think=think)
-        fitted = await chat_prompt_async(pt, messages, count_tokens=count_tokens, num_ctx=num_ctx,
-                                         tools=tools, think=think, truncate=truncate)
+        fitted = await chat_prompt_async(
+            pt,
+            messages,
+            count_tokens=count_tokens,
+            num_ctx=num_ctx,
+            tools=tools,
+            think=think,
+            truncate=truncate,
+        )
         return fitted.prompt

@@ -325,9 +325,12 @@ class _DoneMetrics(TypedDict):
 def _done_metrics(chunk: Chunk, t0: int, load_duration: int) -> _DoneMetrics:
     """The timing and count fields of a final response line."""
     return _DoneMetrics(
-        total_duration=time.perf_counter_ns() - t0, load_duration=load_duration,
-        prompt_eval_count=chunk.prompt_eval_count, prompt_eval_duration=chunk.prompt_eval_duration,
-        eval_count=chunk.eval_count, eval_duration=chunk.eval_duration,
+        total_duration=time.perf_counter_ns() - t0,
+        load_duration=load_duration,
+        prompt_eval_count=chunk.prompt_eval_count,
+        prompt_eval_duration=chunk.prompt_eval_duration,
+        eval_count=chunk.eval_count,
+        eval_duration=chunk.eval_duration,
     )
 
 
@@ -356,8 +359,9 @@ async def generate(request: web.Request) -> web.StreamResponse:
     if not req.prompt and not images:
         reason = await _load_or_unload(state, prep)
         return json_response(
-            GenerateResponse(model=req.model, created_at=go_time(), response="", done=True,
-                             done_reason=reason)
+            GenerateResponse(
+                model=req.model, created_at=go_time(), response="", done=True, done_reason=reason
+            )
         )
 
     sampling = sampling_options(options)
@@ -370,8 +374,13 @@ async def generate(request: web.Request) -> web.StreamResponse:
                 msgs = msgs_for_context(req, info)
                 text = await lease.runner.apply_template(msgs, add_generation_prompt=True)
         return json_response(
-            GenerateResponse(model=req.model, created_at=go_time(), response="", done=False,
-                             debug_info=DebugInfo(rendered_template=text, image_count=len(images)))
+            GenerateResponse(
+                model=req.model,
+                created_at=go_time(),
+                response="",
+                done=False,
+                debug_info=DebugInfo(rendered_template=text, image_count=len(images)),
+            )
         )
 
     async def lines() -> AsyncGenerator[GenerateResponse, None]:
@@ -390,25 +399,48 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     prompt_tokens = prompt
                 stream = runner.complete(
                     CompletionRequest(
-                        prompt=prompt, options=sampling, images=images, format=fmt,
-                        logprobs=req.logprobs, top_logprobs=req.top_logprobs, return_tokens=not req.raw,
+                        prompt=prompt,
+                        options=sampling,
+                        images=images,
+                        format=fmt,
+                        logprobs=req.logprobs,
+                        top_logprobs=req.top_logprobs,
+                        return_tokens=not req.raw,
                     )
                 )
             else:
                 msgs, shifted = await fit_chat(
-                    runner, msgs_for_context(req, info), None, num_ctx=num_ctx, num_keep=num_keep,
-                    truncate=True, shift=shift, template_len=len(runner.metadata.chat_template),
+                    runner,
+                    msgs_for_context(req, info),
+                    None,
+                    num_ctx=num_ctx,
+                    num_keep=num_keep,
+                    truncate=True,
+                    shift=shift,
+                    template_len=len(runner.metadata.chat_template),
                 )
                 if shifted is not None:
                     prompt_tokens = shifted
                     stream = runner.complete(
-                        CompletionRequest(prompt=shifted, options=sampling, format=fmt, logprobs=req.logprobs,
-                                          top_logprobs=req.top_logprobs, return_tokens=True)
+                        CompletionRequest(
+                            prompt=shifted,
+                            options=sampling,
+                            format=fmt,
+                            logprobs=req.logprobs,
+                            top_logprobs=req.top_logprobs,
+                            return_tokens=True,
+                        )
                     )
                 else:
                     stream = runner.chat(
-                        RunnerChatRequest(messages=msgs, options=sampling, format=fmt, think=think,
-                                          logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+                        RunnerChatRequest(
+                            messages=msgs,
+                            options=sampling,
+                            format=fmt,
+                            think=think,
+                            logprobs=req.logprobs,
+                            top_logprobs=req.top_logprobs,
+                        )
                     )
             response_parts: list[str] = []
             tokens: list[int] = []
@@ -422,18 +454,35 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     if not chunk.done:
                         if _has_output(chunk, calls, lps):
                             yield GenerateResponse(
-                                model=req.model, created_at=go_time(), response=chunk.content,
-                                thinking=chunk.thinking, done=False, tool_calls=calls, logprobs=lps,
+                                model=req.model,
+                                created_at=go_time(),
+                                response=chunk.content,
+                                thinking=chunk.thinking,
+                                done=False,
+                                tool_calls=calls,
+                                logprobs=lps,
                             )
                         continue
                     context: list[int] | None = None
                     if not req.raw:
-                        context = await _context_tokens(runner, prompt_text, prompt_tokens,
-                                                        msgs_for_context(req, info), response_parts, tokens)
+                        context = await _context_tokens(
+                            runner,
+                            prompt_text,
+                            prompt_tokens,
+                            msgs_for_context(req, info),
+                            response_parts,
+                            tokens,
+                        )
                     yield GenerateResponse(
-                        model=req.model, created_at=go_time(), response=chunk.content,
-                        thinking=chunk.thinking, done=True, done_reason=chunk.done_reason or "stop",
-                        context=context, tool_calls=calls, logprobs=lps,
+                        model=req.model,
+                        created_at=go_time(),
+                        response=chunk.content,
+                        thinking=chunk.thinking,
+                        done=True,
+                        done_reason=chunk.done_reason or "stop",
+                        context=context,
+                        tool_calls=calls,
+                        logprobs=lps,
                         **_done_metrics(chunk, t0, lease.load_duration),
                     )
             finally:
@@ -471,8 +520,9 @@ async def _generate_prompt(
         return req.prompt
     if _use_go_template(state, template):
         assert state.renderer is not None and template is not None
-        prompt_text = await state.renderer(template, messages=msgs_for_context(req, info), think=think,
-                                           suffix=req.suffix, prompt=req.prompt)
+        prompt_text = await state.renderer(
+            template, messages=msgs_for_context(req, info), think=think, suffix=req.suffix, prompt=req.prompt
+        )
     elif req.context or req.suffix:
         prompt_text = await runner.apply_template(msgs_for_context(req, info), add_generation_prompt=True)
     if prompt_text is not None and req.context:
@@ -527,8 +577,13 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if not incoming:
         reason = await _load_or_unload(state, prep)
         return json_response(
-            ChatResponse(model=req.model, created_at=go_time(),
-                         message=MessageOut(role="assistant", content=""), done_reason=reason, done=True)
+            ChatResponse(
+                model=req.model,
+                created_at=go_time(),
+                message=MessageOut(role="assistant", content=""),
+                done_reason=reason,
+                done=True,
+            )
         )
 
     messages: list[dict[str, Any]] = [dict(m) for m in info.messages]
@@ -550,8 +605,13 @@ async def chat(request: web.Request) -> web.StreamResponse:
             return len(await runner.tokenize(text, add_special=True))
 
         return await state.renderer(
-            info.template, messages=messages, tools=req.tools, think=think, num_ctx=num_ctx,
-            count_tokens=count_tokens, truncate=truncate,
+            info.template,
+            messages=messages,
+            tools=req.tools,
+            think=think,
+            num_ctx=num_ctx,
+            count_tokens=count_tokens,
+            truncate=truncate,
         )
 
     if req.debug_render_only:
@@ -561,8 +621,14 @@ async def chat(request: web.Request) -> web.StreamResponse:
                 text = await render(runner, lease.model.context_length)
             else:
                 fitted, _ = await fit_chat(
-                    runner, messages, req.tools, num_ctx=lease.model.context_length, num_keep=num_keep,
-                    truncate=truncate, shift=True, template_len=len(runner.metadata.chat_template),
+                    runner,
+                    messages,
+                    req.tools,
+                    num_ctx=lease.model.context_length,
+                    num_keep=num_keep,
+                    truncate=truncate,
+                    shift=True,
+                    template_len=len(runner.metadata.chat_template),
                 )
                 kwargs: dict[str, Any] = {"add_generation_prompt": True}
                 if req.tools:
@@ -570,8 +636,11 @@ async def chat(request: web.Request) -> web.StreamResponse:
                 text = await runner.apply_template(fitted, **kwargs)
         return json_response(
             ChatResponse(
-                model=req.model, created_at=go_time(), message=MessageOut(role="assistant", content=""),
-                done=False, debug_info=DebugInfo(rendered_template=text, image_count=len(images)),
+                model=req.model,
+                created_at=go_time(),
+                message=MessageOut(role="assistant", content=""),
+                done=False,
+                debug_info=DebugInfo(rendered_template=text, image_count=len(images)),
             )
         )
 
@@ -586,39 +655,68 @@ async def chat(request: web.Request) -> web.StreamResponse:
                     runner, prompt_text, images, num_ctx=num_ctx, num_keep=num_keep, shift=shift
                 )
                 stream = runner.complete(
-                    CompletionRequest(prompt=prompt, options=sampling, images=images, format=fmt,
-                                      logprobs=req.logprobs, top_logprobs=req.top_logprobs)
+                    CompletionRequest(
+                        prompt=prompt,
+                        options=sampling,
+                        images=images,
+                        format=fmt,
+                        logprobs=req.logprobs,
+                        top_logprobs=req.top_logprobs,
+                    )
                 )
             else:
                 fitted, shifted = await fit_chat(
-                    runner, messages, req.tools, num_ctx=num_ctx, num_keep=num_keep, truncate=truncate,
-                    shift=shift, template_len=len(runner.metadata.chat_template),
+                    runner,
+                    messages,
+                    req.tools,
+                    num_ctx=num_ctx,
+                    num_keep=num_keep,
+                    truncate=truncate,
+                    shift=shift,
+                    template_len=len(runner.metadata.chat_template),
                 )
                 if shifted is not None:
                     stream = runner.complete(
-                        CompletionRequest(prompt=shifted, options=sampling, format=fmt, logprobs=req.logprobs,
-                                          top_logprobs=req.top_logprobs)
+                        CompletionRequest(
+                            prompt=shifted,
+                            options=sampling,
+                            format=fmt,
+                            logprobs=req.logprobs,
+                            top_logprobs=req.top_logprobs,
+                        )
                     )
                 else:
                     stream = runner.chat(
-                        RunnerChatRequest(messages=fitted, tools=req.tools or None, options=sampling,
-                                          format=fmt, think=think, logprobs=req.logprobs,
-                                          top_logprobs=req.top_logprobs)
+                        RunnerChatRequest(
+                            messages=fitted,
+                            tools=req.tools or None,
+                            options=sampling,
+                            format=fmt,
+                            think=think,
+                            logprobs=req.logprobs,
+                            top_logprobs=req.top_logprobs,
+                        )
                     )
             try:
                 async for chunk in stream:
                     calls = tool_calls_out(chunk)
                     lps = logprobs_out(chunk.logprobs)
-                    msg = MessageOut(role="assistant", content=chunk.content, thinking=chunk.thinking,
-                                     tool_calls=calls)
+                    msg = MessageOut(
+                        role="assistant", content=chunk.content, thinking=chunk.thinking, tool_calls=calls
+                    )
                     if not chunk.done:
                         if _has_output(chunk, calls, lps):
-                            yield ChatResponse(model=req.model, created_at=go_time(), message=msg, done=False,
-                                               logprobs=lps)
+                            yield ChatResponse(
+                                model=req.model, created_at=go_time(), message=msg, done=False, logprobs=lps
+                            )
                         continue
                     yield ChatResponse(
-                        model=req.model, created_at=go_time(), message=msg,
-                        done_reason=chunk.done_reason or "stop", done=True, logprobs=lps,
+                        model=req.model,
+                        created_at=go_time(),
+                        message=msg,
+                        done_reason=chunk.done_reason or "stop",
+                        done=True,
+                        logprobs=lps,
                         **_done_metrics(chunk, t0, lease.load_duration),
                     )
             finally:
@@ -685,8 +783,13 @@ async def embed(request: web.Request) -> web.StreamResponse:
         load_duration = lease.load_duration
     vectors = [_truncate_dims(v, req.dimensions) for v in result.vectors]
     return json_response(
-        EmbedResponse(model=req.model, embeddings=vectors, total_duration=time.perf_counter_ns() - t0,
-                      load_duration=load_duration, prompt_eval_count=result.prompt_eval_count)
+        EmbedResponse(
+            model=req.model,
+            embeddings=vectors,
+            total_duration=time.perf_counter_ns() - t0,
+            load_duration=load_duration,
+            prompt_eval_count=result.prompt_eval_count,
+        )
     )
 
 

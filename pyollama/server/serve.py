@@ -65,7 +65,10 @@ async def serve(
         renderer=GoTemplateRenderer(),
     )
     runner = web.AppRunner(
-        app, handler_cancellation=True, access_log=log, access_log_format=ACCESS_LOG_FORMAT,
+        app,
+        handler_cancellation=True,
+        access_log=log,
+        access_log_format=ACCESS_LOG_FORMAT,
         shutdown_timeout=5.0,
     )
     await runner.setup()

@@ -104,8 +104,11 @@ class StoreAdapter:
         info = self._header(lm.model_path)
         cfg = lm.config
         caps = model_capabilities(
-            info.kv if info else None, lm.template, chat_template=info.chat_template if info else "",
-            has_projector=bool(lm.projector_paths), family=str(cfg.get("model_family", "")),
+            info.kv if info else None,
+            lm.template,
+            chat_template=info.chat_template if info else "",
+            has_projector=bool(lm.projector_paths),
+            family=str(cfg.get("model_family", "")),
             parser=str(cfg.get("parser", "")),
         )
         d = store_details(cfg, lm.parent_model)
@@ -125,8 +128,11 @@ class StoreAdapter:
             parameters=dict(lm.options),
             messages=list(lm.messages),
             details=ModelDetails(
-                parent_model=d["parent_model"], format=d["format"], family=d["family"],
-                families=d["families"], parameter_size=d["parameter_size"],
+                parent_model=d["parent_model"],
+                format=d["format"],
+                family=d["family"],
+                families=d["families"],
+                parameter_size=d["parameter_size"],
                 quantization_level=d["quantization_level"],
             ),
             capabilities=tuple(caps) or ("completion",),

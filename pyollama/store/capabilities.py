@@ -16,10 +16,21 @@ _FIELD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
 _THINKING = re.compile(r"\{\{-?\s*\.Thinking\s*-?\}\}")
 
 # Ollama's built-in parsers that add tools / thinking even when the template does not show it.
-_TOOL_PARSERS = frozenset({"qwen3", "qwen3-coder", "harmony", "gemma4", "deepseek3", "glm-4.7",
-                           "olmo3", "lfm2", "cogito", "ministral"})
-_THINKING_PARSERS = frozenset({"qwen3", "harmony", "deepseek3", "glm-4.7", "olmo3", "cogito",
-                               "gemma4"})
+_TOOL_PARSERS = frozenset(
+    {
+        "qwen3",
+        "qwen3-coder",
+        "harmony",
+        "gemma4",
+        "deepseek3",
+        "glm-4.7",
+        "olmo3",
+        "lfm2",
+        "cogito",
+        "ministral",
+    }
+)
+_THINKING_PARSERS = frozenset({"qwen3", "harmony", "deepseek3", "glm-4.7", "olmo3", "cogito", "gemma4"})
 
 
 def template_vars(template: str) -> set[str]:
@@ -34,8 +45,8 @@ def infer_thinking_tags(template: str) -> tuple[str, str]:
     """Literal text right before and after `{{ .Thinking }}` (thinking.InferTags, simplified)."""
     for m in _THINKING.finditer(template):
         before = template[: m.start()]
-        after = template[m.end():]
-        b = before[before.rfind("}}") + 2:] if "}}" in before else before
+        after = template[m.end() :]
+        b = before[before.rfind("}}") + 2 :] if "}}" in before else before
         a = after[: after.find("{{")] if "{{" in after else after
         if b.strip() and a.strip():
             return b.strip(), a.strip()

@@ -72,7 +72,7 @@ def default_template_check(t: str) -> None:
     while i < len(t):
         if t.startswith("{{", i):
             if depth:
-                raise BadRequest("template error: template: :1: unexpected \"{\" in command")
+                raise BadRequest('template error: template: :1: unexpected "{" in command')
             depth, i = 1, i + 2
         elif t.startswith("}}", i) and depth:
             depth, i = 0, i + 2
@@ -168,8 +168,7 @@ class Creator:
             raise BadRequest(ERR_ONLY_GGUF)
         info: GGUFInfo = await self._thread(self.read_gguf, path)
         mt = media_type or _media_type_for(info)
-        layer = Layer(mt, digest, path.stat().st_size, from_=str(path),
-                      status=_layer_status(False, digest))
+        layer = Layer(mt, digest, path.stat().st_size, from_=str(path), status=_layer_status(False, digest))
         return _GGUFLayer(layer, info)
 
     def _detect_type(self, files: dict[str, str]) -> str:
@@ -233,8 +232,14 @@ class Creator:
         src = from_name.display_shortest()
         for layer in m.layers:
             size = self.store.blob_size(layer.digest)
-            new = Layer(layer.media_type, layer.digest, size, from_=src, name=layer.name,
-                        status=_layer_status(False, layer.digest))
+            new = Layer(
+                layer.media_type,
+                layer.digest,
+                size,
+                from_=src,
+                name=layer.name,
+                status=_layer_status(False, layer.digest),
+            )
             info = None
             if layer.media_type in (MEDIA_MODEL, MEDIA_PROJECTOR, MEDIA_ADAPTER):
                 info = await self._thread(self.read_gguf, self.store.blob_path(layer.digest))
@@ -287,8 +292,11 @@ class Creator:
             raise BadRequest("messages must be an array")
         out = []
         for msg in messages:
-            if not isinstance(msg, dict) or not isinstance(msg.get("role", ""), str) \
-                    or not isinstance(msg.get("content", ""), str):
+            if (
+                not isinstance(msg, dict)
+                or not isinstance(msg.get("role", ""), str)
+                or not isinstance(msg.get("content", ""), str)
+            ):
                 raise BadRequest("invalid message")
             m: dict[str, Any] = {"role": msg.get("role", ""), "content": msg.get("content", "")}
             for k in ("thinking", "images", "tool_calls", "tool_name"):
@@ -384,9 +392,12 @@ class Creator:
             if layer.media_type == MEDIA_TEMPLATE:
                 template_text = self.store.read_blob(layer.digest).decode("utf-8", "replace")
         caps = model_capabilities(
-            model_info.kv if model_info else None, template_text,
+            model_info.kv if model_info else None,
+            template_text,
             chat_template=model_info.chat_template if model_info else "",
-            has_projector=has_projector, family=family, parser=self.config.get("parser", ""),
+            has_projector=has_projector,
+            family=family,
+            parser=self.config.get("parser", ""),
         )
         raw_info = r.get("info")
         info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
@@ -440,8 +451,15 @@ def create_model(
     Errors raised before the first yield should become an HTTP error status; later ones a final
     `{"error": ...}` line (see `pyollama.errors`).
     """
-    return Creator(store, request, read_gguf=read_gguf, pull=pull, template_check=template_check,
-                   template_detector=template_detector, noprune=noprune).run()
+    return Creator(
+        store,
+        request,
+        read_gguf=read_gguf,
+        pull=pull,
+        template_check=template_check,
+        template_detector=template_detector,
+        noprune=noprune,
+    ).run()
 
 
 async def collect(gen: AsyncIterator[Status]) -> list[Status]:

@@ -15,8 +15,19 @@ from typing import Any
 from pyollama.errors import BadRequest
 from pyollama.options import DEPRECATED_PARAMETERS, deprecation_warning, format_params
 
-COMMANDS = ("from", "license", "template", "system", "adapter", "draft", "renderer", "parser",
-            "parameter", "message", "requires")
+COMMANDS = (
+    "from",
+    "license",
+    "template",
+    "system",
+    "adapter",
+    "draft",
+    "renderer",
+    "parser",
+    "parameter",
+    "message",
+    "requires",
+)
 ROLES = ("system", "user", "assistant")
 
 ERR_INVALID_COMMAND = (
@@ -52,8 +63,16 @@ class Command:
     def __str__(self) -> str:
         if self.name == "model":
             return f"FROM {self.args}"
-        if self.name in ("license", "template", "system", "adapter", "renderer", "parser",
-                         "requires", "draft"):
+        if self.name in (
+            "license",
+            "template",
+            "system",
+            "adapter",
+            "renderer",
+            "parser",
+            "requires",
+            "draft",
+        ):
             return f"{self.name.upper()} {quote(self.args)}"
         if self.name == "message":
             role, _, content = self.args.partition(": ")

@@ -55,7 +55,7 @@ def _cut_promised(s: str, sep: str) -> tuple[str, str, bool]:
     i = s.rfind(sep)
     if i < 0:
         return s, "", False
-    return s[:i] or _MISSING, s[i + len(sep):] or _MISSING, True
+    return s[:i] or _MISSING, s[i + len(sep) :] or _MISSING, True
 
 
 @dataclass(frozen=True)

@@ -166,8 +166,11 @@ def show_model(
     if verbose and info and info.tensors:
         resp["tensors"] = [{"name": t.name, "type": t.type, "shape": list(t.shape)} for t in info.tensors]
     caps = model_capabilities(
-        info.kv if info else None, lm.template, chat_template=info.chat_template if info else "",
-        has_projector=bool(lm.projector_paths), family=str(cfg.get("model_family", "")),
+        info.kv if info else None,
+        lm.template,
+        chat_template=info.chat_template if info else "",
+        has_projector=bool(lm.projector_paths),
+        family=str(cfg.get("model_family", "")),
         parser=str(cfg.get("parser", "")),
     )
     if info is None and cfg.get("capabilities"):

@@ -47,10 +47,23 @@ MEDIA_TENSOR = "application/vnd.ollama.image.tensor"
 MEDIA_JSON = "application/vnd.ollama.image.json"
 MEDIA_EMBED = "application/vnd.ollama.image.embed"  # legacy, ignored
 
-LAYER_MEDIA_TYPES = frozenset({
-    MEDIA_MODEL, MEDIA_PROJECTOR, MEDIA_ADAPTER, MEDIA_TEMPLATE, MEDIA_PROMPT, MEDIA_SYSTEM,
-    MEDIA_PARAMS, MEDIA_MESSAGES, MEDIA_LICENSE, MEDIA_DRAFT, MEDIA_TENSOR, MEDIA_JSON, MEDIA_EMBED,
-})
+LAYER_MEDIA_TYPES = frozenset(
+    {
+        MEDIA_MODEL,
+        MEDIA_PROJECTOR,
+        MEDIA_ADAPTER,
+        MEDIA_TEMPLATE,
+        MEDIA_PROMPT,
+        MEDIA_SYSTEM,
+        MEDIA_PARAMS,
+        MEDIA_MESSAGES,
+        MEDIA_LICENSE,
+        MEDIA_DRAFT,
+        MEDIA_TENSOR,
+        MEDIA_JSON,
+        MEDIA_EMBED,
+    }
+)
 
 DIGEST_RE = re.compile(r"^sha256[:-][0-9a-fA-F]{64}$")
 INVALID_DIGEST = "invalid digest format"
@@ -137,12 +150,14 @@ class Manifest:
         return self.config.size + sum(layer.size for layer in self.layers)
 
     def to_bytes(self) -> bytes:
-        return gofmt.encode_line({
-            "schemaVersion": self.schema_version,
-            "mediaType": self.media_type,
-            "config": self.config.to_json(),
-            "layers": [layer.to_json() for layer in self.layers],
-        })
+        return gofmt.encode_line(
+            {
+                "schemaVersion": self.schema_version,
+                "mediaType": self.media_type,
+                "config": self.config.to_json(),
+                "layers": [layer.to_json() for layer in self.layers],
+            }
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Manifest:

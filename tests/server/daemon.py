@@ -42,8 +42,11 @@ class Daemon:
             vars_.pop(k, None)
         self._fh = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pyollama.cli.main", "serve"], stdout=self._fh, stderr=subprocess.STDOUT,
-            env=vars_, cwd=home,
+            [sys.executable, "-m", "pyollama.cli.main", "serve"],
+            stdout=self._fh,
+            stderr=subprocess.STDOUT,
+            env=vars_,
+            cwd=home,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

@@ -98,8 +98,14 @@ async def test_generate_stream_raw_ndjson(daemon: Daemon) -> None:
         assert RFC3339_NANO.match(line["created_at"]), line["created_at"]
     final = lines[-1]
     assert final["done"] is True and final["done_reason"] == "length"
-    for key in ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration", "eval_count",
-                "eval_duration"):
+    for key in (
+        "total_duration",
+        "load_duration",
+        "prompt_eval_count",
+        "prompt_eval_duration",
+        "eval_count",
+        "eval_duration",
+    ):
         assert isinstance(final[key], int) and final[key] > 0, key
     assert isinstance(final["context"], list)
 

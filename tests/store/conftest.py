@@ -128,7 +128,7 @@ def ollama_store(tmp_path: Path) -> Path:
         '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",'
         f'"config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{cd}","size":{cn}}},'
         f'"layers":[{layer("model", md, mn)},{layer("template", td, tn)},{layer("license", ld, ln)},'
-        f'{layer("params", pd, pn)}]}}'
+        f"{layer('params', pd, pn)}]}}"
     )
     p = root / "manifests" / "registry.ollama.ai" / "library" / "llama3.2" / "latest"
     p.parent.mkdir(parents=True)

@@ -14,7 +14,7 @@ from pyollama.store.store import MEDIA_LICENSE, MEDIA_MESSAGES, MEDIA_PARAMS, ME
 from tests.store.conftest import gguf_py_reader, make_gguf, sha
 
 GEMMA_TEMPLATE = (
-    "{{- range $i, $_ := .Messages }}<start_of_turn>{{ if eq .Role \"user\" }}user{{ else }}model"
+    '{{- range $i, $_ := .Messages }}<start_of_turn>{{ if eq .Role "user" }}user{{ else }}model'
     "{{ end }}\n{{ .Content }}<end_of_turn>\n{{ end }}<start_of_turn>model\n"
 )
 
@@ -29,9 +29,16 @@ def _files(root: Path) -> set[str]:
 
 async def test_create_from_files(store: Store, fake_gguf: Path, upload: Callable[[Path], str]) -> None:
     d = upload(fake_gguf)
-    statuses = await create(store, model="mine", files={"model.gguf": d}, template=GEMMA_TEMPLATE,
-                            system="Be nice.", parameters={"temperature": 0.7, "stop": ["<end_of_turn>"]},
-                            license=["MIT", "Apache"], messages=[{"role": "user", "content": "hi"}])
+    statuses = await create(
+        store,
+        model="mine",
+        files={"model.gguf": d},
+        template=GEMMA_TEMPLATE,
+        system="Be nice.",
+        parameters={"temperature": 0.7, "stop": ["<end_of_turn>"]},
+        license=["MIT", "Apache"],
+        messages=[{"role": "user", "content": "hi"}],
+    )
     texts = [s["status"] for s in statuses]
     assert texts[0] == "parsing GGUF"
     assert texts[1] == f"using existing layer {d}"
@@ -46,15 +53,27 @@ async def test_create_from_files(store: Store, fake_gguf: Path, upload: Callable
     assert params == b'{"stop":["\\u003cend_of_turn\\u003e"],"temperature":0.7}\n'
     assert store.read_blob(lm.manifest.layers[6].digest) == b'[{"role":"user","content":"hi"}]\n'
     cfg = lm.config
-    assert list(cfg) == ["model_format", "model_family", "model_families", "model_type", "file_type",
-                         "capabilities", "context_length", "embedding_length", "architecture", "os", "rootfs"]
+    assert list(cfg) == [
+        "model_format",
+        "model_family",
+        "model_families",
+        "model_type",
+        "file_type",
+        "capabilities",
+        "context_length",
+        "embedding_length",
+        "architecture",
+        "os",
+        "rootfs",
+    ]
     assert cfg["model_format"] == "gguf" and cfg["model_family"] == "llama"
     assert cfg["model_type"] == "64" and cfg["file_type"] == "F16" and cfg["context_length"] == 2048
     assert cfg["rootfs"] == {"type": "layers", "diff_ids": [x.digest for x in lm.manifest.layers]}
 
 
-async def test_create_again_is_idempotent_and_prunes_old_layers(store: Store, fake_gguf: Path,
-                                                               upload: Callable[[Path], str]) -> None:
+async def test_create_again_is_idempotent_and_prunes_old_layers(
+    store: Store, fake_gguf: Path, upload: Callable[[Path], str]
+) -> None:
     d = upload(fake_gguf)
     await create(store, model="m", files={"m.gguf": d}, system="first")
     first = load_model(store, ModelName.parse("m")).manifest.layer(MEDIA_SYSTEM)
@@ -69,11 +88,25 @@ async def test_create_again_is_idempotent_and_prunes_old_layers(store: Store, fa
 
 async def test_create_from_model_merges(store: Store, fake_gguf: Path, upload: Callable[[Path], str]) -> None:
     d = upload(fake_gguf)
-    await create(store, model="base", files={"m.gguf": d}, template="{{ .Prompt }}", system="base sys",
-                 parameters={"temperature": 0.5, "top_k": 10, "stop": ["a"]}, license="L1",
-                 messages=[{"role": "user", "content": "base"}])
-    statuses = await create(store, model="child", **{"from": "base"}, system="child sys",
-                            parameters={"temperature": 0.9, "stop": ["b"]}, license="L2", messages=[])
+    await create(
+        store,
+        model="base",
+        files={"m.gguf": d},
+        template="{{ .Prompt }}",
+        system="base sys",
+        parameters={"temperature": 0.5, "top_k": 10, "stop": ["a"]},
+        license="L1",
+        messages=[{"role": "user", "content": "base"}],
+    )
+    statuses = await create(
+        store,
+        model="child",
+        **{"from": "base"},
+        system="child sys",
+        parameters={"temperature": 0.9, "stop": ["b"]},
+        license="L2",
+        messages=[],
+    )
     assert statuses[0]["status"] == f"using existing layer {d}"
     lm = load_model(store, ModelName.parse("child"))
     assert lm.template == "{{ .Prompt }}"  # inherited
@@ -90,9 +123,11 @@ async def test_capabilities_from_template(
     store: Store, tmp_path: Path, upload: Callable[[Path], str]
 ) -> None:
     d = upload(make_gguf(tmp_path / "e.gguf"))
-    tmpl = ("{{ if .Tools }}{{ .Tools }}{{ end }}"
-            "{{ if .Suffix }}<PRE>{{ .Prompt }}<SUF>{{ .Suffix }}{{ end }}"
-            "{{ range .Messages }}<think>{{ .Thinking }}</think>{{ .Content }}{{ end }}")
+    tmpl = (
+        "{{ if .Tools }}{{ .Tools }}{{ end }}"
+        "{{ if .Suffix }}<PRE>{{ .Prompt }}<SUF>{{ .Suffix }}{{ end }}"
+        "{{ range .Messages }}<think>{{ .Thinking }}</think>{{ .Content }}{{ end }}"
+    )
     await create(store, model="caps", files={"e.gguf": d}, template=tmpl)
     shown = show_model(store, "caps", read_gguf=gguf_py_reader)
     assert shown["capabilities"] == ["completion", "tools", "insert", "thinking"]
@@ -132,8 +167,10 @@ async def test_adapter_and_projector(store: Store, tmp_path: Path, upload: Calla
         ({"model": "m", "adapters": {"../a": sha(b"x")}, "from": "x"}, "file path must be relative"),
         ({"model": "m", "files": {}}, "unknown type"),
         ({"model": "m", "files": {"m.safetensors": sha(b"x")}}, "safetensors import is not supported"),
-        ({"model": "m", "files": {"m.gguf": sha(b"x")}, "draft_files": {"d.gguf": sha(b"y")}},
-         "draft models are not supported yet"),
+        (
+            {"model": "m", "files": {"m.gguf": sha(b"x")}, "draft_files": {"d.gguf": sha(b"y")}},
+            "draft models are not supported yet",
+        ),
     ],
 )
 async def test_create_rejects(store: Store, req: dict[str, Any], msg: str) -> None:
@@ -144,8 +181,9 @@ async def test_create_rejects(store: Store, req: dict[str, Any], msg: str) -> No
     assert not store.manifests_dir.exists()
 
 
-async def test_create_errors_on_content(store: Store, tmp_path: Path, fake_gguf: Path,
-                                        upload: Callable[[Path], str]) -> None:
+async def test_create_errors_on_content(
+    store: Store, tmp_path: Path, fake_gguf: Path, upload: Callable[[Path], str]
+) -> None:
     not_gguf = tmp_path / "x.gguf"
     not_gguf.write_bytes(b"PK\x03\x04 not a gguf")
     bad = upload(not_gguf)
@@ -176,8 +214,9 @@ async def test_pull_hook_for_missing_from(
         yield {"status": "pulling manifest"}
         store.copy(ModelName.parse("remote-src"), name)
 
-    out = await collect(create_model(store, {"model": "m", "from": "ns/pulled"}, read_gguf=gguf_py_reader,
-                                     pull=pull))
+    out = await collect(
+        create_model(store, {"model": "m", "from": "ns/pulled"}, read_gguf=gguf_py_reader, pull=pull)
+    )
     assert out[0] == {"status": "pulling manifest"} and out[-1] == {"status": "success"}
 
 
@@ -187,8 +226,11 @@ async def test_template_detector_hook(store: Store, tmp_path: Path, upload: Call
     def detect(jinja: str) -> tuple[str, str, dict[str, Any] | None]:
         return "chatml", "{{ .Prompt }}", {"stop": ["<|im_end|>"]}
 
-    out = await collect(create_model(store, {"model": "m", "files": {"t.gguf": d}}, read_gguf=gguf_py_reader,
-                                     template_detector=detect))
+    out = await collect(
+        create_model(
+            store, {"model": "m", "files": {"t.gguf": d}}, read_gguf=gguf_py_reader, template_detector=detect
+        )
+    )
     assert {"status": "using autodetected template chatml"} in out
     lm = load_model(store, ModelName.parse("m"))
     assert lm.template == "{{ .Prompt }}" and lm.options == {"stop": ["<|im_end|>"]}

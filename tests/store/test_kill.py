@@ -65,7 +65,9 @@ def test_sigkill_mid_create(tmp_path: Path, kill_at: str) -> None:
     for round_ in range(3):
         proc = subprocess.Popen(
             [sys.executable, "-c", CHILD, src_root, str(store.root), digest],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert proc.stdout is not None
         seen = 0

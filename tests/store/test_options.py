@@ -21,8 +21,9 @@ def test_table() -> None:
 
 
 def test_format_params_types() -> None:
-    got = format_params({"temperature": ["0.7"], "num_ctx": ["4096"], "use_mmap": ["false"],
-                         "stop": ["<|eot|>"]})
+    got = format_params(
+        {"temperature": ["0.7"], "num_ctx": ["4096"], "use_mmap": ["false"], "stop": ["<|eot|>"]}
+    )
     assert got == {"temperature": 0.7, "num_ctx": 4096, "use_mmap": False, "stop": ["<|eot|>"]}
     assert format_params({"top_p": ["0.9"]}) == {"top_p": 0.9}  # float32 rounded back to shortest
 

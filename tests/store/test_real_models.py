@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 
 GEMMA_TEMPLATE = (
     "{{- range $i, $_ := .Messages }}{{- $last := eq (len (slice $.Messages $i)) 1 }}"
-    "{{- if or (eq .Role \"user\") (eq .Role \"system\") }}<start_of_turn>user\n{{ .Content }}<end_of_turn>\n"
+    '{{- if or (eq .Role "user") (eq .Role "system") }}<start_of_turn>user\n{{ .Content }}<end_of_turn>\n'
     "{{ if $last }}<start_of_turn>model\n{{ end }}"
-    "{{- else if eq .Role \"assistant\" }}<start_of_turn>model\n{{ .Content }}"
+    '{{- else if eq .Role "assistant" }}<start_of_turn>model\n{{ .Content }}'
     "{{ if not $last }}<end_of_turn>\n"
     "{{ end }}{{- end }}{{- end }}"
 )
@@ -52,12 +52,17 @@ async def test_smollm2(tmp_path: Path, smollm2_path: Path, reader: Callable[[Any
     assert "completion" in r["capabilities"]
 
 
-async def test_gemma_with_template_copy_delete(tmp_path: Path, gemma_path: Path,
-                                               reader: Callable[[Any], Any]) -> None:
+async def test_gemma_with_template_copy_delete(
+    tmp_path: Path, gemma_path: Path, reader: Callable[[Any], Any]
+) -> None:
     store = Store(tmp_path / "models")
     digest, _, _ = store.write_blob_file(gemma_path)
-    req = {"model": "gemma3:270m", "files": {"gemma.gguf": digest}, "template": GEMMA_TEMPLATE,
-           "parameters": {"stop": ["<end_of_turn>"], "temperature": 1.0, "top_k": 64, "top_p": 0.95}}
+    req = {
+        "model": "gemma3:270m",
+        "files": {"gemma.gguf": digest},
+        "template": GEMMA_TEMPLATE,
+        "parameters": {"stop": ["<end_of_turn>"], "temperature": 1.0, "top_k": 64, "top_p": 0.95},
+    }
     out = await collect(create_model(store, req, read_gguf=reader))
     assert out[-1] == {"status": "success"}
     info = reader(gemma_path)

@@ -24,23 +24,41 @@ from tests.store.conftest import gguf_py_reader
 
 
 async def _make(store: Store, name: str, digest: str, **req: Any) -> None:
-    await collect(create_model(store, {"model": name, "files": {"m.gguf": digest}, **req},
-                               read_gguf=gguf_py_reader))
+    await collect(
+        create_model(store, {"model": name, "files": {"m.gguf": digest}, **req}, read_gguf=gguf_py_reader)
+    )
 
 
 async def test_show_fields(store: Store, fake_gguf: Path, upload: Callable[[Path], str]) -> None:
     d = upload(fake_gguf)
-    await _make(store, "alice/mine:v1", d, template="{{ .System }} {{ .Prompt }}", system="sys",
-                parameters={"temperature": 0.7, "num_ctx": 8192, "stop": ["<a>", "b"]},
-                messages=[{"role": "user", "content": "hi there"}], license="MIT")
+    await _make(
+        store,
+        "alice/mine:v1",
+        d,
+        template="{{ .System }} {{ .Prompt }}",
+        system="sys",
+        parameters={"temperature": 0.7, "num_ctx": 8192, "stop": ["<a>", "b"]},
+        messages=[{"role": "user", "content": "hi there"}],
+        license="MIT",
+    )
     r = show_model(store, "Alice/Mine:V1", read_gguf=gguf_py_reader)
-    assert list(r) == ["license", "modelfile", "parameters", "template", "system", "details", "messages",
-                       "model_info", "capabilities", "modified_at"]
+    assert list(r) == [
+        "license",
+        "modelfile",
+        "parameters",
+        "template",
+        "system",
+        "details",
+        "messages",
+        "model_info",
+        "capabilities",
+        "modified_at",
+    ]
     assert r["parameters"] == (
-        'num_ctx                        8192\n'
+        "num_ctx                        8192\n"
         'stop                           "<a>"\n'
         'stop                           "b"\n'
-        'temperature                    0.7'
+        "temperature                    0.7"
     )
     blob = store.blob_path(d)
     assert r["modelfile"] == (
@@ -54,9 +72,16 @@ async def test_show_fields(store: Store, fake_gguf: Path, upload: Callable[[Path
         "LICENSE MIT\n"
         "MESSAGE user hi there\n"
     )
-    assert r["details"] == {"parent_model": str(blob), "format": "gguf", "family": "llama",
-                            "families": ["llama"], "parameter_size": "64", "quantization_level": "F16",
-                            "context_length": 2048, "embedding_length": 16}
+    assert r["details"] == {
+        "parent_model": str(blob),
+        "format": "gguf",
+        "family": "llama",
+        "families": ["llama"],
+        "parameter_size": "64",
+        "quantization_level": "F16",
+        "context_length": 2048,
+        "embedding_length": 16,
+    }
     assert r["messages"] == [{"role": "user", "content": "hi there"}]
     assert "general.name" not in r["model_info"] and r["model_info"]["general.parameter_count"] == 64
     assert r["model_info"]["tokenizer.ggml.tokens"] == []  # 8 > 5: elided
@@ -91,8 +116,9 @@ async def test_show_minimal_and_errors(store: Store, tmp_path: Path, upload: Cal
         show_model(store, "nope")
 
 
-async def test_list_copy_delete(store: Store, tmp_path: Path, fake_gguf: Path,
-                                upload: Callable[[Path], str]) -> None:
+async def test_list_copy_delete(
+    store: Store, tmp_path: Path, fake_gguf: Path, upload: Callable[[Path], str]
+) -> None:
     assert list_models(store) == {"models": []}
     d = upload(fake_gguf)
     await _make(store, "orig", d, system="s")

@@ -24,9 +24,20 @@ from pyollama.store.store import MEDIA_CONFIG, MEDIA_MODEL, MEDIA_SYSTEM, Manife
 from tests.store.conftest import gguf_py_reader, sha
 
 HOSTILE_DIGESTS = [
-    "", "sha256:", "sha256:abc", "sha256:" + "0" * 63, "sha256:" + "0" * 65, "sha256:" + "g" * 64,
-    "sha256:../../etc/passwd", "../" + "0" * 64, "/etc/passwd", "sha256-" + "0" * 63 + "/",
-    "sha256:" + "0" * 63 + "\x00", "sha512:" + "0" * 64, "SHA256:" + "0" * 64, " sha256:" + "0" * 64,
+    "",
+    "sha256:",
+    "sha256:abc",
+    "sha256:" + "0" * 63,
+    "sha256:" + "0" * 65,
+    "sha256:" + "g" * 64,
+    "sha256:../../etc/passwd",
+    "../" + "0" * 64,
+    "/etc/passwd",
+    "sha256-" + "0" * 63 + "/",
+    "sha256:" + "0" * 63 + "\x00",
+    "sha512:" + "0" * 64,
+    "SHA256:" + "0" * 64,
+    " sha256:" + "0" * 64,
 ]
 
 
@@ -112,15 +123,19 @@ def test_manifest_refuses_missing_blobs(store: Store) -> None:
 def test_manifest_bytes_like_go(store: Store) -> None:
     cd, cn, _ = store.write_blob_bytes(b"{}\n")
     sd, sn, _ = store.write_blob_bytes(b"sys")
-    m = store.write_manifest(ModelName.parse("a/b:c"), Layer(MEDIA_CONFIG, cd, cn),
-                             [Layer(MEDIA_SYSTEM, sd, sn, from_="x:latest")])
+    m = store.write_manifest(
+        ModelName.parse("a/b:c"), Layer(MEDIA_CONFIG, cd, cn), [Layer(MEDIA_SYSTEM, sd, sn, from_="x:latest")]
+    )
     raw = (store.manifests_dir / "registry.ollama.ai/a/b/c").read_bytes()
-    assert raw == (
-        '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",'
-        f'"config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{cd}","size":{cn}}},'
-        f'"layers":[{{"mediaType":"application/vnd.ollama.image.system","digest":"{sd}","size":{sn},'
-        '"from":"x:latest"}]}\n'
-    ).encode()
+    assert (
+        raw
+        == (
+            '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",'
+            f'"config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{cd}","size":{cn}}},'
+            f'"layers":[{{"mediaType":"application/vnd.ollama.image.system","digest":"{sd}","size":{sn},'
+            '"from":"x:latest"}]}\n'
+        ).encode()
+    )
     assert m.digest == hashlib.sha256(raw).hexdigest()
     assert Manifest.from_bytes(raw).to_bytes() == raw
 
@@ -180,14 +195,22 @@ def test_reads_a_store_written_by_ollama(ollama_store: Path) -> None:
     llama = by_name["llama3.2:latest"]
     raw = (ollama_store / "manifests/registry.ollama.ai/library/llama3.2/latest").read_bytes()
     assert llama["digest"] == hashlib.sha256(raw).hexdigest()
-    assert llama["details"] == {"parent_model": "", "format": "gguf", "family": "llama",
-                                "families": ["llama"], "parameter_size": "64", "quantization_level": "Q4_K_M"}
+    assert llama["details"] == {
+        "parent_model": "",
+        "format": "gguf",
+        "family": "llama",
+        "families": ["llama"],
+        "parameter_size": "64",
+        "quantization_level": "Q4_K_M",
+    }
     m = store.read_manifest(ModelName.parse("llama3.2"))
     assert llama["size"] == m.size == sum(x.size for x in m.layers) + m.config.size
     shown = show_model(store, "LLAMA3.2", read_gguf=gguf_py_reader)
     assert shown["license"] == "LLAMA 3.2 COMMUNITY LICENSE"
-    assert shown["parameters"] == 'stop                           "<|eot_id|>"\n' \
-                                  "temperature                    0.6"
+    assert (
+        shown["parameters"] == 'stop                           "<|eot_id|>"\n'
+        "temperature                    0.6"
+    )
     assert shown["template"].startswith("{{- if .System }}")
     assert shown["model_info"]["general.architecture"] == "llama"
     mine = show_model(store, "alice/mine:V1", read_gguf=gguf_py_reader)
