@@ -569,6 +569,7 @@ class DownloadManager:
         assert task is not None
         dl.refs += 1
         try:
+            await asyncio.sleep(0)  # let a new download count what an earlier pull left (resume)
             last = -1
             while not task.done():
                 if dl.completed != last:

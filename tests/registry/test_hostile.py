@@ -464,8 +464,10 @@ async def test_resume_from_partial_state(fake: tuple[FakeRegistry, str], tmp_pat
         return ranged(request, data)
 
     reg.blob_hook = record
-    await pull(store, name, tmp_path)
+    progress = await pull(store, name, tmp_path)
     assert sorted(ranges) == ["bytes=3000-3999", "bytes=4000-7999", "bytes=8000-10239"]
+    first = next(p for p in progress if p.digest == d)
+    assert first.completed == 3000  # the bar starts where the last pull stopped, not at 0
     assert blob.read_bytes() == reg.blob
 
 
