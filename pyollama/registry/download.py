@@ -10,7 +10,9 @@ wrong blob. That sha256 is computed while the download runs (`PrefixHasher`, a w
 reads back the file's complete prefix), so a finished download is not read a second time; and its
 running state is checkpointed to `-partial.sha256` (after an fdatasync of the bytes it covers), so a
 resumed pull hashes only the bytes after the checkpoint instead of the whole prefix again. That file
-is pyollama's own: Ollama's resume globs `-partial-*`, which it does not match.
+is pyollama's own (Ollama's resume globs `-partial-*`, which it does not match), and it is trusted
+only by the part files of the download that wrote it (their extra `Gen` field, which Go's decoder
+ignores and Ollama drops when it rewrites them).
 
 One `BlobDownload` per (store, digest) runs at a time in a process (`DownloadManager`); every pull
 that needs the blob watches it, and it is cancelled when the last watcher leaves.
@@ -23,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -54,17 +57,29 @@ class Part:
     size: int
     completed: int = 0
     saved: int = 0  # `completed` as the part's state file last recorded it
+    # which download planned this part (pyollama's own field; Ollama ignores it and drops it when
+    # it rewrites the file): a sha256 checkpoint is only trusted by parts of its own download
+    gen: str = ""
 
-    def to_json(self) -> dict[str, int]:
-        return {"N": self.n, "Offset": self.offset, "Size": self.size, "Completed": self.completed}
+    def to_json(self) -> dict[str, int | str]:
+        d: dict[str, int | str] = {
+            "N": self.n,
+            "Offset": self.offset,
+            "Size": self.size,
+            "Completed": self.completed,
+        }
+        if self.gen:
+            d["Gen"] = self.gen
+        return d
 
 
 def plan_parts(total: int, part_size: int) -> list[Part]:
     parts: list[Part] = []
     offset = 0
+    gen = secrets.token_hex(8)
     while offset < total:
         size = min(part_size, total - offset)
-        parts.append(Part(len(parts), offset, size))
+        parts.append(Part(len(parts), offset, size, gen=gen))
         offset += size
     return parts
 
@@ -92,6 +107,7 @@ def load_parts(blob: Path, total: int) -> list[Part] | None:
             d = json.loads(p.read_bytes())
             part = Part(int(d["N"]), int(d["Offset"]), int(d["Size"]), int(d["Completed"]))
             part.saved = part.completed
+            part.gen = str(d.get("Gen", ""))
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if not (0 <= part.completed <= part.size) or part.offset < 0:
@@ -123,8 +139,10 @@ def hash_state_path(blob: Path) -> Path:
 def load_hash_state(blob: Path, parts: list[Part]) -> ResumableSha256 | None:
     """The checkpointed sha256 of the `-partial` file's first bytes, when it can be trusted.
 
-    Trusted only if every byte it covers is complete by the saved part state (so no resumed write
-    lands below it) and it restores cleanly; anything else means hashing from byte 0.
+    Trusted only if it was taken during the download that planned these parts (every part file
+    still carries that download's `Gen`: not one another tool started again or rewrote), every
+    byte it covers is complete by the saved part state (so no resumed write lands below it), and
+    it restores cleanly; anything else means hashing from byte 0.
     """
     lib = load_sha256()
     path = hash_state_path(blob)
@@ -133,6 +151,9 @@ def load_hash_state(blob: Path, parts: list[Part]) -> ResumableSha256 | None:
     try:
         d = json.loads(path.read_bytes())
         offset, state = int(d["Offset"]), bytes.fromhex(d["State"])
+        gen = str(d["Gen"])
+        if not gen or any(p.gen != gen for p in parts):
+            return None
         if not 0 < offset <= complete_prefix(parts, "completed"):
             return None
         return ResumableSha256(lib, state, offset)
@@ -140,10 +161,11 @@ def load_hash_state(blob: Path, parts: list[Part]) -> ResumableSha256 | None:
         return None
 
 
-def save_hash_state(blob: Path, h: ResumableSha256) -> None:
+def save_hash_state(blob: Path, h: ResumableSha256, gen: str) -> None:
+    """Record `h` as the hash of the first `h.offset` bytes of the `-partial` file of download `gen`."""
     path = hash_state_path(blob)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(json.dumps({"Offset": h.offset, "State": h.state().hex()}).encode())
+    tmp.write_bytes(json.dumps({"Offset": h.offset, "State": h.state().hex(), "Gen": gen}).encode())
     os.replace(tmp, path)
 
 
@@ -280,12 +302,13 @@ class PrefixHasher:
 
     def _checkpoint(self, fd: int, h: _Hash) -> bool:
         """Save the hash state if every byte it covers is durable and counted by saved part state."""
-        if self.blob is None or not isinstance(h, ResumableSha256):
+        gen = self.parts[0].gen
+        if self.blob is None or not isinstance(h, ResumableSha256) or not gen:
             return False
         if self.pos > complete_prefix(self.parts, "saved"):
             return False  # a resume would refetch (rewrite) some of these bytes: wait for the state
         os.fdatasync(fd)  # the state never vouches for bytes a power cut could still lose
-        save_hash_state(self.blob, h)
+        save_hash_state(self.blob, h, gen)
         return True
 
     def _hash(self) -> str | None:

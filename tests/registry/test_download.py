@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import random
 from pathlib import Path
@@ -19,15 +20,18 @@ from pyollama.registry.download import (
     PrefixHasher,
     hash_state_path,
     load_hash_state,
+    load_parts,
     partial_path,
     plan_parts,
     remove_partial,
     save_hash_state,
+    save_part,
 )
 from pyollama.registry.hashstate import ResumableSha256, load_sha256
 from pyollama.store import ModelName, Store
 
 TOTAL = 50_000
+GEN = "0123456789abcdef"
 
 
 def sha(b: bytes) -> str:
@@ -80,7 +84,7 @@ def checkpoint(blob: Path, data: bytes) -> None:
     assert lib is not None
     h = ResumableSha256(lib)
     h.update(data)
-    save_hash_state(blob, h)
+    save_hash_state(blob, h, GEN)
 
 
 def interrupted(path: Path, data: bytes, done: tuple[int, ...]) -> tuple[int, list[Part]]:
@@ -89,6 +93,7 @@ def interrupted(path: Path, data: bytes, done: tuple[int, ...]) -> tuple[int, li
     parts = plan_parts(len(data), 20_000)
     for part, n in zip(parts, done, strict=True):
         part.completed = part.saved = n
+        part.gen = GEN
         os.pwrite(fd, data[part.offset : part.offset + n], part.offset)
     return fd, parts
 
@@ -291,6 +296,35 @@ def test_broken_checkpoint_is_ignored(tmp_path: Path, bad: str) -> None:
         part.completed = part.saved = part.size
     hash_state_path(blob).write_text(bad)
     assert load_hash_state(blob, parts) is None
+
+
+@needs_resumable
+async def test_checkpoint_of_another_download_is_ignored(tmp_path: Path) -> None:
+    """Parts planned again (by another tool, or rewritten by Ollama without `Gen`): not trusted."""
+    data = random.Random(14).randbytes(TOTAL)
+    blob, path = tmp_path / "blob", tmp_path / "blob-partial"
+    fd, parts = interrupted(path, data, (20_000, 20_000, 0))
+    os.close(fd)
+    checkpoint(blob, data[:16_000])
+    assert load_hash_state(blob, parts) is not None
+    parts[1].gen = ""  # Ollama resumed part 1 and rewrote its state file
+    assert load_hash_state(blob, parts) is None
+    for part in parts:
+        part.gen = "another download"
+    assert load_hash_state(blob, parts) is None
+
+
+async def test_part_files_stay_ollama_readable(tmp_path: Path) -> None:
+    """Ollama's fields, plus `Gen`, which Go's json decoder ignores."""
+    blob = tmp_path / "blob"
+    partial_path(blob).write_bytes(bytes(TOTAL))
+    parts = plan_parts(TOTAL, 20_000)
+    for part in parts:
+        save_part(blob, part)
+    loaded = load_parts(blob, TOTAL)
+    assert loaded is not None and [p.gen for p in loaded] == [parts[0].gen] * 3
+    d = json.loads(dl_mod.state_path(blob, 1).read_bytes())
+    assert d == {"N": 1, "Offset": 20_000, "Size": 20_000, "Completed": 0, "Gen": parts[0].gen}
 
 
 @needs_resumable
