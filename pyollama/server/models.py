@@ -46,7 +46,9 @@ class ModelStore(Protocol):
         """The whole `/api/tags` body (`{\"models\": [...]}`), JSON-encodable."""
         ...
 
-    def show(self, name: str, *, verbose: bool = False) -> object:
+    def show(
+        self, name: str, *, verbose: bool = False, system: str = "", options: dict[str, Any] | None = None
+    ) -> object:
         """The `/api/show` body, JSON-encodable; raises `ModelNotFound`."""
         ...
 
@@ -60,6 +62,13 @@ class ModelStore(Protocol):
 
     def blob_path(self, digest: str) -> Path:
         """Where the blob `sha256:<hex>` lives (it may not exist yet)."""
+        ...
+
+    async def write_blob(self, digest: str, chunks: AsyncIterator[bytes], *, size: int | None) -> bool:
+        """Store a blob from a stream: temp file, hashed, fsync'ed, renamed only if it matches.
+
+        True if it was created; raises `BadRequest` (digest mismatch, short body) and leaves nothing.
+        """
         ...
 
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import re
-import tempfile
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -25,8 +20,8 @@ from pyollama.server.schemas import (
 )
 from pyollama.server.state import STATE, error_response, json_response
 from pyollama.server.streaming import stream_ndjson
+from pyollama.store.store import DIGEST_RE
 
-DIGEST_RE = re.compile(r"^sha256[:-][0-9a-fA-F]{64}$")
 _CHUNK = 1 << 20
 
 
@@ -45,7 +40,9 @@ async def show(request: web.Request) -> web.Response:
     if not name:
         raise BadRequest("model is required")
     try:
-        return json_response(state.store.show(name, verbose=req.verbose))
+        return json_response(
+            state.store.show(name, verbose=req.verbose, system=req.system, options=req.options)
+        )
     except (ModelNotFound, NotFound):
         raise ModelNotFound(f"model '{name}' not found") from None
 
@@ -73,7 +70,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 
 def _digest(request: web.Request) -> str:
     digest = request.match_info["digest"]
-    if not DIGEST_RE.match(digest):
+    if not DIGEST_RE.fullmatch(digest):
         raise BadRequest("invalid digest format")
     return "sha256:" + digest[7:].lower()
 
@@ -87,31 +84,12 @@ async def head_blob(request: web.Request) -> web.Response:
 
 
 async def upload_blob(request: web.Request) -> web.Response:
-    """Stream the body to a temp file next to the blob while hashing it; rename only if it matches."""
+    """Stream the body into the store (hashed, fsync'ed, renamed only if it matches its digest)."""
     state = request.app[STATE]
     digest = _digest(request)
-    path = state.store.blob_path(digest)
-    if path.is_file():
+    if state.store.blob_path(digest).is_file():
         return web.Response(status=200)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sha = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=path.name + "-upload-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while True:
-                data = await request.content.read(_CHUNK)
-                if not data:
-                    break
-                sha.update(data)
-                out.write(data)
-        got = "sha256:" + sha.hexdigest()
-        if got != digest:
-            raise BadRequest(f'digest mismatch, expected "{digest}", got "{got}"')
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    await state.store.write_blob(digest, request.content.iter_chunked(_CHUNK), size=request.content_length)
     return web.Response(status=201)
 
 
@@ -130,7 +108,7 @@ async def delete(request: web.Request) -> web.Response:
     req = decode(await request.read(), DeleteRequest)
     name = req.model or req.name
     if not name:
-        raise BadRequest("model is required")
+        raise BadRequest(f'name "{name}" is invalid')
     try:
         state.store.delete(name)
     except (ModelNotFound, NotFound):

@@ -189,6 +189,10 @@ class CreateRequest(_Wire, kw_only=True, omit_defaults=True):
     renderer: str = ""
     parser: str = ""
     requires: str = ""
+    remote_host: str = ""
+    draft_files: dict[str, str] | None = None
+    draft_quantize: str = ""
+    info: dict[str, Any] | None = None
 
 
 # --- responses -------------------------------------------------------------------------------------

@@ -146,8 +146,10 @@ class StoreAdapter:
     def list_models(self) -> object:
         return store_list_models(self.store)
 
-    def show(self, name: str, *, verbose: bool = False) -> object:
-        return show_model(self.store, name, verbose=verbose)
+    def show(
+        self, name: str, *, verbose: bool = False, system: str = "", options: dict[str, Any] | None = None
+    ) -> object:
+        return show_model(self.store, name, verbose=verbose, system=system, options=options)
 
     def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
         return create_model(
@@ -173,3 +175,6 @@ class StoreAdapter:
 
     def blob_path(self, digest: str) -> Path:
         return self.store.blob_path(digest)
+
+    async def write_blob(self, digest: str, chunks: AsyncIterator[bytes], *, size: int | None) -> bool:
+        return await self.store.write_blob_stream(digest, chunks, size=size)

@@ -65,7 +65,7 @@ LAYER_MEDIA_TYPES = frozenset(
     }
 )
 
-DIGEST_RE = re.compile(r"^sha256[:-][0-9a-fA-F]{64}$")
+DIGEST_RE = re.compile(r"sha256[:-][0-9a-fA-F]{64}")
 INVALID_DIGEST = "invalid digest format"
 _TMP_PREFIX = ".pyollama-tmp-"
 _WRITE_BUFFER = 4 << 20
@@ -96,7 +96,7 @@ class ManifestNotFound(ModelNotFound):
 
 def normalize_digest(digest: str) -> str:
     """`sha256:<lowercase hex>`; raises `InvalidDigest` for anything else (before any path use)."""
-    if not isinstance(digest, str) or not DIGEST_RE.match(digest):
+    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
         raise InvalidDigest()
     return "sha256:" + digest[7:].lower()
 
@@ -518,7 +518,7 @@ class Store:
                     p.unlink(missing_ok=True)
                     removed.append(p.name)
                     continue
-                if not DIGEST_RE.match(p.name):
+                if not DIGEST_RE.fullmatch(p.name):
                     continue  # e.g. a -partial download: the puller owns it
                 if normalize_digest(p.name) not in refs:
                     p.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -61,11 +62,13 @@ class MemoryStore:
             ]
         }
 
-    def show(self, name: str, *, verbose: bool = False) -> ShowResponse:
+    def show(
+        self, name: str, *, verbose: bool = False, system: str = "", options: dict[str, Any] | None = None
+    ) -> ShowResponse:
         m = self.resolve(name)
         return ShowResponse(
             template=m.template or "",
-            system=m.system,
+            system=system or m.system,
             details=m.details,
             model_info={},
             capabilities=list(m.capabilities),
@@ -94,6 +97,16 @@ class MemoryStore:
 
     def blob_path(self, digest: str) -> Path:
         return self.root / "blobs" / digest.replace(":", "-")
+
+    async def write_blob(self, digest: str, chunks: AsyncIterator[bytes], *, size: int | None) -> bool:
+        data = b"".join([c async for c in chunks])
+        got = "sha256:" + hashlib.sha256(data).hexdigest()
+        if got != digest:
+            raise BadRequest(f'digest mismatch, expected "{digest}", got "{got}"')
+        path = self.blob_path(digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return True
 
 
 def model(name: str, path: str, **kw: Any) -> ModelInfo:
