@@ -324,7 +324,9 @@ class Store:
         import asyncio
 
         expected = normalize_digest(digest)
-        w = await asyncio.to_thread(self.blob_writer)
+        # on the loop, not in a thread: a cancel landing while a thread created the temp file would
+        # leave it behind (the try below would never see it)
+        w = self.blob_writer()
         buf: list[bytes] = []
         pending = 0
         try:
