@@ -106,12 +106,12 @@ async def test_create_takes_info_and_show_takes_system_and_options(client: Any, 
     body = {"model": "m", "files": {"m.gguf": digest}, "info": {"context_length": 99}, "stream": False}
     assert (await client.post("/api/create", json=body)).status == 200
     shown = await (await client.post("/api/show", json={"model": "m"})).json()
-    assert shown["details"].get("context_length", 99) == 99 or "99" in str(shown)
+    assert shown["details"]["context_length"] == 99
     shown = await (
         await client.post("/api/show", json={"model": "m", "system": "SYS", "options": {"temperature": 0.25}})
     ).json()
     assert shown["system"] == "SYS"
-    assert 'SYSTEM "SYS"' in shown["modelfile"] or "SYSTEM SYS" in shown["modelfile"]
+    assert "SYSTEM SYS" in shown["modelfile"]
     assert "PARAMETER temperature 0.25" in shown["modelfile"]
 
 
