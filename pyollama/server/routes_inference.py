@@ -289,6 +289,16 @@ def _prepare(
     return _Prepared(info, fmt, keep_alive, think, options, load_request(state, info, options, keep_alive))
 
 
+def _unload_only(state: ServerState, req: GenerateRequest | ChatRequest, empty: bool) -> bool:
+    """An empty request with keep_alive 0 unloads the model before any capability check, as in
+    Ollama, so a model that cannot generate or chat (an embedding model) can still be stopped."""
+    if not empty or parse_keep_alive(req.keep_alive) != 0:
+        return False
+    info = resolve(state, req.model, f"model '{req.model}' not found")
+    state.scheduler.expire(info.model_path)
+    return True
+
+
 async def _load_or_unload(state: ServerState, p: _Prepared) -> str:
     """An empty request only loads the model, or unloads it when keep_alive is 0; the done_reason."""
     if p.keep_alive == 0:
@@ -352,6 +362,12 @@ async def generate(request: web.Request) -> web.StreamResponse:
         raise BadRequest("model is required")
     if req.raw and (req.template or req.system or req.context):
         raise BadRequest("raw mode does not support template, system, or context")
+    if _unload_only(state, req, not req.prompt and not req.images):
+        return json_response(
+            GenerateResponse(
+                model=req.model, created_at=go_time(), response="", done=True, done_reason="unload"
+            )
+        )
     prep = _prepare(state, req, "generate", "insert" if req.suffix else None)
     info, fmt, think, options, lreq = prep.info, prep.fmt, prep.think, prep.options, prep.lreq
     images = decode_images(req.images)
@@ -570,6 +586,16 @@ async def chat(request: web.Request) -> web.StreamResponse:
     req = decode(await request.read(), ChatRequest)
     if not req.model:
         raise BadRequest("model is required")
+    if _unload_only(state, req, not req.messages):
+        return json_response(
+            ChatResponse(
+                model=req.model,
+                created_at=go_time(),
+                message=MessageOut(role="assistant", content=""),
+                done_reason="unload",
+                done=True,
+            )
+        )
     prep = _prepare(state, req, "chat", "tools" if req.tools else None)
     info, fmt, think, options, lreq = prep.info, prep.fmt, prep.think, prep.options, prep.lreq
     incoming = req.messages or []

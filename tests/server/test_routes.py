@@ -212,6 +212,20 @@ async def test_load_and_unload_requests(client: Client, factory: FakeRunnerFacto
     assert (await r.json())["done_reason"] == "unload"
 
 
+async def test_an_embedding_model_can_be_unloaded(client: Client, factory: FakeRunnerFactory) -> None:
+    """keep_alive 0 with nothing to generate unloads before the capability check (`ollama stop`)."""
+    r = await client.post("/api/embed", json={"model": "emb", "input": "x"})
+    assert r.status == 200 and len(factory.live()) == 1
+    for route, body in (("/api/generate", {}), ("/api/chat", {"messages": []})):
+        r = await client.post(route, json={"model": "emb", "keep_alive": 0, **body})
+        assert r.status == 200 and (await r.json())["done_reason"] == "unload"
+        assert (await (await client.get("/api/ps")).json()) == {"models": []}
+    r = await client.post("/api/generate", json={"model": "emb"})
+    assert r.status == 400 and await r.json() == {"error": '"emb" does not support generate'}
+    r = await client.post("/api/generate", json={"model": "nope", "keep_alive": 0})
+    assert r.status == 404
+
+
 async def test_keep_alive_zero_unloads_after_request(client: Client, factory: FakeRunnerFactory) -> None:
     r = await client.post(
         "/api/generate", json={"model": "m1", "prompt": "x", "keep_alive": 0, "stream": False}
