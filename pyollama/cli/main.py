@@ -21,6 +21,27 @@ from pyollama.errors import PyollamaError
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
+class _FlagsAnywhere(argparse.ArgumentParser):
+    """A subcommand parser that takes flags anywhere among its positionals, as cobra does.
+
+    Plain argparse stops a `nargs="*"` positional at the first flag, so `run MODEL --verbose hi`
+    would leave `hi` unrecognized; `parse_known_intermixed_args` collects it as a prompt word.
+    """
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]  # one signature for typeshed's overloads
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:  # the intermixed parse calls back in here for each of its passes
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def _fmt_help(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
@@ -45,7 +66,9 @@ def build_parser(serve_epilog: bool = True) -> argparse.ArgumentParser:
         formatter_class=_fmt_help,
     )
     parser.add_argument("-v", "--version", action="store_true", help="Show version information")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="Available Commands")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="Available Commands", parser_class=_FlagsAnywhere
+    )
 
     p = sub.add_parser(
         "serve",

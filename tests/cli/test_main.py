@@ -179,3 +179,25 @@ def test_bar_text() -> None:
         "pulling x:  50% ▕█████     ▏ 500 B/1 KB  100 B/s  5s"
     )
     assert bar_text("pulling x", 1000, 1000, 0, width=4) == "pulling x: 100% ▕████▏ 1 KB"
+
+
+@pytest.mark.parametrize(
+    ("argv", "prompt", "fields"),
+    [
+        (["smol2", "--verbose", "hi"], "hi", {}),
+        (["smol2", "--format", "json", "list three colours"], "list three colours", {"format": "json"}),
+        (["smol2", "--keepalive", "5m", "hi", "there"], "hi there", {"keep_alive": 300}),
+        (["smol2", "--think", "q"], "q", {"think": True}),
+        (["--hidethinking", "smol2", "a", "--nowordwrap", "b"], "a b", {}),
+        (["smol2", "hi", "--", "--verbose", "-x"], "hi --verbose -x", {}),
+    ],
+)
+def test_run_flags_between_model_and_prompt(
+    fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str], argv, prompt, fields
+) -> None:
+    """cobra takes flags anywhere: `run MODEL --verbose PROMPT` is not an argument error."""
+    rc, out, _ = run(capsys, "run", *argv)
+    assert rc == 0 and out == "Hello there, friend.\n\n"
+    body = fake_server.state.bodies("/api/generate")[-1]
+    assert body["prompt"] == prompt
+    assert {k: body[k] for k in fields} == fields
