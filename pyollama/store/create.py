@@ -98,12 +98,23 @@ def _kind(info: GGUFInfo) -> str:
     return str(info.kv.get("general.type", "") or "")
 
 
+def _is_projector(info: GGUFInfo) -> bool:
+    """Ollama's `isProjectorGGUF`: llama.cpp's mmproj files say "mmproj" or are clip-only."""
+    if _kind(info) in ("projector", "mmproj"):
+        return True
+    block = int(info.arch_value("block_count", 0) or 0)
+    if block == 0 and int(info.arch_value("vision.block_count", 0) or 0) > 0:
+        return True
+    encoder = bool(info.arch_value("has_vision_encoder", False)) or bool(
+        info.arch_value("has_audio_encoder", False)
+    )
+    return info.architecture == "clip" and block == 0 and encoder
+
+
 def _media_type_for(info: GGUFInfo) -> str:
     if _kind(info) == "adapter":
         return MEDIA_ADAPTER
-    block = int(info.arch_value("block_count", 0) or 0)
-    vision = int(info.arch_value("vision.block_count", 0) or 0)
-    if (block == 0 and vision > 0) or _kind(info) == "projector":
+    if _is_projector(info):
         return MEDIA_PROJECTOR
     return MEDIA_MODEL
 
@@ -361,7 +372,9 @@ class Creator:
                 if gl.info.file_type not in ("F16", "BF16", "F32"):
                     raise BadRequest(ERR_QUANTIZE)
                 raise BadRequest("quantization is not supported by pyollama yet")
-            if gl.layer.media_type == MEDIA_MODEL and model_info is None:
+            if gl.layer.media_type != MEDIA_MODEL:
+                continue  # projectors and adapters never describe the model (Ollama's createModel)
+            if model_info is None:
                 model_info = gl.info
             fmt = fmt or "gguf"
             family = family or gl.info.architecture

@@ -41,6 +41,7 @@ def make_gguf(
     general_type: str | None = None,
     n_tokens: int = 8,
     n_params: int = 64,
+    block_count: int | None = 1,
 ) -> Path:
     """A tiny GGUF with fake metadata: enough for create/show, not for inference."""
     import gguf
@@ -51,7 +52,8 @@ def make_gguf(
         w.add_type(general_type)
     w.add_context_length(context_length)
     w.add_embedding_length(embedding_length)
-    w.add_block_count(1)
+    if block_count is not None:
+        w.add_block_count(block_count)
     w.add_file_type(file_type)
     w.add_array("tokenizer.ggml.tokens", [f"tok{i}" for i in range(n_tokens)])
     if chat_template is not None:
@@ -61,6 +63,8 @@ def make_gguf(
             w.add_bool(k, v)
         elif isinstance(v, int):
             w.add_uint32(k, v)
+        elif isinstance(v, float):
+            w.add_float32(k, v)
         elif isinstance(v, str):
             w.add_string(k, v)
     w.add_tensor("token_embd.weight", np.zeros(n_params, dtype=np.float32))

@@ -143,12 +143,43 @@ async def test_adapter_and_projector(store: Store, tmp_path: Path, upload: Calla
     await create(store, model="vis", files={"b.gguf": base, "p.gguf": proj}, adapters={"l.gguf": lora})
     lm = load_model(store, ModelName.parse("vis"))
     assert [x.media_type.rsplit(".", 1)[-1] for x in lm.manifest.layers] == ["model", "projector", "adapter"]
-    assert lm.config["model_families"] == ["llama", "clip", "llama"]
+    assert lm.config["model_families"] == ["llama"]  # only model layers fill the config
     shown = show_model(store, "vis", read_gguf=gguf_py_reader)
     assert "vision" in shown["capabilities"] and "projector_info" in shown
     assert "ADAPTER " in shown["modelfile"]
     with pytest.raises(BadRequest, match=r"^only one adapter is currently supported$"):
         await create(store, model="x", files={"b.gguf": base}, adapters={"a.gguf": lora, "b.gguf": lora})
+
+
+async def test_projector_sorted_first_does_not_describe_the_model(
+    store: Store, tmp_path: Path, upload: Callable[[Path], str]
+) -> None:
+    # a llama.cpp mmproj: arch clip, general.type "mmproj", no clip.block_count, F16
+    proj = make_gguf(
+        tmp_path / "p.gguf",
+        arch="clip",
+        general_type="mmproj",
+        block_count=None,
+        file_type=1,
+        n_params=1000,
+        extra={"clip.has_vision_encoder": True, "clip.vision.block_count": 2},
+    )
+    model = make_gguf(tmp_path / "m.gguf", file_type=15, n_params=64, context_length=4096)
+    files = {"mmproj.gguf": upload(proj), "model.gguf": upload(model)}
+    await create(store, model="vis", files=files)
+    lm = load_model(store, ModelName.parse("vis"))
+    assert [x.media_type.rsplit(".", 1)[-1] for x in lm.manifest.layers] == ["projector", "model"]
+    cfg = lm.config
+    assert cfg["model_format"] == "gguf"
+    assert cfg["model_family"] == "llama"
+    assert cfg["model_families"] == ["llama"]
+    assert cfg["model_type"] == "64"
+    assert cfg["file_type"] == "Q4_K_M"
+    assert cfg["context_length"] == 4096
+    assert "vision" in cfg["capabilities"]
+    details = show_model(store, "vis", read_gguf=gguf_py_reader)["details"]
+    assert (details["family"], details["families"]) == ("llama", ["llama"])
+    assert (details["parameter_size"], details["quantization_level"]) == ("64", "Q4_K_M")
 
 
 @pytest.mark.parametrize(
