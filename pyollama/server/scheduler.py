@@ -34,6 +34,14 @@ from pyollama.server.schemas import ModelDetails, ProcessModel, go_time
 log = logging.getLogger("pyollama.server.scheduler")
 
 QUEUE_FULL = "server busy, please try again.  maximum pending requests exceeded"
+_MAX_DURATION_NS = 9_223_372_036_854_775_807  # Go's time.Duration cap: "forever" lands in 2262
+
+
+def _forever(keep_alive: float) -> bool:
+    """keep_alive < 0 is stored as inf; a finite one past Go's cap is forever too (no timer)."""
+    return math.isinf(keep_alive) or keep_alive * 1e9 >= _MAX_DURATION_NS
+
+
 MEMORY_FRACTION = 0.8  # like Ollama: a new model must fit in 80 % of free memory
 LOAD_GRACE = 1.0  # seconds a just-loaded model waits for its first user when keep_alive is 0
 
@@ -249,8 +257,9 @@ class Scheduler:
 
     @staticmethod
     def _expiry(now_ns: int, keep_alive: float) -> int:
-        if math.isinf(keep_alive):
-            return now_ns + 9_223_372_036_854_775_807
+        """When a model expires; forever, or any duration past Go's MaxInt64 ns, is capped there."""
+        if _forever(keep_alive):
+            return now_ns + _MAX_DURATION_NS
         return now_ns + int(keep_alive * 1e9)
 
     async def _attach(self, request: LoadRequest) -> Loaded:
@@ -380,7 +389,8 @@ class Scheduler:
             # waiters wait for that load, which may be the one waiting here for room)
             idle = [lm for lm in others if lm.refcount == 0 and (self._wanted[lm.key] == 0 or lm.stale)]
             if idle:
-                victim = min(idle, key=lambda lm: (lm.expires_ns if lm.timer else 0, lm.key))
+                # the one that would expire first; pinned ones (keep_alive < 0: no timer) last
+                victim = min(idle, key=lambda lm: (lm.expires_ns, lm.key))
                 log.info("evicting %s to make room", victim.name)
                 self._retire(victim)
                 await self._drain_closing()
@@ -416,7 +426,7 @@ class Scheduler:
             lm.timer.cancel()
             lm.timer = None
         lm.expires_ns = self._expiry(time.time_ns(), delay)
-        if not math.isinf(delay):
+        if not _forever(delay):
             lm.timer = asyncio.get_running_loop().call_later(delay, self._on_timer, lm)
 
     def _on_timer(self, lm: Loaded) -> None:

@@ -49,6 +49,27 @@ async def test_eviction_at_limit(make_client: ClientMaker, factory: FakeRunnerFa
     assert len(factory.live()) == 2 and factory.runners[0].closed
 
 
+async def test_pinned_model_is_evicted_last(make_client: ClientMaker, factory: FakeRunnerFactory) -> None:
+    """keep_alive -1 (forever) outlives a model that would expire in 5 minutes."""
+    c = await make_client(settings=Settings(max_loaded_models=2))
+    for m, keep_alive in (("m1", -1), ("m2", "5m"), ("m3", "5m")):
+        body = {"model": m, "prompt": "x", "stream": False, "keep_alive": keep_alive}
+        assert (await c.post("/api/generate", json=body)).status == 200
+    names = {m["name"] for m in (await (await c.get("/api/ps")).json())["models"]}
+    assert names == {"m1:latest", "m3:latest"}
+
+
+async def test_huge_keep_alive_is_forever(client: Client) -> None:
+    """A duration past Go's cap reads as forever: /api/ps still answers (no year-33715 date), with
+    now + MaxInt64 ns as Go's time.Add prints it (about 292 years from now)."""
+    for keep_alive in (1e12, "100000000h"):
+        body = {"model": "m1", "prompt": "x", "stream": False, "keep_alive": keep_alive}
+        assert (await client.post("/api/generate", json=body)).status == 200
+        r = await client.get("/api/ps")
+        assert r.status == 200
+        assert 2300 < int((await r.json())["models"][0]["expires_at"][:4]) < 2400
+
+
 async def test_eviction_by_memory() -> None:
     fac = FakeRunnerFactory()
     sched = Scheduler(fac, max_loaded=3, free_memory=lambda: 1000)

@@ -62,7 +62,7 @@ async def test_upload_with_the_wrong_content_leaves_nothing(client: Any, store: 
 
 async def test_truncated_upload_leaves_nothing(client: Any, store: Store) -> None:
     data = os.urandom(1 << 20)
-    reader, writer = await asyncio.open_connection(client.host, client.port)
+    _, writer = await asyncio.open_connection(client.host, client.port)
     writer.write(
         f"POST /api/blobs/{sha(data)} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n".encode()
         + data[: len(data) // 2]
