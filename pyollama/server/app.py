@@ -20,8 +20,10 @@ from pyollama.errors import PyollamaError
 from pyollama.runner.base import RunnerFactory
 from pyollama.server import routes_compat, routes_inference, routes_models, routes_registry
 from pyollama.server.models import ModelStore, PromptRenderer
+from pyollama.server.routes_compat import anthropic_error, openai_error
 from pyollama.server.scheduler import Scheduler, read_available_memory
 from pyollama.server.state import STATE, ServerState, error_response, json_response
+from pyollama.server.streaming import unexpected_message
 
 log = logging.getLogger("pyollama.server")
 
@@ -159,6 +161,16 @@ async def _errors_middleware(request: web.Request, handler: Handler) -> web.Stre
         return web.Response(status=405, text="405 method not allowed", content_type="text/plain")
     except web.HTTPRequestEntityTooLarge as exc:
         return error_response(413, exc.text or "request body too large")
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # a bug or an OS error (disk full): still Ollama's shape, and logged
+        log.exception("%s %s failed", request.method, request.path)
+        message = unexpected_message(exc)
+        if request.path.startswith("/v1/messages"):
+            return anthropic_error(500, message)
+        if request.path.startswith("/v1/"):
+            return openai_error(500, message)
+        return error_response(500, message)
 
 
 # --- small routes ---------------------------------------------------------------------------------

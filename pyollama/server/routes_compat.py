@@ -11,6 +11,7 @@ dialect's own shape.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import AsyncGenerator, Callable
@@ -25,6 +26,9 @@ from pyollama.runner.native import sampling_body
 from pyollama.server.routes_inference import load_request, merge_options, resolve, sampling_options
 from pyollama.server.schemas import encode
 from pyollama.server.state import STATE, ServerState
+from pyollama.server.streaming import unexpected_message
+
+log = logging.getLogger("pyollama.server")
 
 SSE = "text/event-stream"
 _decode = msgspec.json.Decoder()
@@ -188,6 +192,10 @@ async def _proxy(request: web.Request, route: str, error: ErrorMaker, need: str)
             await response.write(b"data: " + encode({"error": {"message": exc.message}}) + b"\n\n")
         except ConnectionError:
             return response
+        except Exception as exc:
+            log.exception("stream failed")
+            message = unexpected_message(exc)
+            await response.write(b"data: " + encode({"error": {"message": message}}) + b"\n\n")
         await response.write_eof()
         return response
     finally:

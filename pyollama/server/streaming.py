@@ -16,6 +16,11 @@ log = logging.getLogger("pyollama.server")
 NDJSON = "application/x-ndjson"
 
 
+def unexpected_message(exc: BaseException) -> str:
+    """The `error` text for an exception outside the error hierarchy (as Go's err.Error())."""
+    return str(exc) or type(exc).__name__
+
+
 async def stream_ndjson(request: web.Request, lines: AsyncGenerator[Any, None]) -> web.StreamResponse:
     """Write every item of `lines` as one NDJSON line.
 
@@ -40,6 +45,9 @@ async def stream_ndjson(request: web.Request, lines: AsyncGenerator[Any, None]) 
         except ConnectionError:
             log.info("client went away during a stream")
             return response
+        except Exception as exc:  # after the first byte a status can no longer say it: a last line
+            log.exception("stream failed")
+            await response.write(encode_line(ErrorResponse(error=unexpected_message(exc))))
         await response.write_eof()
         return response
     finally:

@@ -7,9 +7,11 @@ import json
 import re
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
-from pyollama.runner.fake import FakeRunnerFactory
+from pyollama.runner.fake import FakeRunner, FakeRunnerFactory
+from pyollama.runner.types import Chunk
 from tests.server.conftest import ClientMaker, ndjson
 
 RFC3339_NANO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
@@ -370,3 +372,36 @@ def test_json_lines_have_no_spaces() -> None:
     line = encode_line(GenerateResponse(model="m", created_at="t", response="", done=False))
     assert line == b'{"model":"m","created_at":"t","response":"","done":false}\n'
     assert json.loads(line)
+
+
+async def test_unexpected_error_before_the_first_byte_is_ollama_shaped(make_client: ClientMaker) -> None:
+    """An exception outside the hierarchy (a bug, a full disk) is still a 500 `{"error": ...}`."""
+
+    def reply(prompt: str) -> str:
+        raise OSError(28, "No space left on device")
+
+    c = await make_client(fac=FakeRunnerFactory(reply=reply))
+    r = await c.post("/api/generate", json={"model": "m1", "prompt": "x"})
+    assert r.status == 500
+    assert await r.json() == {"error": "[Errno 28] No space left on device"}
+    r = await c.post(
+        "/v1/chat/completions", json={"model": "m1", "messages": [{"role": "user", "content": "x"}]}
+    )
+    assert r.status == 500
+    assert (await r.json())["error"]["message"] == "[Errno 28] No space left on device"
+    assert (await c.get("/api/version")).status == 200  # still serving
+
+
+async def test_unexpected_error_mid_stream_is_a_last_line(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: Any, text: str, options: dict[str, Any], prompt_tokens: int) -> Any:
+        yield Chunk(content="partial", tokens=[1])
+        raise KeyError("boom")
+
+    monkeypatch.setattr(FakeRunner, "_stream", broken)
+    r = await client.post("/api/generate", json={"model": "m1", "prompt": "x"})
+    assert r.status == 200
+    lines = ndjson(await r.read())
+    assert lines[0]["response"] == "partial"
+    assert lines[-1] == {"error": "'boom'"}
