@@ -133,11 +133,15 @@ async def _read_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _defaults(route: str, body: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    """Modelfile PARAMETERs under the request, and OpenAI's sampling defaults as Ollama applies them
-    (temperature and top_p 1.0 when absent)."""
+def _defaults(
+    route: str, body: dict[str, Any], options: dict[str, Any], modelfile: dict[str, Any]
+) -> dict[str, Any]:
+    """Modelfile PARAMETERs and Ollama's defaults under the request, with OpenAI's sampling
+    defaults as Ollama applies them (temperature and top_p 1.0 unless the request or the Modelfile
+    sets them)."""
     if route in ("/v1/chat/completions", "/v1/completions"):
         out = dict(body)
+        options = {k: v for k, v in options.items() if k in modelfile or k not in ("temperature", "top_p")}
         params = sampling_body(sampling_options(options))
         if "max_tokens" in out or "max_completion_tokens" in out:
             params.pop("n_predict", None)
@@ -166,7 +170,7 @@ async def _proxy(request: web.Request, route: str, error: ErrorMaker, need: str)
             raise BadRequest("[] is too short - 'messages'")
         options = merge_options(info, None)
         lreq = load_request(state, info, options, None)
-        body = _defaults(route, body, options)
+        body = _defaults(route, body, options, info.parameters)
         streaming = bool(body.get("stream"))
         pieces = _pieces(state, lreq, route, body)
         try:

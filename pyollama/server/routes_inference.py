@@ -72,9 +72,29 @@ def resolve(state: ServerState, name: str, not_found: str) -> ModelInfo:
         raise
 
 
+# Ollama's sampling defaults (api.DefaultOptions) where llama.cpp's differ or matter: llama.cpp
+# would otherwise sample with its own top_p 0.95 and min_p 0.05. seed -1 and num_predict -1 mean
+# "unset" and stay out; num_keep is applied by the routes.
+SAMPLING_DEFAULTS: dict[str, Any] = {
+    name: OPTIONS[name].default
+    for name in (
+        "temperature",
+        "top_k",
+        "top_p",
+        "min_p",
+        "typical_p",
+        "repeat_last_n",
+        "repeat_penalty",
+        "presence_penalty",
+        "frequency_penalty",
+    )
+}
+
+
 def merge_options(info: ModelInfo, request_options: dict[str, Any] | None) -> dict[str, Any]:
-    """Modelfile PARAMETERs overlaid by checked request options; unknown keys are logged and dropped."""
-    merged = dict(info.parameters)
+    """Ollama's defaults, overlaid by the Modelfile's PARAMETERs, overlaid by checked request
+    options; unknown request keys are logged and dropped."""
+    merged = {**SAMPLING_DEFAULTS, **info.parameters}
     for key, value in (request_options or {}).items():
         if key == "num_parallel":  # pyollama extension: per-model slot count
             if isinstance(value, bool) or not isinstance(value, int | float):

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from pyollama.runner.fake import FakeRunner, FakeRunnerFactory
 from pyollama.runner.types import Chunk
-from tests.server.conftest import ClientMaker, ndjson
+from tests.server.conftest import ClientMaker, default_models, model, ndjson
 
 RFC3339_NANO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
 Client = TestClient[Any, Any]
@@ -405,3 +405,27 @@ async def test_unexpected_error_mid_stream_is_a_last_line(
     lines = ndjson(await r.read())
     assert lines[0]["response"] == "partial"
     assert lines[-1] == {"error": "'boom'"}
+
+
+async def test_ollama_sampling_defaults_under_modelfile_under_request(
+    make_client: ClientMaker, factory: FakeRunnerFactory
+) -> None:
+    """llama.cpp's own top_p 0.95 / min_p 0.05 never apply: Ollama's defaults do."""
+    models = default_models()
+    models["tuned:latest"] = model("tuned:latest", "/blobs/tuned", parameters={"temperature": 0.2})
+    c = await make_client(models=models)
+    await c.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False})
+    opts = factory.runners[-1].chats[-1].options
+    assert (opts["temperature"], opts["top_p"], opts["min_p"], opts["top_k"]) == (0.8, 0.9, 0.0, 40)
+    body = {"model": "tuned", "prompt": "x", "stream": False, "options": {"top_p": 0.5}}
+    await c.post("/api/generate", json=body)
+    opts = factory.runners[-1].chats[-1].options
+    assert (opts["temperature"], opts["top_p"], opts["min_p"]) == (0.2, 0.5, 0.0)
+    # the OpenAI routes: temperature and top_p 1.0 unless the request or the Modelfile says otherwise
+    msgs = [{"role": "user", "content": "x"}]
+    await c.post("/v1/chat/completions", json={"model": "m1", "messages": msgs})
+    sent = factory.runners[0].proxied[-1][1]
+    assert (sent["temperature"], sent["top_p"], sent["min_p"]) == (1.0, 1.0, 0.0)
+    await c.post("/v1/chat/completions", json={"model": "tuned", "messages": msgs})
+    sent = factory.runners[-1].proxied[-1][1]
+    assert (sent["temperature"], sent["top_p"]) == (0.2, 1.0)
