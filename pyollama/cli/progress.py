@@ -39,17 +39,9 @@ def short_duration(seconds: float) -> str:
 
 
 def bar_text(label: str, completed: int, total: int, rate: float, width: int = 20) -> str:
-    """The plain-text rendering of one layer's bar (used off-terminal and in tests)."""
-    pct = completed / total * 100 if total else 0.0
-    filled = int(width * pct / 100)
-    bar = "▕" + "█" * filled + " " * (width - filled) + "▏"
-    if total and completed >= total:
-        return f"{label}: {pct:3.0f}% {bar} {human_bytes(total)}"
-    left = (total - completed) / rate if rate > 0 else 0.0
-    return (
-        f"{label}: {pct:3.0f}% {bar} {human_bytes(completed)}/{human_bytes(total)}"
-        f"  {human_bytes(int(rate))}/s  {short_duration(left)}"
-    )
+    """One layer's row with a bar `width` cells wide inside its ends."""
+    fixed = len(label) + 1 + len(" 100% ") + len(_sizes_text(completed, total, rate))
+    return layer_row(label, completed, total, rate, fixed + width + 2)
 
 
 class Progress(ABC):
@@ -103,68 +95,62 @@ class PlainProgress(Progress):
         pass
 
 
-# --- prompt_toolkit formatters ------------------------------------------------------------------
+# --- prompt_toolkit formatter --------------------------------------------------------------------
+
+
+def _sizes_text(completed: int, total: int, rate: float) -> str:
+    if total and completed >= total:
+        return f" {human_bytes(total)}"
+    left = short_duration((total - completed) / rate) if rate > 0 else ""
+    return f" {human_bytes(completed)}/{human_bytes(total)}  {human_bytes(int(rate))}/s  {left}"
+
+
+def layer_row(label: str, completed: int, total: int, rate: float, columns: int, label_width: int = 0) -> str:
+    """One layer's row in at most `columns` cells, laid out as Ollama's `Bar.String` does.
+
+    The bar takes what is left; when nothing is, the sizes go, then the label is cut, so the
+    percentage stays visible on any width (prompt_toolkit refuses to draw a row that overflows).
+    """
+    head = f"{label}:".ljust(label_width)
+    pct = completed / total * 100 if total else 0.0
+    percent = f" {pct:3.0f}% "
+    sizes = _sizes_text(completed, total, rate)
+    room = columns - len(head) - len(percent) - len(sizes)
+    if room >= 3:
+        inner = room - 2
+        filled = min(int(inner * pct / 100), inner)
+        return head + percent + "▕" + "█" * filled + " " * (inner - filled) + "▏" + sizes
+    if len(head) + len(percent) + len(sizes) > columns:
+        sizes = ""
+    head = head[: max(columns - len(percent) - len(sizes), 0)]
+    return (head + percent + sizes)[:columns]
 
 
 def _is_status(progress: ProgressBarCounter[object]) -> bool:
     return progress.total is None
 
 
-class _Label(formatters.Formatter):
+class _Row(formatters.Formatter):
+    """The whole row as one formatter: statuses span the line, layers fit it (`layer_row`)."""
+
     def format(
         self, progress_bar: ProgressBar, progress: ProgressBarCounter[object], width: int
     ) -> AnyFormattedText:
-        text = str(progress.label if isinstance(progress.label, str) else "")
-        return text if _is_status(progress) else text + ":"
-
-    def get_width(self, progress_bar: ProgressBar) -> AnyDimension:
-        widths = [len(str(c.label)) + (0 if _is_status(c) else 1) for c in progress_bar.counters]
-        return D.exact(max(widths)) if widths else D.exact(1)
-
-
-class _Percent(formatters.Formatter):
-    def format(
-        self, progress_bar: ProgressBar, progress: ProgressBarCounter[object], width: int
-    ) -> AnyFormattedText:
+        label = str(progress.label if isinstance(progress.label, str) else "")
         if _is_status(progress):
-            return ""
-        return f" {progress.percentage:3.0f}% "
-
-    def get_width(self, progress_bar: ProgressBar) -> AnyDimension:
-        return D.exact(6)
-
-
-class _Bar(formatters.Bar):
-    def format(
-        self, progress_bar: ProgressBar, progress: ProgressBarCounter[object], width: int
-    ) -> AnyFormattedText:
-        if _is_status(progress):
-            return ""
-        return super().format(progress_bar, progress, width)
-
-
-class _Sizes(formatters.Formatter):
-    def _text(self, progress: ProgressBarCounter[object]) -> str:
-        if _is_status(progress):
-            return ""
+            return label[:width]
         total = progress.total or 0
         done = min(progress.items_completed, total)
-        if done >= total:
-            return f" {human_bytes(total)}"
         elapsed = progress.time_elapsed.total_seconds()
         start = getattr(progress, "_pyollama_initial", 0)
         rate = (done - start) / elapsed if elapsed > 0 else 0.0
-        left = short_duration((total - done) / rate) if rate > 0 else ""
-        return f" {human_bytes(done)}/{human_bytes(total)}  {human_bytes(int(rate))}/s  {left}"
-
-    def format(
-        self, progress_bar: ProgressBar, progress: ProgressBarCounter[object], width: int
-    ) -> AnyFormattedText:
-        return self._text(progress)
+        label_width = max(
+            (len(str(c.label)) + 1 for c in progress_bar.counters if not _is_status(c)), default=0
+        )
+        return layer_row(label, done, total, rate, width, min(label_width, width))
 
     def get_width(self, progress_bar: ProgressBar) -> AnyDimension:
-        widths = [len(self._text(c)) for c in progress_bar.counters]
-        return D.exact(max([*widths, 1]) + 1)
+        return D()
 
 
 class TerminalProgress(Progress):
@@ -174,12 +160,7 @@ class TerminalProgress(Progress):
         from prompt_toolkit.output import create_output
 
         self._pb = ProgressBar(
-            formatters=[
-                _Label(),
-                _Percent(),
-                _Bar(start="▕", end="▏", sym_a="█", sym_b="█", sym_c=" "),
-                _Sizes(),
-            ],
+            formatters=[_Row()],
             output=create_output(stdout=out),
         )
         self._pb.__enter__()

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from pyollama.cli.main import build_parser, main
-from pyollama.cli.progress import PlainProgress, bar_text, layer_label
+from pyollama.cli.progress import PlainProgress, bar_text, layer_label, layer_row
 from tests.cli.conftest import FakeServer
 
 
@@ -201,3 +201,13 @@ def test_run_flags_between_model_and_prompt(
     body = fake_server.state.bodies("/api/generate")[-1]
     assert body["prompt"] == prompt
     assert {k: body[k] for k in fields} == fields
+
+
+@pytest.mark.parametrize("columns", [120, 100, 80, 40, 20])
+def test_layer_row_fits_any_width(columns: int) -> None:
+    label = "copying file sha256:" + "f" * 64
+    row = layer_row(label, 500_000, 2_000_000, 1e5, columns, len(label) + 1)
+    assert len(row) <= columns and " 25% " in row
+    row = layer_row("pulling ffffffffffff", 5, 10, 1.0, columns, 21)
+    assert len(row) <= columns and row.startswith("pulling ffff") and " 50% " in row
+    assert ("▕" in row) == (columns >= 60)

@@ -14,7 +14,7 @@ pexpect = pytest.importorskip("pexpect")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(url: str, *args: str, home: Path):  # type: ignore[no-untyped-def]
+def spawn(url: str, *args: str, home: Path, columns: int = 100, cwd: Path | None = None):  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
         "PYOLLAMA_HOST": url,
@@ -31,7 +31,8 @@ def spawn(url: str, *args: str, home: Path):  # type: ignore[no-untyped-def]
         env=env,
         encoding="utf-8",
         timeout=20,
-        dimensions=(40, 100),
+        dimensions=(40, columns),
+        cwd=str(cwd) if cwd else None,
     )
 
 
@@ -83,3 +84,31 @@ def test_pull_progress_bars_on_a_terminal(fake_server: FakeServer, tmp_path: Pat
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_create_progress_fits_the_terminal(fake_server: FakeServer, tmp_path: Path, columns: int) -> None:
+    """`copying file sha256:<64 hex>` is wider than 80 columns: the row is cut, not refused."""
+    (tmp_path / "tiny.gguf").write_bytes(b"GGUF" + b"\0" * 100)
+    (tmp_path / "Modelfile").write_text("FROM ./tiny.gguf\n")
+    child = spawn(fake_server.url, "create", "mine", home=tmp_path, columns=columns, cwd=tmp_path)
+    child.expect_exact("copying file sha256:")
+    child.expect_exact("100%")
+    child.expect_exact("success")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Window too small" not in (child.before or "")
+
+
+def test_pull_progress_fits_40_columns(fake_server: FakeServer, tmp_path: Path) -> None:
+    child = spawn(fake_server.url, "pull", "smol", home=tmp_path, columns=40)
+    output = ""
+    for _ in ("pulling bbbbbbbbbbbb", "100%", "success"):
+        child.expect_exact(_)
+        output += (child.before or "") + str(child.after)
+    child.expect(pexpect.EOF)
+    output += child.before or ""
+    child.close()
+    assert child.exitstatus == 0
+    assert "Window too small" not in output
