@@ -54,7 +54,7 @@ FILE_TYPES: dict[int, str] = {
 @dataclass(frozen=True)
 class TensorInfo:
     name: str
-    type: str  # ggml type name, e.g. "Q4_1", "F32"
+    type: str  # Ollama's type name, e.g. "Q4_1", "Q4_K", "F32"
     shape: tuple[int, ...]
 
     @property
@@ -110,5 +110,10 @@ def read_gguf_info(path: str | os.PathLike[str]) -> GGUFInfo:
     if not os.path.isfile(p):
         raise GGUFError(f"no such file: {p}")
     raw = read_gguf(p)
-    tensors = [TensorInfo(t["name"], t["type"], tuple(t["shape"])) for t in raw["tensors"]]
+    tensors = [TensorInfo(t["name"], tensor_type_name(t["type"]), tuple(t["shape"])) for t in raw["tensors"]]
     return GGUFInfo(version=int(raw["version"]), kv=dict(raw["kv"]), tensors=tensors)
+
+
+def tensor_type_name(ggml_name: str) -> str:
+    """ggml's type names (`q4_K`, `f32`, `iq2_xxs`) as Ollama prints them (`Q4_K`, `F32`, `IQ2_XXS`)."""
+    return ggml_name.upper()

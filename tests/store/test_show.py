@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pyollama.errors import BadRequest, ModelNotFound
+from pyollama.gguf import read_gguf_info
 from pyollama.store import (
     ModelName,
     Store,
@@ -20,7 +21,8 @@ from pyollama.store import (
     show_model,
 )
 from pyollama.store.create import collect
-from tests.store.conftest import gguf_py_reader
+from tests.conftest import requires_engine
+from tests.store.conftest import gguf_py_reader, make_gguf
 
 
 async def _make(store: Store, name: str, digest: str, **req: Any) -> None:
@@ -99,8 +101,6 @@ async def test_show_fields(store: Store, fake_gguf: Path, upload: Callable[[Path
 
 
 async def test_show_minimal_and_errors(store: Store, tmp_path: Path, upload: Callable[[Path], str]) -> None:
-    from tests.store.conftest import make_gguf
-
     d = upload(make_gguf(tmp_path / "j.gguf", chat_template="{% if tools %}{{ tools }}{% endif %}"))
     await _make(store, "plain", d)
     r = show_model(store, "plain", read_gguf=gguf_py_reader)
@@ -150,3 +150,19 @@ async def test_list_copy_delete(
         delete_model(store, "gone")
     outside = {p.name for p in tmp_path.iterdir()}
     assert outside <= {"models", "fake.gguf"}
+
+
+@requires_engine
+async def test_verbose_tensor_types_through_the_engine_reader(
+    store: Store, tiny_gguf: Path, upload: Callable[[Path], str]
+) -> None:
+    # ggml names types `f32`, `q4_K`; Ollama prints `F32`, `Q4_K`
+    await collect(create_model(store, {"model": "tiny", "files": {"m.gguf": upload(tiny_gguf)}}))
+    tensors = show_model(store, "tiny", verbose=True)["tensors"]
+    assert {t["type"] for t in tensors} == {"F16", "F32"}
+    assert next(t for t in tensors if t["name"] == "token_embd.weight")["type"] == "F16"
+
+
+@requires_engine
+def test_engine_reader_quantized_type_names(smollm2_path: Path) -> None:
+    assert {t.type for t in read_gguf_info(smollm2_path).tensors} == {"F32", "Q4_1", "Q8_0"}
