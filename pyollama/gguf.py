@@ -8,6 +8,7 @@ what a valid GGUF is; corrupt or hostile files raise `GGUFError`, never crash th
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,9 +112,40 @@ def read_gguf_info(path: str | os.PathLike[str]) -> GGUFInfo:
         raise GGUFError(f"no such file: {p}")
     raw = read_gguf(p)
     tensors = [TensorInfo(t["name"], tensor_type_name(t["type"]), tuple(t["shape"])) for t in raw["tensors"]]
-    return GGUFInfo(version=int(raw["version"]), kv=dict(raw["kv"]), tensors=tensors)
+    kv = {k: _unwiden(v) for k, v in raw["kv"].items()}
+    return GGUFInfo(version=int(raw["version"]), kv=kv, tensors=tensors)
 
 
 def tensor_type_name(ggml_name: str) -> str:
     """ggml's type names (`q4_K`, `f32`, `iq2_xxs`) as Ollama prints them (`Q4_K`, `F32`, `IQ2_XXS`)."""
     return ggml_name.upper()
+
+
+_F32 = struct.Struct("<f")
+
+
+def _unwiden_float(x: float) -> float:
+    """A float32 the reader widened to float64, as the shortest decimal naming the float32.
+
+    Ollama keeps GGUF float32 values as float32, so show prints `0.00001`, not
+    `9.999999747378752e-06`. The reader does not say which floats were float32; a value that a
+    float32 holds exactly is taken to be one (a float64 key rarely is).
+    """
+    if x.is_integer():
+        return x  # already the shortest; the fast path for vocabulary scores
+    try:
+        if _F32.unpack(_F32.pack(x))[0] != x:
+            return x  # a real float64 (or NaN)
+    except OverflowError:
+        return x
+    from pyollama.store.gofmt import float32_shortest  # lazy: pyollama.store imports this module
+
+    return float32_shortest(x)
+
+
+def _unwiden(v: Any) -> Any:
+    if isinstance(v, float):
+        return _unwiden_float(v)
+    if isinstance(v, list) and v and isinstance(v[0], float | list):  # GGUF arrays hold one type
+        return [_unwiden(x) for x in v]
+    return v

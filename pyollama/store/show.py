@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -94,13 +95,23 @@ def details(config: dict[str, Any], parent_model: str = "") -> dict[str, Any]:
     return d
 
 
+def _go_number(v: Any) -> Any:
+    """Whole floats as ints, so JSON says `100000` as Go's encoder does, not `100000.0`."""
+    if isinstance(v, float):
+        negative_zero = v == 0 and math.copysign(1.0, v) < 0  # stays a float: no int says -0
+        return int(v) if v.is_integer() and abs(v) < 1e21 and not negative_zero else v
+    if isinstance(v, list | tuple) and v and isinstance(v[0], float | list | tuple):
+        return [_go_number(x) for x in v]
+    return v
+
+
 def model_info(info: GGUFInfo, verbose: bool) -> dict[str, Any]:
     """GGUF key/values minus name and chat template; arrays over 5 items emptied unless verbose."""
     kv = {k: v for k, v in info.kv.items() if k not in _HIDDEN_KV}
     kv.setdefault("general.parameter_count", info.parameter_count)
     if not verbose:
         kv = {k: ([] if isinstance(v, list | tuple) and len(v) > 5 else v) for k, v in kv.items()}
-    return gofmt.sorted_map(kv)
+    return gofmt.sorted_map({k: _go_number(v) for k, v in kv.items()})
 
 
 def _parse_or_400(model: str, message: str = INVALID_NAME) -> ModelName:

@@ -67,6 +67,8 @@ def make_gguf(
             w.add_float32(k, v)
         elif isinstance(v, str):
             w.add_string(k, v)
+        elif isinstance(v, list):
+            w.add_array(k, v)
     w.add_tensor("token_embd.weight", np.zeros(n_params, dtype=np.float32))
     w.write_header_to_file()
     w.write_kv_data_to_file()

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from pyollama.errors import BadRequest, ModelNotFound
@@ -21,6 +22,7 @@ from pyollama.store import (
     show_model,
 )
 from pyollama.store.create import collect
+from pyollama.store.show import model_info
 from tests.conftest import requires_engine
 from tests.store.conftest import gguf_py_reader, make_gguf
 
@@ -166,3 +168,33 @@ async def test_verbose_tensor_types_through_the_engine_reader(
 @requires_engine
 def test_engine_reader_quantized_type_names(smollm2_path: Path) -> None:
     assert {t.type for t in read_gguf_info(smollm2_path).tensors} == {"F32", "Q4_1", "Q8_0"}
+
+
+@requires_engine
+async def test_model_info_floats_as_ollama_prints_them(
+    store: Store, tmp_path: Path, upload: Callable[[Path], str]
+) -> None:
+    extra = {
+        "llama.rope.freq_base": 100000.0,
+        "llama.attention.layer_norm_rms_epsilon": 1e-5,
+        "llama.rope.scaling.factor": 0.1,
+        "test.floats": [0.1, 2.0, -0.5],
+    }
+    d = upload(make_gguf(tmp_path / "f.gguf", extra=extra))
+    await collect(create_model(store, {"model": "floats", "files": {"m.gguf": d}}))
+    info = show_model(store, "floats")["model_info"]  # the engine reader widens float32 to double
+    assert info["llama.attention.layer_norm_rms_epsilon"] == 1e-05  # not 9.999999747378752e-06
+    assert info["llama.rope.scaling.factor"] == 0.1
+    assert info["test.floats"] == [0.1, 2, -0.5]
+    assert info["llama.rope.freq_base"] == 100000 and isinstance(info["llama.rope.freq_base"], int)
+    body = msgspec.json.encode(info)
+    assert b'"llama.rope.freq_base":100000,' in body
+    assert b'"llama.attention.layer_norm_rms_epsilon":0.00001,' in body  # as Ollama
+    assert b'"test.floats":[0.1,2,-0.5]' in body
+
+
+@requires_engine
+def test_model_info_floats_smollm2(smollm2_path: Path) -> None:
+    info = model_info(read_gguf_info(smollm2_path), verbose=False)
+    assert info["llama.attention.layer_norm_rms_epsilon"] == 1e-05
+    assert info["llama.rope.freq_base"] == 100000 and isinstance(info["llama.rope.freq_base"], int)
