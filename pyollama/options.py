@@ -37,6 +37,10 @@ OPTIONS: dict[str, OptionSpec] = {
         OptionSpec("use_mmap", "bool", None, True, "unset = auto; false loads without mmap"),
         OptionSpec("num_thread", "int", 0, True, "0 = auto"),
         OptionSpec("draft_num_predict", "int", 4, True, "speculative decoding draft length"),
+        # pyollama's own: Ollama has only the server-wide OLLAMA_NUM_PARALLEL (its #8842)
+        OptionSpec(
+            "num_parallel", "int", None, True, "slots for this model; unset = OLLAMA_NUM_PARALLEL/auto"
+        ),
         # per request (sampling / prediction)
         OptionSpec("num_keep", "int", 4, False, "tokens kept on context shift"),
         OptionSpec("seed", "int", -1, False, "-1 = random"),

@@ -96,11 +96,6 @@ def merge_options(info: ModelInfo, request_options: dict[str, Any] | None) -> di
     options; unknown request keys are logged and dropped."""
     merged = {**SAMPLING_DEFAULTS, **info.parameters}
     for key, value in (request_options or {}).items():
-        if key == "num_parallel":  # pyollama extension: per-model slot count
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise BadRequest(f'option "{key}" must be of type integer - at `$.options.{key}`')
-            merged[key] = int(value)
-            continue
         if key not in OPTIONS:
             log.warning("invalid option provided: %s", key)
             continue
@@ -159,7 +154,7 @@ def load_request(
 
 
 def sampling_options(options: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in options.items() if k not in LOAD_TIME_OPTIONS and k != "num_parallel"}
+    return {k: v for k, v in options.items() if k not in LOAD_TIME_OPTIONS}
 
 
 def check_format(value: str | dict[str, Any] | None) -> Format:

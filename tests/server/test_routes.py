@@ -429,3 +429,23 @@ async def test_ollama_sampling_defaults_under_modelfile_under_request(
     await c.post("/v1/chat/completions", json={"model": "tuned", "messages": msgs})
     sent = factory.runners[-1].proxied[-1][1]
     assert (sent["temperature"], sent["top_p"]) == (0.2, 1.0)
+
+
+async def test_num_parallel_per_model_and_per_request(
+    make_client: ClientMaker, factory: FakeRunnerFactory
+) -> None:
+    """pyollama's per-model slot count: a Modelfile PARAMETER, or a request option (a reload)."""
+    models = default_models()
+    models["wide:latest"] = model("wide:latest", "/blobs/wide", parameters={"num_parallel": 2})
+    c = await make_client(models=models)
+    await c.post("/api/generate", json={"model": "wide", "prompt": "x", "stream": False})
+    assert factory.loads[-1][1].num_parallel == 2
+    body = {"model": "wide", "prompt": "x", "stream": False, "options": {"num_parallel": 3}}
+    await c.post("/api/generate", json=body)
+    assert factory.loads[-1][1].num_parallel == 3 and len(factory.loads) == 2
+    body["options"] = {"num_parallel": "many"}
+    r = await c.post("/api/generate", json=body)
+    assert r.status == 400
+    assert await r.json() == {
+        "error": 'option "num_parallel" must be of type integer - at `$.options.num_parallel`'
+    }

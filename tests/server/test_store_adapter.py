@@ -119,3 +119,11 @@ async def test_delete_without_a_name(client: Any) -> None:
     resp = await client.delete("/api/delete", json={})
     assert resp.status == 400
     assert await resp.json() == {"error": 'name "" is invalid'}
+
+
+async def test_create_accepts_num_parallel(client: Any, tiny_gguf: Path) -> None:
+    digest = await upload(client, tiny_gguf.read_bytes())
+    body = {"model": "m", "files": {"m.gguf": digest}, "parameters": {"num_parallel": 2}, "stream": False}
+    assert (await client.post("/api/create", json=body)).status == 200
+    shown = await (await client.post("/api/show", json={"model": "m"})).json()
+    assert "num_parallel                   2" in shown["parameters"]
