@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from abc import ABC, abstractmethod
+from contextlib import ExitStack
 from typing import Any, TextIO
 
 from prompt_toolkit.formatted_text import AnyFormattedText
@@ -157,13 +158,18 @@ class TerminalProgress(Progress):
     """prompt_toolkit bars: a row per status and a bar per layer, kept on screen when done."""
 
     def __init__(self, out: TextIO) -> None:
+        from prompt_toolkit.input import create_pipe_input
         from prompt_toolkit.output import create_output
 
-        self._pb = ProgressBar(
-            formatters=[_Row()],
-            output=create_output(stdout=out),
-        )
-        self._pb.__enter__()
+        self._resources = ExitStack()
+        # the bar only reads keys from a terminal; a piped or closed stdin would end its app at once
+        keys = None if _is_tty(sys.stdin) else self._resources.enter_context(create_pipe_input())
+        self._pb = ProgressBar(formatters=[_Row()], output=create_output(stdout=out), input=keys)
+        try:
+            self._pb.__enter__()
+        except BaseException:
+            self._resources.close()
+            raise
         self._layers: dict[str, ProgressBarCounter[object]] = {}
         self._status: ProgressBarCounter[object] | None = None
         self._status_text = ""
@@ -197,13 +203,23 @@ class TerminalProgress(Progress):
             self._status.done = True
         self._pb.invalidate()
         time.sleep(0.05)  # let the UI thread draw the final state before it stops
-        self._pb.__exit__(None, None, None)
+        try:
+            self._pb.__exit__(None, None, None)
+        finally:
+            self._resources.close()
+
+
+def _is_tty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
 
 
 def make_progress(out: TextIO | None = None) -> Progress:
     """Bars on a terminal, plain lines otherwise (or when the terminal can't host them)."""
     out = out or sys.stderr
-    if out.isatty():
+    if _is_tty(out):
         try:
             return TerminalProgress(out)
         except Exception:  # no usable terminal after all: degrade rather than fail the command

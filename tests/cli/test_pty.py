@@ -112,3 +112,17 @@ def test_pull_progress_fits_40_columns(fake_server: FakeServer, tmp_path: Path) 
     child.close()
     assert child.exitstatus == 0
     assert "Window too small" not in output
+
+
+@pytest.mark.parametrize("argv", [["pull", "smol"], ["run", "smol", "hi"]])
+def test_progress_with_stdin_not_a_terminal(fake_server: FakeServer, tmp_path: Path, argv: list[str]) -> None:
+    """Bars on a terminal stderr must not read stdin (`pull m </dev/null`, `echo q | run m`)."""
+    env = {**os.environ, "PYOLLAMA_HOST": fake_server.url, "PYTHONPATH": str(ROOT), "TERM": "xterm"}
+    cmd = " ".join([sys.executable, "-m", "pyollama.cli.main", *argv])
+    child = pexpect.spawn("/bin/sh", ["-c", f"exec {cmd} </dev/null"], env=env, encoding="utf-8", timeout=20)
+    child.expect(pexpect.EOF)
+    output = child.before or ""
+    child.close()
+    assert child.exitstatus == 0, output
+    assert "success" in output
+    assert "not a terminal" not in output and "Traceback" not in output
