@@ -23,13 +23,15 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from pyollama.errors import BadRequest, ModelNotFound, NotFound
 from pyollama.store import gofmt
 from pyollama.store.names import ModelName
+
+_NAME_PARTS = ("host", "namespace", "model", "tag")
 
 MEDIA_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MEDIA_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -368,8 +370,22 @@ class Store:
         return None
 
     def existing_name(self, name: ModelName) -> ModelName:
-        """Ollama's `getExistingName`: the stored spelling if any, else `name` itself."""
-        return self.resolve(name) or name
+        """Ollama's `getExistingName`: each part takes the spelling stored manifests already use.
+
+        Host, namespace, model and tag are matched separately, so `create Alice/new` beside
+        `alice/x` lands in the existing `alice/` folder instead of a second one. A stored model
+        with the whole name wins outright; otherwise each part takes its first match in path order
+        (Ollama takes whichever its map yields last, which can mix spellings at random).
+        """
+        whole = self.resolve(name)
+        if whole is not None:
+            return whole
+        found: dict[str, str] = {}
+        for n, _ in sorted(self._iter_manifest_files(), key=lambda item: item[1].as_posix()):
+            for part in _NAME_PARTS:
+                if part not in found and getattr(n, part).lower() == getattr(name, part).lower():
+                    found[part] = getattr(n, part)
+        return replace(name, **found)
 
     def read_manifest(self, name: ModelName) -> Manifest:
         found = self.resolve(name)

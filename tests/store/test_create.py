@@ -151,6 +151,16 @@ async def test_adapter_and_projector(store: Store, tmp_path: Path, upload: Calla
         await create(store, model="x", files={"b.gguf": base}, adapters={"a.gguf": lora, "b.gguf": lora})
 
 
+async def test_create_reuses_the_stored_namespace_spelling(
+    store: Store, fake_gguf: Path, upload: Callable[[Path], str]
+) -> None:
+    d = upload(fake_gguf)
+    await create(store, model="alice/x", files={"m.gguf": d})
+    await create(store, model="Alice/new", files={"m.gguf": d})
+    assert [p.name for p in (store.manifests_dir / "registry.ollama.ai").iterdir()] == ["alice"]
+    assert load_model(store, ModelName.parse("alice/new")).name == ModelName.parse("alice/new")
+
+
 async def test_projector_sorted_first_does_not_describe_the_model(
     store: Store, tmp_path: Path, upload: Callable[[Path], str]
 ) -> None:

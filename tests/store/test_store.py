@@ -159,6 +159,23 @@ def test_case_insensitive_lookup_and_delete_prunes(store: Store) -> None:
         store.delete(b)
 
 
+def test_existing_name_reuses_each_stored_part(store: Store) -> None:
+    cd, cn, _ = store.write_blob_bytes(b"{}\n")
+    for n in ("alice/x:Q4", "hf.co/Bob/Repo:latest"):
+        store.write_manifest(ModelName.parse(n), Layer(MEDIA_CONFIG, cd, cn), [])
+
+    def existing(s: str) -> str:
+        return str(store.existing_name(ModelName.parse(s)))
+
+    # parts matched one by one, as Ollama's getExistingName: the `alice/` folder is reused
+    assert existing("Alice/new") == "registry.ollama.ai/alice/new:latest"
+    assert existing("ALICE/X:q4") == "registry.ollama.ai/alice/x:Q4"  # the whole stored name
+    assert existing("carol/x:q4") == "registry.ollama.ai/carol/x:Q4"
+    assert existing("HF.CO/bob/other") == "hf.co/Bob/other:latest"
+    assert existing("hf.co/u/REPO:LATEST") == "hf.co/u/Repo:latest"
+    assert existing("new/Model:Tag") == "registry.ollama.ai/new/Model:Tag"  # nothing stored: as given
+
+
 def test_housekeeping(store: Store) -> None:
     keep, kn, _ = store.write_blob_bytes(b"kept")
     orphan, _, _ = store.write_blob_bytes(b"orphan")
