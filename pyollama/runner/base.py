@@ -62,8 +62,8 @@ class Runner(Protocol):
         """Stream a chat answer through the model's Jinja template."""
         ...
 
-    async def embed(self, inputs: list[str], *, truncate: bool = True) -> Embeddings:
-        """L2-normalised embeddings, one per input."""
+    async def embed(self, inputs: list[str], *, truncate: bool = True, normalize: bool = True) -> Embeddings:
+        """Embeddings, one per input: L2-normalised, or raw (`normalize=False`, legacy /api/embeddings)."""
         ...
 
     async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]: ...

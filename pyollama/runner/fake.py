@@ -29,10 +29,12 @@ def _words(text: str) -> list[str]:
     return pieces
 
 
-def fake_embedding(text: str, width: int = EMBED_WIDTH) -> list[float]:
-    """A fixed-width L2-normalised vector derived from the text's hash (deterministic)."""
+def fake_embedding(text: str, width: int = EMBED_WIDTH, *, normalize: bool = True) -> list[float]:
+    """A fixed-width vector derived from the text's hash (deterministic), L2-normalised by default."""
     digest = hashlib.sha256(text.encode()).digest()
     raw = [(digest[i % len(digest)] - 127.5) / 127.5 for i in range(width)]
+    if not normalize:
+        return raw
     norm = math.sqrt(sum(x * x for x in raw)) or 1.0
     return [x / norm for x in raw]
 
@@ -130,13 +132,13 @@ class FakeRunner:
         total = sum(len(str(m.get("content", "")).split()) for m in request.messages)
         return self._stream(self._answer(last), request.options, max(total, 1))
 
-    async def embed(self, inputs: list[str], *, truncate: bool = True) -> Embeddings:
+    async def embed(self, inputs: list[str], *, truncate: bool = True, normalize: bool = True) -> Embeddings:
         if self.closed:
             raise EngineStateError("model is not loaded")
         self.embeds.append(list(inputs))
         await asyncio.sleep(0)
         return Embeddings(
-            vectors=[fake_embedding(t) for t in inputs],
+            vectors=[fake_embedding(t, normalize=normalize) for t in inputs],
             prompt_eval_count=sum(max(len(t.split()), 1) for t in inputs),
         )
 

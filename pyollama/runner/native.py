@@ -394,7 +394,7 @@ class NativeRunner:
 
     # --- the rest -------------------------------------------------------------------------------
 
-    async def embed(self, inputs: list[str], *, truncate: bool = True) -> Embeddings:
+    async def embed(self, inputs: list[str], *, truncate: bool = True, normalize: bool = True) -> Embeddings:
         if not self.options.embedding:
             raise BadRequest(f'"{self.model_path}" was loaded without embeddings')
         limit = min(self._metadata.slot_context or self.options.num_ctx, self.options.num_batch)
@@ -408,13 +408,16 @@ class NativeRunner:
             token_lists.append(tokens)
         if not token_lists:
             return Embeddings(vectors=[])
-        result = await self._call("/embedding", {"content": token_lists, "embd_normalize": 2})
+        # llama.cpp's embd_normalize: 2 = Euclidean (L2), -1 = none
+        body = {"content": token_lists, "embd_normalize": 2 if normalize else -1}
+        result = await self._call("/embedding", body)
         items = sorted(result, key=lambda r: r.get("index", 0)) if isinstance(result, list) else [result]
         vectors: list[list[float]] = []
         for item in items:
             emb = item["embedding"]
             if emb and isinstance(emb[0], list):  # pooling none: one vector per token -> mean
-                emb = _normalize([sum(col) / len(emb) for col in zip(*emb, strict=True)])
+                emb = [sum(col) / len(emb) for col in zip(*emb, strict=True)]
+                emb = _normalize(emb) if normalize else emb
             vectors.append(emb)
         return Embeddings(vectors=vectors, prompt_eval_count=sum(len(t) for t in token_lists))
 

@@ -123,10 +123,14 @@ def load_request(
         num_parallel = 1
     num_thread = int(options.get("num_thread") or settings.num_thread or 0) or None
     use_mmap = options.get("use_mmap")
+    num_batch = int(options.get("num_batch") or (2048 if embedding_only else 512))
     lo = LoadOptions(
         num_ctx=num_ctx,
         num_parallel=max(num_parallel, 0),
-        num_batch=int(options.get("num_batch") or (2048 if embedding_only else 512)),
+        num_batch=num_batch,
+        # as Ollama passes -b and -ub alike: an embedding input must fit one micro-batch, and
+        # llama.cpp's default ubatch (512) would cap num_batch (and so embedding inputs) at 512
+        num_ubatch=num_batch,
         num_thread=num_thread,
         num_gpu=int(options.get("num_gpu", -1)),
         main_gpu=int(options.get("main_gpu") or 0),
@@ -846,5 +850,5 @@ async def embeddings(request: web.Request) -> web.StreamResponse:
     async with state.scheduler.use(lreq) as lease:
         if not req.prompt:
             return json_response(EmbeddingsResponse(embedding=[]))
-        result = await lease.runner.embed([req.prompt])
+        result = await lease.runner.embed([req.prompt], normalize=False)  # Ollama's legacy route: raw
     return json_response(EmbeddingsResponse(embedding=result.vectors[0]))

@@ -140,6 +140,10 @@ def test_embed_and_legacy_embeddings(client: Any) -> None:
     assert r.embeddings[0] != r.embeddings[1]
     legacy = client.embeddings(model="smol", prompt="hello world")
     assert len(legacy.embedding) == 576
+    norm = math.sqrt(sum(x * x for x in legacy.embedding))
+    assert not math.isclose(norm, 1.0, rel_tol=1e-3)  # the legacy route is not normalised (Ollama)
+    unit = [x / norm for x in legacy.embedding]
+    assert all(math.isclose(a, b, abs_tol=1e-4) for a, b in zip(unit, r.embeddings[0], strict=True))
     cut = client.embed(model="smol", input="hello world", dimensions=64)
     assert len(cut.embeddings[0]) == 64
 

@@ -279,6 +279,7 @@ async def test_embeddings_legacy(client: Client) -> None:
     r = await client.post("/api/embeddings", json={"model": "emb", "prompt": "hello"})
     body = await r.json()
     assert list(body) == ["embedding"] and len(body["embedding"]) == 8
+    assert abs(sum(x * x for x in body["embedding"]) - 1) > 1e-3  # raw, as Ollama's legacy route
     r = await client.post("/api/embeddings", json={"model": "emb", "prompt": ""})
     assert await r.json() == {"embedding": []}
 
@@ -449,3 +450,11 @@ async def test_num_parallel_per_model_and_per_request(
     assert await r.json() == {
         "error": 'option "num_parallel" must be of type integer - at `$.options.num_parallel`'
     }
+
+
+async def test_micro_batch_follows_num_batch(client: Client, factory: FakeRunnerFactory) -> None:
+    """An embedding input must fit one micro-batch: -ub is num_batch, as Ollama passes it."""
+    await client.post("/api/embed", json={"model": "emb", "input": "x"})
+    assert factory.loads[-1][1].num_batch == factory.loads[-1][1].num_ubatch == 2048
+    await client.post("/api/generate", json={"model": "m1", "prompt": "x", "options": {"num_batch": 1024}})
+    assert factory.loads[-1][1].num_batch == factory.loads[-1][1].num_ubatch == 1024
