@@ -103,6 +103,19 @@ def _local_names() -> set[str]:
     return names
 
 
+_GO_PRIVATE = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def go_is_private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Go's netip.Addr.IsPrivate (RFC 1918 and RFC 4193 only; Python's is_private is much wider:
+    link-local, documentation and reserved ranges, which Ollama's Host guard refuses)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == n.version and ip in n for n in _GO_PRIVATE)
+
+
 def host_allowed(host_header: str, local_names: set[str]) -> bool:
     host = host_header
     if host.startswith("["):
@@ -115,7 +128,7 @@ def host_allowed(host_header: str, local_names: set[str]) -> bool:
     except ValueError:
         ip = None
     if ip is not None:
-        return ip.is_loopback or ip.is_private or ip.is_unspecified or host in local_names
+        return ip.is_loopback or go_is_private(ip) or ip.is_unspecified or host in local_names
     if host in ("", "localhost") or host in local_names:
         return True
     return any(host.endswith(tld) for tld in (".localhost", ".local", ".internal"))

@@ -360,11 +360,14 @@ async def test_cors_extra_origins(make_client: ClientMaker) -> None:
 
 async def test_host_guard(make_client: ClientMaker) -> None:
     c = await make_client(host_guard=True)
-    for host in ("localhost:11434", "127.0.0.1", "192.168.1.5:11434", "foo.localhost", "[::1]:11434"):
+    allowed = ("localhost:11434", "127.0.0.1", "192.168.1.5:11434", "10.1.2.3", "172.31.0.1", "[fd00::1]:1")
+    for host in (*allowed, "foo.localhost", "[::1]:11434", "0.0.0.0", "[::ffff:10.0.0.1]"):
         r = await c.get("/api/version", headers={"Host": host})
         assert r.status == 200, host
-    r = await c.get("/api/version", headers={"Host": "evil.example.com"})
-    assert r.status == 403 and await r.read() == b""
+    # Go's IsPrivate is RFC 1918/4193 only: link-local, documentation and reserved ranges are not local
+    for host in ("evil.example.com", "169.254.169.254", "192.0.2.1", "198.18.0.1", "240.0.0.1", "[fe80::1]"):
+        r = await c.get("/api/version", headers={"Host": host})
+        assert r.status == 403 and await r.read() == b"", host
 
 
 def test_json_lines_have_no_spaces() -> None:
