@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 
-from pyollama.store import ModelName, Store, copy_model, create_model, delete_model, load_model, show_model
+from pyollama.store import (
+    ModelName,
+    Store,
+    copy_model,
+    create_model,
+    delete_model,
+    gofmt,
+    load_model,
+    show_model,
+)
 from pyollama.store.create import collect
 from tests.store.conftest import gguf_py_reader
 
@@ -44,10 +53,13 @@ async def test_smollm2(tmp_path: Path, smollm2_path: Path, reader: Callable[[Any
     req = {"model": "smol", "files": {"smol.gguf": digest}}
     out = await collect(create_model(store, req, read_gguf=reader))
     assert out[-1] == {"status": "success"}
+    info = reader(smollm2_path)
     r = show_model(store, "smol", read_gguf=reader)
     assert r["details"]["family"] == "llama"
-    assert r["details"]["parameter_size"] == "134.52M"
+    assert r["details"]["parameter_size"] == gofmt.human_number(info.parameter_count) == "134.52M"
     assert r["details"]["quantization_level"] == "Q4_1"
+    assert r["details"]["context_length"] == info.context_length == 8192
+    assert r["details"]["embedding_length"] == info.embedding_length == 576
     assert r["model_info"]["llama.context_length"] == 8192
     assert "completion" in r["capabilities"]
 
@@ -70,8 +82,10 @@ async def test_gemma_with_template_copy_delete(
     assert r["model_info"]["general.architecture"] == "gemma3"
     assert r["details"]["family"] == "gemma3"
     assert r["details"]["quantization_level"] == info.file_type
-    assert r["details"]["parameter_size"].endswith("M")
-    assert r["model_info"]["gemma3.context_length"] == info.context_length == 32768
+    assert r["details"]["parameter_size"] == gofmt.human_number(info.parameter_count) == "268.10M"
+    assert r["details"]["context_length"] == info.context_length == 32768
+    assert r["details"]["embedding_length"] == info.embedding_length == 640
+    assert r["model_info"]["gemma3.context_length"] == info.context_length
     assert r["template"] == GEMMA_TEMPLATE
     copy_model(store, "gemma3:270m", "mine/gemma")
     blobs = [store.blob_path(d) for d in load_model(store, ModelName.parse("gemma3:270m")).manifest.digests()]
