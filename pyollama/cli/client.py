@@ -40,6 +40,36 @@ class ResponseError(PyollamaError):
     """The server answered with `{"error": ...}` (before or during a stream)."""
 
 
+def os_error_text(exc: OSError) -> str:
+    """`connection reset by peer`, `x.gguf: no such file or directory`: Go's wording of errno."""
+    if isinstance(exc, TimeoutError) and not exc.strerror:
+        return "timed out"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = reason[:1].lower() + reason[1:]
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+def transport_error(method: str, url: str, base_url: str, exc: BaseException) -> PyollamaError:
+    """A failed exchange as one line; the rest are worded like Go's `url.Error` (`Post "url": why`)."""
+    if isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(exc, aiohttp.ClientSSLError):
+        return ServerUnreachable(base_url)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ResponseError("server disconnected", status=502)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ResponseError(f"unexpected end of response: {exc}", status=502)
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return PyollamaError(f'invalid server address "{base_url}" (check PYOLLAMA_HOST or OLLAMA_HOST)')
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ResponseError(f"could not connect to pyollama server at {base_url}: timed out", status=504)
+    if isinstance(exc, TimeoutError):
+        reason = "timed out"
+    elif isinstance(exc, OSError):
+        reason = os_error_text(exc)
+    else:
+        reason = str(exc) or type(exc).__name__
+    return ResponseError(f'{method.title()} "{url}": {reason}', status=502)
+
+
 def _error_from_body(status: int, body: bytes) -> ResponseError:
     text = body.decode("utf-8", "replace").strip()
     try:
@@ -98,10 +128,8 @@ class Client:
                 if resp.status >= 400:
                     raise _error_from_body(resp.status, raw)
                 return resp.status, raw
-        except aiohttp.ClientConnectorError as exc:
-            raise ServerUnreachable(self.base_url) from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise ResponseError("server disconnected", status=502) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise transport_error(method, url, self.base_url, exc) from exc
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
         """A non-streamed call; the decoded JSON body, or None when empty."""
@@ -126,12 +154,8 @@ class Client:
                             yield _decode_line(line)
                 if buf.strip():
                     yield _decode_line(buf)
-        except aiohttp.ClientConnectorError as exc:
-            raise ServerUnreachable(self.base_url) from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            raise ResponseError("server disconnected", status=502) from exc
-        except aiohttp.ClientPayloadError as exc:
-            raise ResponseError(f"unexpected end of response: {exc}", status=502) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise transport_error("POST", url, self.base_url, exc) from exc
 
     # --- endpoints ------------------------------------------------------------------------------
 

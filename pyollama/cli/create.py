@@ -7,6 +7,7 @@ knows them, and referenced by digest in `files`/`adapters`.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -251,7 +252,15 @@ def read_modelfile(path: Path | None) -> tuple[str, Path]:
             return "FROM .", Path.cwd()
         path = default
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ModelfileError(f"open {path}: {exc.strerror or exc}") from exc
-    return text, path.resolve().parent
+    return decode_modelfile(data), path.resolve().parent
+
+
+def decode_modelfile(data: bytes) -> str:
+    """Bytes to text as Ollama reads them: UTF-16 when a BOM says so, else UTF-8 with bad bytes
+    replaced (its `BOMOverride(UTF8.NewDecoder())`), so odd encodings never abort the parse."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from pyollama import __version__
-from pyollama.cli.client import Client, ResponseError, ServerUnreachable
+from pyollama.cli.client import Client, ResponseError, ServerUnreachable, os_error_text
 from pyollama.cli.create import CreatePlan, file_digest, parse_modelfile_text, plan_create, read_modelfile
 from pyollama.cli.format import list_table, ps_table, show_info
 from pyollama.cli.progress import Progress, make_progress
@@ -420,6 +423,13 @@ def _serve() -> int:
     return int(run_server(Settings.from_env()) or 0)
 
 
+def _fail(message: str) -> int:
+    with contextlib.suppress(OSError):  # stdout may be what broke
+        sys.stdout.flush()
+    print(f"Error: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console script `pyollama`: exit 0 on success, 1 with one `Error: ...` line on failure."""
     argl = _preprocess(list(sys.argv[1:] if argv is None else argv))
@@ -443,9 +453,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert handler is not None
         return asyncio.run(handler(args))
     except PyollamaError as exc:
-        sys.stdout.flush()
-        print(f"Error: {exc.message}", file=sys.stderr)
-        return 1
+        return _fail(exc.message)
+    except OSError as exc:  # local files and streams, timeouts: one line, not a traceback
+        return _fail(os_error_text(exc))
+    except aiohttp.ClientError as exc:  # any the client did not word itself
+        return _fail(str(exc) or type(exc).__name__)
     except KeyboardInterrupt:
         return 130
 

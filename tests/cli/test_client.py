@@ -1,8 +1,22 @@
 from __future__ import annotations
 
+import errno
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+
+import aiohttp
 import pytest
 
-from pyollama.cli.client import Client, ResponseError, ServerUnreachable
+from pyollama.cli.client import (
+    Client,
+    ResponseError,
+    ServerUnreachable,
+    os_error_text,
+    transport_error,
+)
+from pyollama.errors import PyollamaError
 from tests.cli.conftest import FakeServer
 
 
@@ -46,3 +60,69 @@ async def test_blob_head_and_upload(fake_server: FakeServer, tmp_path) -> None:
         assert await c.blob_exists("sha256:" + "0" * 64)
     assert seen[-1] == 3 << 20
     assert fake_server.state.blobs["sha256:" + "0" * 64] == b"x" * (3 << 20)
+
+
+@pytest.fixture
+def resetting_url() -> Iterator[str]:
+    """A loopback server that reads a request and answers with a TCP reset."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            conn.recv(65536)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}"
+    stop.set()
+    t.join(5)
+    srv.close()
+
+
+async def test_connection_reset_is_one_line(resetting_url: str) -> None:
+    async with Client(resetting_url) as c:
+        with pytest.raises(PyollamaError) as ei:
+            await c.list()
+        msg = str(ei.value)
+        assert "\n" not in msg
+        assert msg in (
+            f'Get "{resetting_url}/api/tags": connection reset by peer',
+            "server disconnected",
+        )
+        with pytest.raises(PyollamaError):
+            async for _ in c.generate({"model": "m", "prompt": "hi"}):
+                pass
+
+
+@pytest.mark.parametrize(
+    ("exc", "msg"),
+    [
+        (
+            aiohttp.ClientOSError(errno.ECONNRESET, "Connection reset by peer"),
+            'Post "U": connection reset by peer',
+        ),
+        (TimeoutError(), 'Post "U": timed out'),
+        (aiohttp.ConnectionTimeoutError("t"), "could not connect to pyollama server at B: timed out"),
+        (aiohttp.InvalidUrlClientError("http://[bad:80/api/tags"), 'invalid server address "B"'),
+        (aiohttp.ClientPayloadError("cut"), "unexpected end of response: cut"),
+    ],
+)
+def test_transport_errors_are_worded(exc: BaseException, msg: str) -> None:
+    assert str(transport_error("POST", "U", "B", exc)).startswith(msg)
+
+
+def test_os_error_text() -> None:
+    assert os_error_text(FileNotFoundError(2, "No such file or directory", "x.gguf")) == (
+        "x.gguf: no such file or directory"
+    )
+    assert os_error_text(TimeoutError()) == "timed out"

@@ -118,3 +118,22 @@ def test_create_bad_modelfile_one_line(
     assert main(["create", "m", "-f", str(mf)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: (line 2): command must be one of") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "system"),
+    [
+        (b"FROM smol2\nSYSTEM caf\xe9 ok\n", "caf\ufffd ok"),
+        ("FROM smol2\nSYSTEM café\n".encode("utf-16"), "café"),
+        (b"\xef\xbb\xbfFROM smol2\nSYSTEM caf\xc3\xa9\n", "café"),
+    ],
+)
+def test_modelfile_encodings_as_ollama_reads_them(
+    fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, system: str
+) -> None:
+    """Bad UTF-8 bytes become U+FFFD and a UTF-16 BOM switches encoding, as Go's BOMOverride does."""
+    mf = tmp_path / "Modelfile"
+    mf.write_bytes(data)
+    assert main(["create", "m", "-f", str(mf)]) == 0, capsys.readouterr().err
+    (body,) = fake_server.state.bodies("/api/create")
+    assert body["from"] == "smol2" and body["system"] == system

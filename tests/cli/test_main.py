@@ -211,3 +211,27 @@ def test_layer_row_fits_any_width(columns: int) -> None:
     row = layer_row("pulling ffffffffffff", 5, 10, 1.0, columns, 21)
     assert len(row) <= columns and row.startswith("pulling ffff") and " 50% " in row
     assert ("▕" in row) == (columns >= 60)
+
+
+def test_bad_host_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, stdin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYOLLAMA_HOST", "http://[bad")
+    rc, _, err = run(capsys, "list")
+    assert rc == 1 and err.startswith('Error: invalid server address "http://[bad') and err.count("\n") == 1
+
+
+def test_timeouts_and_os_errors_are_one_line(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def timeout(self: object) -> None:
+        raise TimeoutError
+
+    monkeypatch.setattr("pyollama.cli.client.Client.list", timeout)
+    assert run(capsys, "list")[1:] == ("", "Error: timed out\n")
+
+    async def gone(self: object) -> None:
+        raise FileNotFoundError(2, "No such file or directory", "w.gguf")
+
+    monkeypatch.setattr("pyollama.cli.client.Client.list", gone)
+    assert run(capsys, "list")[1:] == ("", "Error: w.gguf: no such file or directory\n")
