@@ -21,6 +21,8 @@ class CompletionRequest(msgspec.Struct, kw_only=True):
     """A raw prompt (already templated, or raw=True) to continue."""
 
     prompt: str | list[int]
+    # fill in the middle: `prompt` is the text before, this the text after (the model's FIM tokens)
+    suffix: str | None = None
     options: dict[str, Any] = {}  # per-request sampling options, Ollama names (temperature, top_k, ...)
     images: list[bytes] = []
     format: Format = None

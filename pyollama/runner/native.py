@@ -296,7 +296,11 @@ class NativeRunner:
                 "prompt_string": request.prompt,
                 "multimodal_data": [base64.b64encode(i).decode() for i in request.images],
             }
-        async for status, _is_stream, data in self._stream("/completion", body):
+        route = "/completion"
+        if request.suffix is not None:  # llama.cpp builds the FIM prompt from the model's tokens
+            route = "/infill"
+            body.update(prompt="", input_prefix=request.prompt, input_suffix=request.suffix)
+        async for status, _is_stream, data in self._stream(route, body):
             if status != 200:
                 raise _error_from(status, data)
             for ev in _sse_events(data):

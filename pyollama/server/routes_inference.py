@@ -401,6 +401,7 @@ async def generate(request: web.Request) -> web.StreamResponse:
 
     sampling = sampling_options(options)
     num_keep = int(options.get("num_keep", DEFAULT_NUM_KEEP))
+    infill = bool(req.suffix) and not req.raw and not _use_go_template(state, req.template or info.template)
 
     if req.debug_render_only:
         async with state.scheduler.use(lreq) as lease:
@@ -424,9 +425,20 @@ async def generate(request: web.Request) -> web.StreamResponse:
             num_ctx = lease.model.context_length
             shift = req.shift is not False
             stream: AsyncIterator[Chunk]
-            prompt_text = await _generate_prompt(state, runner, req, info, think)
             prompt_tokens: list[int] | None = None
-            if prompt_text is not None:
+            prompt_text = None if infill else await _generate_prompt(state, runner, req, info, think)
+            if infill:  # a suffix without a Go template: the engine's fill-in-the-middle (/infill)
+                stream = runner.complete(
+                    CompletionRequest(
+                        prompt=req.prompt,
+                        suffix=req.suffix,
+                        options=sampling,
+                        format=fmt,
+                        logprobs=req.logprobs,
+                        top_logprobs=req.top_logprobs,
+                    )
+                )
+            elif prompt_text is not None:
                 prompt = await _fit_text_prompt(
                     runner, prompt_text, images, num_ctx=num_ctx, num_keep=num_keep, shift=shift
                 )
@@ -558,7 +570,7 @@ async def _generate_prompt(
         prompt_text = await state.renderer(
             template, messages=msgs_for_context(req, info), think=think, suffix=req.suffix, prompt=req.prompt
         )
-    elif req.context or req.suffix:
+    elif req.context:
         prompt_text = await runner.apply_template(msgs_for_context(req, info), add_generation_prompt=True)
     if prompt_text is not None and req.context:
         prompt_text = await runner.detokenize(req.context) + prompt_text

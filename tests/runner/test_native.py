@@ -90,6 +90,26 @@ async def test_embeddings_width_and_norm(smol) -> None:  # type: ignore[no-untyp
     assert emb.vectors[0] != emb.vectors[1]
 
 
+async def test_raw_embeddings_are_not_normalised(smol) -> None:  # type: ignore[no-untyped-def]
+    raw = (await smol.embed(["Why is the sky blue?"], normalize=False)).vectors[0]
+    unit = (await smol.embed(["Why is the sky blue?"])).vectors[0]
+    norm = math.sqrt(sum(x * x for x in raw))
+    assert not math.isclose(norm, 1.0, rel_tol=1e-3)
+    assert all(math.isclose(a / norm, b, abs_tol=1e-4) for a, b in zip(raw, unit, strict=True))
+
+
+async def test_infill_without_fim_tokens_is_a_clear_error(smol) -> None:  # type: ignore[no-untyped-def]
+    """A suffix goes to llama.cpp's /infill; SmolLM2 has no FIM tokens, which the error says."""
+    from pyollama.errors import BadRequest
+
+    req = CompletionRequest(
+        prompt="def add(a, b):\n    return ", suffix="\n\nprint(add(1, 2))", options=GREEDY
+    )
+    with pytest.raises(BadRequest, match="Infill is not supported by this model"):
+        await collect(smol.complete(req))
+    assert "".join(c.content for c in await collect(smol.complete(CompletionRequest(prompt="1, 2,"))))
+
+
 async def test_tokenize_roundtrip(smol) -> None:  # type: ignore[no-untyped-def]
     text = "Hello world! Ünïcödé and numbers 12345."
     tokens = await smol.tokenize(text)

@@ -461,3 +461,19 @@ async def test_micro_batch_follows_num_batch(client: Client, factory: FakeRunner
     assert factory.loads[-1][1].num_batch == factory.loads[-1][1].num_ubatch == 2048
     await client.post("/api/generate", json={"model": "m1", "prompt": "x", "options": {"num_batch": 1024}})
     assert factory.loads[-1][1].num_batch == factory.loads[-1][1].num_ubatch == 1024
+
+
+async def test_suffix_without_a_go_template_is_fill_in_the_middle(
+    make_client: ClientMaker, factory: FakeRunnerFactory
+) -> None:
+    """The GGUF template path cannot render a suffix: the engine's /infill builds the FIM prompt."""
+    models = default_models()
+    models["coder:latest"] = model("coder:latest", "/blobs/coder", capabilities=("completion", "insert"))
+    c = await make_client(models=models)
+    body = {"model": "coder", "prompt": "def f(", "suffix": "    return x", "stream": False}
+    r = await c.post("/api/generate", json=body)
+    assert r.status == 200
+    req = factory.runners[-1].completions[-1]
+    assert (req.prompt, req.suffix) == ("def f(", "    return x")
+    r = await c.post("/api/generate", json={**body, "model": "m1"})
+    assert r.status == 400 and await r.json() == {"error": '"m1" does not support insert'}
