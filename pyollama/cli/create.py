@@ -8,9 +8,9 @@ knows them, and referenced by digest in `files`/`adapters`.
 from __future__ import annotations
 
 import codecs
+import fnmatch
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,10 +36,6 @@ _COMMAND_ERROR = (
     '"parser", "parameter", "message", or "requires"'
 )
 _ROLES = ("system", "user", "assistant")
-# files from a model directory that Ollama's create picks up
-_DIR_FILE = re.compile(
-    r"(\.safetensors|\.gguf|\.json|\.bin|\.pth|^tokenizer\.model|^chat_template\.jinja)$", re.IGNORECASE
-)
 
 
 class ModelfileError(BadRequest):
@@ -174,16 +170,68 @@ def file_digest(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
+# Weight files of a model folder, most specific first: the first pattern that matches wins.
+_WEIGHTS = (
+    "model*.safetensors",
+    "consolidated*.safetensors",
+    "pytorch_model*.bin",
+    "consolidated*.pth",
+    "*.gguf",
+    "*.bin",
+)
+ERR_NO_MODEL_FILES = "no Modelfile or safetensors files found"
+
+
+def _glob(folder: Path, pattern: str) -> list[Path]:
+    """Go's `filepath.Glob` for one `dir/pattern` or `dir/*/pattern`: sorted, case-sensitive."""
+    head, _, name = pattern.rpartition("/")
+    dirs = [folder]
+    if head == "*":
+        dirs = [d for d in _sorted_entries(folder) if d.is_dir()]
+    return [p for d in dirs for p in _sorted_entries(d) if fnmatch.fnmatchcase(p.name, name)]
+
+
+def _sorted_entries(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _files_for_model(folder: Path) -> list[Path]:
+    """The files Ollama's `filesForModel` sends from a model folder (weights must be at the top)."""
+    files: list[Path] = []
+    for pattern in _WEIGHTS:
+        found = [p for p in _glob(folder, pattern) if p.is_file()]
+        if found:
+            files += found
+            if pattern == "model*.safetensors":  # sharded checkpoints may keep parts one level down
+                files += [p for p in _glob(folder, "*/model*.safetensors") if p.is_file()]
+            break
+    else:
+        raise ModelfileError(ERR_NO_MODEL_FILES)
+    files += _glob(folder, "*.json") + _glob(folder, "*/*.json")  # nested: BERT's config.json
+    files += _glob(folder, "chat_template.jinja")
+    files += _glob(folder, "tokenizer.model") or _glob(folder, "*/tokenizer.model")
+    return [p for p in files if p.is_file()]
+
+
 def model_files(path: Path) -> dict[str, Path]:
     """Relative names the server will see, to local files (one file, or a model directory)."""
-    if path.is_file():
+    if not path.is_dir():
         return {path.name: path}
+    root = path.resolve()
     files: dict[str, Path] = {}
-    for p in sorted(path.rglob("*")):
-        if p.is_file() and _DIR_FILE.search(p.name):
-            files[p.relative_to(path).as_posix()] = p
-    if not files:
-        raise ModelfileError(f"no model files found in {path}")
+    for p in _files_for_model(path):
+        rel = p.relative_to(path).as_posix()
+        if not p.resolve().is_relative_to(root):  # a link out of the folder (a Hugging Face cache)
+            hint = (
+                "\n\nUse --local-dir <dir> when downloading model to disable caching"
+                if ".cache" in str(p.resolve())
+                else ""
+            )
+            raise ModelfileError(f"insecure path: {rel}{hint}")
+        files[rel] = p
     return files
 
 

@@ -8,6 +8,7 @@ import pytest
 from pyollama.cli.create import (
     ModelfileError,
     _fallback_parse,
+    model_files,
     parse_modelfile_text,
     plan_create,
     read_modelfile,
@@ -137,3 +138,73 @@ def test_modelfile_encodings_as_ollama_reads_them(
     assert main(["create", "m", "-f", str(mf)]) == 0, capsys.readouterr().err
     (body,) = fake_server.state.bodies("/api/create")
     assert body["from"] == "smol2" and body["system"] == system
+
+
+def _tree(root: Path, names: list[str]) -> None:
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"x")
+
+
+@pytest.mark.parametrize(
+    ("names", "picked"),
+    [
+        # safetensors win over everything, a nested shard folder and nested JSON come along
+        (
+            [
+                "model-1.safetensors",
+                "model-2.safetensors",
+                "x.gguf",
+                "config.json",
+                "tokenizer.model",
+                "chat_template.jinja",
+                "pooling/config.json",
+                "deep/er/config.json",
+                "README.md",
+            ],
+            [
+                "model-1.safetensors",
+                "model-2.safetensors",
+                "config.json",
+                "pooling/config.json",
+                "chat_template.jinja",
+                "tokenizer.model",
+            ],
+        ),
+        (["pytorch_model.bin", "other.bin", "consolidated.pth"], ["pytorch_model.bin"]),
+        (["a.gguf", "b.bin", "sub/c.gguf"], ["a.gguf"]),
+        (["weights.bin", "sub/tokenizer.model"], ["weights.bin", "sub/tokenizer.model"]),
+    ],
+)
+def test_from_dir_picks_files_as_ollama(tmp_path: Path, names: list[str], picked: list[str]) -> None:
+    _tree(tmp_path, names)
+    assert list(model_files(tmp_path)) == picked
+
+
+@pytest.mark.parametrize("names", [[], ["sub/model.gguf", "sub/model.safetensors"], ["config.json"]])
+def test_from_dir_without_weights_at_the_top(tmp_path: Path, names: list[str]) -> None:
+    _tree(tmp_path, names)
+    with pytest.raises(ModelfileError, match=r"^no Modelfile or safetensors files found$"):
+        model_files(tmp_path)
+
+
+def test_implicit_from_dot_needs_weights(
+    fake_server: FakeServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _tree(tmp_path, ["deep/nested/model.gguf", "notes.json"])
+    monkeypatch.chdir(tmp_path)
+    assert main(["create", "m"]) == 1
+    assert capsys.readouterr().err == "Error: no Modelfile or safetensors files found\n"
+    assert not fake_server.state.bodies("/api/create")
+
+
+def test_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "blobs").mkdir()
+    (tmp_path / "blobs" / "abc").write_bytes(b"x")
+    (tmp_path / "snap").mkdir()
+    (tmp_path / "snap" / "model.gguf").symlink_to(tmp_path / "blobs" / "abc")
+    with pytest.raises(ModelfileError, match=r"^insecure path: model\.gguf$"):
+        model_files(tmp_path / "snap")
