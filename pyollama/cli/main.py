@@ -379,7 +379,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         opts.wordwrap = False
         interactive = False
     opts.prompt = " ".join(prompts)
-    if prompts:
+    if prompts or not _is_tty(sys.stdout):  # a redirected stdout gets the one-shot answer only
         interactive = False
 
     async with Client() as client:

@@ -235,3 +235,19 @@ def test_timeouts_and_os_errors_are_one_line(
 
     monkeypatch.setattr("pyollama.cli.client.Client.list", gone)
     assert run(capsys, "list")[1:] == ("", "Error: w.gguf: no such file or directory\n")
+
+
+class _TtyStdin(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_run_with_stdout_redirected_is_not_interactive(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run MODEL > file` from a terminal: Ollama turns the chat off when stdout is no terminal."""
+    monkeypatch.setattr("sys.stdin", _TtyStdin())
+    rc, out, _ = run(capsys, "run", "smol2")
+    assert rc == 0 and out == ""
+    assert fake_server.state.bodies("/api/generate")[-1]["prompt"] == ""
+    assert not fake_server.state.bodies("/api/chat")
