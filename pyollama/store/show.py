@@ -13,8 +13,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from pyollama.errors import BadRequest, GGUFError, ModelNotFound
 from pyollama.gguf import GGUFInfo, read_gguf_info
+from pyollama.gofmt import go_float_json
 from pyollama.options import OPTIONS
 from pyollama.store import gofmt
 from pyollama.store.capabilities import model_capabilities
@@ -96,10 +99,16 @@ def details(config: dict[str, Any], parent_model: str = "") -> dict[str, Any]:
 
 
 def _go_number(v: Any) -> Any:
-    """Whole floats as ints, so JSON says `100000` as Go's encoder does, not `100000.0`."""
+    """Floats spelled as Go's encoder spells them: whole ones as ints (`100000`, not `100000.0`),
+    and where msgspec would pick an exponent Go does not (below 1e-5, from 1e15: Go writes
+    `0.000001`, msgspec `1e-6`), the exact Go text as raw JSON."""
     if isinstance(v, float):
         negative_zero = v == 0 and math.copysign(1.0, v) < 0  # stays a float: no int says -0
-        return int(v) if v.is_integer() and abs(v) < 1e21 and not negative_zero else v
+        if v.is_integer() and abs(v) < 1e21 and not negative_zero:
+            return int(v)
+        if v != 0 and math.isfinite(v) and not 1e-5 <= abs(v) < 1e15:
+            return msgspec.Raw(go_float_json(v).encode())
+        return v
     if isinstance(v, list | tuple) and v and isinstance(v[0], float | list | tuple):
         return [_go_number(x) for x in v]
     return v

@@ -198,3 +198,15 @@ def test_model_info_floats_smollm2(smollm2_path: Path) -> None:
     info = model_info(read_gguf_info(smollm2_path), verbose=False)
     assert info["llama.attention.layer_norm_rms_epsilon"] == 1e-05
     assert info["llama.rope.freq_base"] == 100000 and isinstance(info["llama.rope.freq_base"], int)
+
+
+def test_model_info_floats_where_go_and_msgspec_differ() -> None:
+    """Go's encoder writes 'f' from 1e-6 up to 1e21; msgspec switches to exponents earlier."""
+    from pyollama.gguf import GGUFInfo as Info
+
+    kv = {"general.architecture": "qwen2", "qwen2.attention.layer_norm_rms_epsilon": 1e-6, "a.big": 1.5e20}
+    kv |= {"a.tiny": 1e-7, "a.mid": 0.25}
+    info = model_info(Info(version=3, kv=kv), verbose=False)
+    body = msgspec.json.encode(info)
+    assert b'"qwen2.attention.layer_norm_rms_epsilon":0.000001' in body
+    assert b'"a.big":150000000000000000000' in body and b'"a.tiny":1e-7' in body and b'"a.mid":0.25' in body
