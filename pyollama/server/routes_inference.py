@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, NamedTuple, TypedDict
 
+import msgspec
 from aiohttp import web
 
 from pyollama.errors import BadRequest, InternalError, ModelNotFound, NotFound
@@ -648,6 +649,11 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if info.system and converted[0]["role"] != "system":
         messages.insert(0, {"role": "system", "content": info.system})
     messages.extend(converted)
+    # a Go TEMPLATE sees Ollama's own message fields (.Thinking, .ToolCalls[].Function.Index, ids
+    # only where the client gave them), not the llama.cpp-shaped dicts above
+    wire_messages = messages[: len(messages) - len(converted)] + [
+        {**msgspec.to_builtins(m), "role": m.role.lower()} for m in incoming
+    ]
     images = [img for m in incoming for img in decode_images(m.images)]
     sampling = sampling_options(options)
     num_keep = int(options.get("num_keep", DEFAULT_NUM_KEEP))
@@ -663,7 +669,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
 
         return await state.renderer(
             info.template,
-            messages=messages,
+            messages=wire_messages,
             tools=req.tools,
             think=think,
             num_ctx=num_ctx,

@@ -477,3 +477,41 @@ async def test_suffix_without_a_go_template_is_fill_in_the_middle(
     assert (req.prompt, req.suffix) == ("def f(", "    return x")
     r = await c.post("/api/generate", json={**body, "model": "m1"})
     assert r.status == 400 and await r.json() == {"error": '"m1" does not support insert'}
+
+
+async def test_go_template_sees_ollamas_message_fields(
+    aiohttp_client: Any, tmp_path: Any, factory: FakeRunnerFactory
+) -> None:
+    """History goes to a Go TEMPLATE as Ollama's messages: .Thinking, the call's own index, and no
+    invented ids (a random id would also change the prompt, and the KV cache prefix, every turn)."""
+    from pyollama.config import Settings
+    from pyollama.server.app import make_app
+    from pyollama.server.prompting import GoTemplateRenderer
+    from tests.server.conftest import MemoryStore
+
+    template = (
+        "{{ range .Messages }}{{ .Role }}:{{ .Content }}|{{ .Thinking }}"
+        "{{ range .ToolCalls }}[{{ .Function.Index }} {{ .ID }} {{ .Function.Name }}]{{ end }}\n{{ end }}"
+    )
+    models = {"t:latest": model("t:latest", "/blobs/t", template=template)}
+    app = make_app(
+        Settings(), MemoryStore(tmp_path, models), factory, renderer=GoTemplateRenderer(), host_guard=False
+    )
+    c = await aiohttp_client(app)
+    history = [
+        {"role": "user", "content": "q"},
+        {
+            "role": "assistant",
+            "content": "a",
+            "thinking": "hmm",
+            "tool_calls": [{"function": {"index": 3, "name": "f", "arguments": {"x": 1}}}],
+        },
+        {"role": "tool", "content": "1", "tool_name": "f"},
+        {"role": "user", "content": "next"},
+    ]
+    for _ in range(2):
+        r = await c.post("/api/chat", json={"model": "t", "messages": history, "stream": False})
+        assert r.status == 200
+    prompts = [req.prompt for req in factory.runners[-1].completions]
+    assert prompts[0] == prompts[1]  # the same history renders the same prompt
+    assert "assistant:a|hmm[3  f]" in prompts[0]
