@@ -1,8 +1,10 @@
 """`pyollama create`: a Modelfile on the client side becomes blob uploads plus one `/api/create`.
 
-As in Ollama, the client reads the files (the server may be another machine): FROM/ADAPTER paths
-resolve relative to the Modelfile, files are hashed, uploaded unless `HEAD /api/blobs` already
-knows them, and referenced by digest in `files`/`adapters`.
+As in Ollama, the client reads the files (the server may be another machine): FROM/ADAPTER/DRAFT
+paths resolve relative to the Modelfile, files are hashed, uploaded unless `HEAD /api/blobs`
+already knows them, and referenced by digest in `files`/`adapters`/`draft_files`. Parsing and the
+rest of the request are the store's (`pyollama.store.modelfile`), so `create` and `/api/create`
+never disagree about what a Modelfile means.
 """
 
 from __future__ import annotations
@@ -11,155 +13,32 @@ import codecs
 import fnmatch
 import hashlib
 import os
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from pyollama.cli.params import format_params
-from pyollama.errors import BadRequest
+from pyollama.store.modelfile import Modelfile, ModelfileError, parse
 
-COMMANDS = (
-    "from",
-    "license",
-    "template",
-    "system",
-    "adapter",
-    "draft",
-    "renderer",
-    "parser",
-    "parameter",
-    "message",
-    "requires",
-)
-_COMMAND_ERROR = (
-    'command must be one of "from", "license", "template", "system", "adapter", "draft", "renderer", '
-    '"parser", "parameter", "message", or "requires"'
-)
-_ROLES = ("system", "user", "assistant")
+__all__ = [
+    "ERR_MODELFILE_NOT_FOUND",
+    "ERR_NO_MODEL_FILES",
+    "CreatePlan",
+    "ModelfileError",
+    "decode_modelfile",
+    "file_digest",
+    "model_files",
+    "parse",
+    "plan_create",
+    "read_modelfile",
+    "resolve_path",
+]
 
-
-class ModelfileError(BadRequest):
-    """The Modelfile does not parse (message as Ollama's parser words it)."""
-
-
-class Command(Protocol):
-    name: str
-    args: str
-
-
-def _store_parser() -> Callable[[str], Any] | None:
-    """The store's Modelfile parser when it is there (shared syntax, one implementation)."""
-    try:
-        from pyollama.store import modelfile as mf  # lazy: the store may not be installed yet
-    except ImportError:
-        return None
-    for attr in ("parse_modelfile", "parse"):
-        fn = getattr(mf, attr, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
-
-
-def _normalize(parsed: Any) -> list[tuple[str, str]]:
-    """Accept the store parser's result shapes: `.commands` of (name, args) objects or tuples."""
-    items: Iterable[Any] = getattr(parsed, "commands", parsed)
-    out: list[tuple[str, str]] = []
-    for item in items:
-        if isinstance(item, tuple):
-            name, args = item[0], item[1]
-        else:
-            name, args = item.name, item.args
-        name = str(name).lower()
-        if name == "model":
-            out.append(("from", str(args)))
-        elif name in COMMANDS:
-            out.append((name, str(args)))
-        else:  # the store names PARAMETER commands after the parameter
-            out.append(("parameter", f"{name} {args}"))
-    return out
-
-
-def _unquote(value: str, lineno: int) -> str:
-    v = value.strip()
-    if len(v) >= 2 and v[0] == v[-1] == '"':
-        return v[1:-1]
-    if v.startswith('"') and not v.startswith('"""'):
-        raise ModelfileError(f"(line {lineno}): unterminated quote")
-    return v
-
-
-def parse_modelfile_text(text: str) -> list[tuple[str, str]]:
-    """Modelfile text to `(command, args)` pairs; `parameter` args are `name value`."""
-    store = _store_parser()
-    if store is not None:
-        try:
-            return _normalize(store(text))
-        except BadRequest:
-            raise
-        except ValueError as exc:
-            raise ModelfileError(str(exc)) from exc
-    return _fallback_parse(text)
-
-
-def _fallback_parse(text: str) -> list[tuple[str, str]]:
-    """Minimal Ollama-syntax parser used only until `pyollama.store.modelfile` exists."""
-    text = text.lstrip("\ufeff")
-    lines = text.split("\n")
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(lines):
-        lineno = i + 1
-        line = lines[i].strip()
-        i += 1
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split(None, 1)
-        name = parts[0].lower()
-        rest = parts[1] if len(parts) > 1 else ""
-        if name not in COMMANDS:
-            raise ModelfileError(f"(line {lineno}): {_COMMAND_ERROR}")
-        if name == "parameter":
-            pname, _, pval = rest.strip().partition(" ")
-            rest = pval.strip()
-            prefix = pname.lower() + " "
-        elif name == "message":
-            role, _, msg = rest.strip().partition(" ")
-            if role.lower() not in _ROLES:
-                raise ModelfileError(f'(line {lineno}): role must be one of "system", "user", or "assistant"')
-            rest = msg.strip()
-            prefix = role.lower() + ": "
-        else:
-            prefix = ""
-        if rest.startswith('"""'):
-            body = rest[3:]
-            if body.endswith('"""') and len(body) >= 3:
-                value = body[:-3]
-            else:
-                chunks = [body]
-                while True:
-                    if i >= len(lines):
-                        raise ModelfileError(f"(line {lineno}): unterminated multiline string")
-                    nxt = lines[i]
-                    i += 1
-                    if nxt.rstrip().endswith('"""'):
-                        chunks.append(nxt.rstrip()[:-3])
-                        break
-                    chunks.append(nxt)
-                value = "\n".join(chunks)
-        else:
-            value = _unquote(rest, lineno)
-        if not value and name != "parameter":
-            raise ModelfileError(f"(line {lineno}): missing value for [{name}]")
-        out.append((name, prefix + value))
-    if not any(n == "from" for n, _ in out):
-        raise ModelfileError("no FROM line")
-    return out
+ERR_MODELFILE_NOT_FOUND = "specified Modelfile wasn't found"
 
 
 def resolve_path(arg: str, base: Path) -> Path:
-    """A FROM/ADAPTER argument as a path: `~` expanded, relative to the Modelfile's folder."""
-    p = Path(os.path.expanduser(arg))
-    return p if p.is_absolute() else base / p
+    """A FROM/ADAPTER/DRAFT argument as an absolute path (Ollama's `expandPath`): `~` and `~user`
+    expanded, anything else relative to the Modelfile's folder."""
+    return Path(os.path.abspath(os.path.join(base, os.path.expanduser(arg))))
 
 
 def file_digest(path: Path) -> str:
@@ -243,53 +122,49 @@ class CreatePlan:
         self.files: dict[str, Path] = {}
         self.adapters: dict[str, Path] = {}
         self.drafts: dict[str, Path] = {}
+        self.warnings: list[str] = []
 
 
-def plan_create(model: str, commands: list[tuple[str, str]], base: Path) -> CreatePlan:
-    """Map Modelfile commands onto a create request (uploads pending in `files`/`adapters`)."""
+def _local_files(path: Path, *, required: bool) -> dict[str, Path] | None:
+    """`model_files(path)`, or None for a path that does not exist (FROM then names a model)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        if required:
+            raise ModelfileError(f"stat {path}: no such file or directory") from None
+        return None
+    return model_files(path)
+
+
+def plan_create(model: str, modelfile: Modelfile, base: Path) -> CreatePlan:
+    """The create request for `modelfile` (from the store), local paths found relative to `base`."""
+    fields, warnings = modelfile.to_create_request()
     plan = CreatePlan()
-    req = plan.request
-    req["model"] = model
-    params: list[tuple[str, str]] = []
-    licenses: list[str] = []
-    messages: list[dict[str, str]] = []
-    for name, args in commands:
-        if name == "from":
-            p = resolve_path(args, base)
-            if p.exists():
-                plan.files.update(model_files(p))
-            else:
-                req["from"] = args
-        elif name == "adapter":
-            p = resolve_path(args, base)
-            if not p.exists():
-                raise ModelfileError(f"adapter {args!r}: no such file or directory")
-            plan.adapters.update(model_files(p))
-        elif name == "draft":
-            p = resolve_path(args, base)
-            if not p.exists():
-                raise ModelfileError(f"draft {args!r}: no such file or directory")
-            plan.drafts.update(model_files(p))
-        elif name in ("template", "system", "renderer", "parser", "requires"):
-            req[name] = args
-        elif name == "license":
-            licenses.append(args)
-        elif name == "message":
-            role, _, content = args.partition(": ")
-            messages.append({"role": role, "content": content})
+    plan.warnings = warnings
+    models: list[Path] = []
+    for arg in fields.pop("from", []):
+        path = resolve_path(arg, base)
+        files = _local_files(path, required=False)
+        if files is None:
+            plan.request["from"] = arg
         else:
-            pname, _, pval = args.partition(" ")
-            params.append((pname.strip().lower(), pval.strip()))
-    if params:
-        try:
-            req["parameters"] = format_params(params)
-        except ValueError as exc:
-            raise ModelfileError(str(exc)) from exc
-    if licenses:
-        req["license"] = licenses if len(licenses) > 1 else licenses[0]
-    if messages:
-        req["messages"] = messages
+            models.append(path)
+            plan.files.update(files)
+    for arg in fields.pop("draft", []):
+        path = resolve_path(arg, base)
+        files = _local_files(path, required=True) or {}
+        if any(_same_file(path, m) for m in models):
+            raise ModelfileError(f"DRAFT must not reference the same local path as FROM: {path}")
+        plan.drafts.update(files)
+    for arg in fields.pop("adapters", []):  # the last ADAPTER wins, as in Ollama
+        plan.adapters = _local_files(resolve_path(arg, base), required=True) or {}
+    plan.request.update(fields)
+    plan.request["model"] = model
     return plan
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
 
 
 def read_modelfile(path: Path | None) -> tuple[str, Path]:
@@ -297,13 +172,16 @@ def read_modelfile(path: Path | None) -> tuple[str, Path]:
     if path is None:
         default = Path("Modelfile")
         if not default.exists():
-            return "FROM .", Path.cwd()
+            return "FROM .\n", Path.cwd()
         path = default
     try:
         data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise ModelfileError(ERR_MODELFILE_NOT_FOUND) from None
     except OSError as exc:
-        raise ModelfileError(f"open {path}: {exc.strerror or exc}") from exc
-    return decode_modelfile(data), path.resolve().parent
+        reason = exc.strerror or str(exc)
+        raise ModelfileError(f"open {path.absolute()}: {reason[:1].lower()}{reason[1:]}") from exc
+    return decode_modelfile(data), path.absolute().parent
 
 
 def decode_modelfile(data: bytes) -> str:

@@ -14,7 +14,7 @@ import aiohttp
 
 from pyollama import __version__
 from pyollama.cli.client import Client, ResponseError, ServerUnreachable, os_error_text
-from pyollama.cli.create import CreatePlan, file_digest, parse_modelfile_text, plan_create, read_modelfile
+from pyollama.cli.create import CreatePlan, file_digest, parse, plan_create, read_modelfile
 from pyollama.cli.format import list_table, ps_table, show_info
 from pyollama.cli.progress import Progress, make_progress
 from pyollama.cli.run import RunOptions, cancellable, load_model, parse_think, stream_generate
@@ -330,10 +330,16 @@ async def run_create(client: Client, plan: CreatePlan, progress: Progress) -> No
 
 
 async def cmd_create(args: argparse.Namespace) -> int:
+    from pyollama.store.names import ModelName
+
+    if ModelName.try_parse(args.model) is None:  # before any hashing or uploading
+        raise PyollamaError(f"invalid model name: {args.model}", status=400)
     if args.quantize:
         raise PyollamaError("quantization is not supported yet (pyollama create -q)", status=400)
     text, base = read_modelfile(Path(args.file) if args.file else None)
-    plan = plan_create(args.model, parse_modelfile_text(text), base)
+    plan = plan_create(args.model, parse(text), base)
+    for warning in plan.warnings:
+        print(warning)
     async with Client() as client:
         await client.heartbeat()
         progress = make_progress()

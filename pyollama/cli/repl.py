@@ -7,6 +7,7 @@ Line handling is split from the terminal (`Chat.handle_line`) so tests can drive
 from __future__ import annotations
 
 import enum
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,8 +15,9 @@ from typing import Any, TextIO
 
 from pyollama.cli.client import Client, ResponseError
 from pyollama.cli.format import list_table, show_info
-from pyollama.cli.params import format_param
 from pyollama.cli.run import RunOptions, cancellable, load_model, stream_chat
+from pyollama.errors import BadRequest
+from pyollama.options import format_params
 
 USAGE = """Available Commands:
   /set            Set session variables
@@ -326,9 +328,9 @@ class Chat:
                 return Action.CONTINUE
             name, values = args[2], args[3:]
             try:
-                value = format_param(name, values)
-            except ValueError as exc:
-                self.say(f'Couldn\'t set parameter: "{exc}"')
+                value = format_params({name: values})[name]
+            except BadRequest as exc:
+                self.say(f"Couldn't set parameter: {json.dumps(exc.message, ensure_ascii=False)}\n")
                 return Action.CONTINUE
             self.say(f"Set parameter '{name}' to '{', '.join(values)}'")
             self.opts.options[name] = value

@@ -5,14 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pyollama.cli.create import (
-    ModelfileError,
-    _fallback_parse,
-    model_files,
-    parse_modelfile_text,
-    plan_create,
-    read_modelfile,
-)
+from pyollama.cli.create import ModelfileError, model_files, parse, plan_create, read_modelfile
 from pyollama.cli.main import main
 from pyollama.errors import BadRequest
 from tests.cli.conftest import FakeServer
@@ -42,8 +35,7 @@ def _setup(tmp_path: Path) -> Path:
     return mf
 
 
-@pytest.mark.parametrize("parse", [parse_modelfile_text, _fallback_parse])
-def test_modelfile_to_create_request(tmp_path: Path, parse) -> None:
+def test_modelfile_to_create_request(tmp_path: Path) -> None:
     mf = _setup(tmp_path)
     text, base = read_modelfile(mf)
     plan = plan_create("mine", parse(text), base)
@@ -56,15 +48,14 @@ def test_modelfile_to_create_request(tmp_path: Path, parse) -> None:
     assert req["template"] == "{{ .System }}\n{{ .Prompt }}"
     assert req["system"] == "You are terse."
     assert req["messages"] == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
-    assert req["license"] == "MIT"
+    assert req["license"] == ["MIT"]
 
 
 def test_from_model_name_is_not_a_path(tmp_path: Path) -> None:
-    plan = plan_create("mine", parse_modelfile_text("FROM llama3.2\nSYSTEM x\n"), tmp_path)
+    plan = plan_create("mine", parse("FROM llama3.2\nSYSTEM x\n"), tmp_path)
     assert plan.request["from"] == "llama3.2" and not plan.files
 
 
-@pytest.mark.parametrize("parse", [parse_modelfile_text, _fallback_parse])
 @pytest.mark.parametrize(
     ("text", "msg"),
     [
@@ -72,14 +63,63 @@ def test_from_model_name_is_not_a_path(tmp_path: Path) -> None:
         ("SYSTEM hi\n", "no FROM line"),
     ],
 )
-def test_bad_modelfile(parse, text: str, msg: str) -> None:
+def test_bad_modelfile(text: str, msg: str) -> None:
     with pytest.raises(BadRequest, match=msg.replace("(", r"\(").replace(")", r"\)")):
         parse(text)
 
 
-def test_bad_parameter(tmp_path: Path) -> None:
-    with pytest.raises(ModelfileError, match="unknown parameter 'nope'"):
-        plan_create("m", _fallback_parse("FROM x\nPARAMETER nope 1\n"), tmp_path)
+@pytest.mark.parametrize(
+    ("line", "msg"),
+    [
+        ("PARAMETER nope 1", "unknown parameter 'nope'"),
+        ("PARAMETER Top_K 5", "unknown parameter 'Top_K'"),
+        ("PARAMETER temperature 1_0", "invalid float value [1_0]"),
+        ("PARAMETER num_ctx \u0663", "invalid int value [\u0663]"),
+        ("REQUIRES 0.x", "requires must be a valid semver (e.g. 0.14.0)"),
+    ],
+)
+def test_bad_parameter(tmp_path: Path, line: str, msg: str) -> None:
+    with pytest.raises(BadRequest) as ei:
+        plan_create("m", parse(f"FROM x\n{line}\n"), tmp_path)
+    assert ei.value.message == msg
+
+
+def test_parameters_typed_as_ollama(tmp_path: Path) -> None:
+    """Last scalar wins, stops accumulate, floats are float32, REQUIRES loses its `v`."""
+    text = (
+        "FROM x\nPARAMETER temperature 0.5\nPARAMETER temperature 0.123456789\n"
+        "PARAMETER stop a\nPARAMETER stop b\nPARAMETER mirostat 1\nREQUIRES v0.14.0\n"
+    )
+    plan = plan_create("m", parse(text), tmp_path)
+    assert plan.request["parameters"] == {"temperature": 0.12345679, "stop": ["a", "b"]}
+    assert plan.request["requires"] == "0.14.0"
+    assert plan.warnings == ["warning: parameter mirostat is deprecated"]
+
+
+def test_deprecated_parameter_warns_on_stdout(
+    fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mf = tmp_path / "Modelfile"
+    mf.write_text("FROM smol2\nPARAMETER penalize_newline true\n")
+    assert main(["create", "m", "-f", str(mf)]) == 0
+    assert capsys.readouterr().out == "warning: parameter penalize_newline is deprecated\n"
+    (body,) = fake_server.state.bodies("/api/create")
+    assert "parameters" not in body
+
+
+def test_adapter_and_draft_paths(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    with pytest.raises(ModelfileError) as ei:
+        plan_create("m", parse("FROM x\nADAPTER ./missing.gguf\n"), tmp_path)
+    assert ei.value.message == f"stat {tmp_path / 'missing.gguf'}: no such file or directory"
+    with pytest.raises(ModelfileError) as ei:
+        plan_create("m", parse("FROM weights/tiny.gguf\nDRAFT ./weights/../weights/tiny.gguf\n"), tmp_path)
+    assert ei.value.message == (
+        f"DRAFT must not reference the same local path as FROM: {tmp_path / 'weights' / 'tiny.gguf'}"
+    )
+    plan = plan_create("m", parse("FROM x\nDRAFT lora.gguf\nADAPTER weights\nADAPTER lora.gguf\n"), tmp_path)
+    assert plan.drafts == {"lora.gguf": tmp_path / "lora.gguf"}
+    assert plan.adapters == {"lora.gguf": tmp_path / "lora.gguf"}  # the last ADAPTER wins
 
 
 def test_create_uploads_missing_blobs_once(

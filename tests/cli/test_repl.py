@@ -54,12 +54,32 @@ async def test_triple_quote_block(h: Harness, fake_server: FakeServer) -> None:
 async def test_set_parameter_and_errors(h: Harness, fake_server: FakeServer) -> None:
     assert await h.line("/set parameter temperature 0") == "Set parameter 'temperature' to '0'\n"
     assert await h.line("/set parameter stop a b") == "Set parameter 'stop' to 'a, b'\n"
-    assert await h.line("/set parameter top_k x") == 'Couldn\'t set parameter: "invalid int value [x]"\n'
-    assert await h.line("/set parameter nope 1") == "Couldn't set parameter: \"unknown parameter 'nope'\"\n"
+    assert await h.line("/set parameter top_k x") == 'Couldn\'t set parameter: "invalid int value [x]"\n\n'
+    assert await h.line("/set parameter nope 1") == "Couldn't set parameter: \"unknown parameter 'nope'\"\n\n"
     await h.line("/set parameter seed")
     assert h.err.getvalue().startswith("Available Parameters:")
     await h.line("hello")
     assert fake_server.state.bodies("/api/chat")[-1]["options"] == {"temperature": 0.0, "stop": ["a", "b"]}
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("/set parameter temperature 1_0", '"invalid float value [1_0]"'),
+        ("/set parameter num_ctx \u0663", '"invalid int value [\u0663]"'),
+        ("/set parameter Top_K 5", "\"unknown parameter 'Top_K'\""),
+        ("/set parameter mirostat 1", "\"unknown parameter 'mirostat'\""),
+    ],
+)
+async def test_set_parameter_types_values_as_ollama(h: Harness, line: str, said: str) -> None:
+    """`/set parameter` shares `pyollama.options` with the server: Go's parsing, Go's messages."""
+    assert await h.line(line) == f"Couldn't set parameter: {said}\n\n"
+    assert h.chat.opts.options == {}
+
+
+async def test_set_parameter_float_is_float32(h: Harness) -> None:
+    await h.line("/set parameter temperature 0.123456789")
+    assert h.chat.opts.options == {"temperature": 0.12345679}
 
 
 async def test_set_system_single_and_multiline(h: Harness, fake_server: FakeServer) -> None:
