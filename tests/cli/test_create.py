@@ -248,3 +248,20 @@ def test_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "snap" / "model.gguf").symlink_to(tmp_path / "blobs" / "abc")
     with pytest.raises(ModelfileError, match=r"^insecure path: model\.gguf$"):
         model_files(tmp_path / "snap")
+
+
+def test_missing_modelfile(
+    fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["create", "m", "-f", str(tmp_path / "nope")]) == 1
+    assert capsys.readouterr().err == "Error: specified Modelfile wasn't found\n"
+
+
+@pytest.mark.parametrize("name", ["bad name", "/abs", "a/b/c/d", "m:", "x" * 81])
+def test_invalid_name_before_any_upload(
+    fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    mf = _setup(tmp_path)
+    assert main(["create", name, "-f", str(mf)]) == 1
+    assert capsys.readouterr().err == f"Error: invalid model name: {name}\n"
+    assert not fake_server.state.requests
