@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -193,6 +194,30 @@ def _logprobs_from_completion(items: list[dict[str, Any]]) -> list[TokenLogprob]
     return out
 
 
+_IMAGE_TAG = re.compile(r"\[img-(\d+)\]")
+
+
+def place_media(prompt: str, images: list[bytes], marker: str) -> tuple[str, list[bytes]]:
+    """Ollama's `[img-N]` tags become the engine's media marker, with the images in tag order.
+
+    llama.cpp places one image per marker (its marker is random per process, so a prompt cannot
+    forge one); a prompt without tags (raw mode) gets the images first, as Ollama's runner does.
+    """
+    order: list[bytes] = []
+
+    def swap(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if n >= len(images):
+            return m.group(0)  # not one of this request's images: leave the text alone
+        order.append(images[n])
+        return marker
+
+    text = _IMAGE_TAG.sub(swap, prompt)
+    if not order:
+        return marker * len(images) + prompt, list(images)
+    return text, order
+
+
 class NativeRunner:
     """A loaded model in this process (implements `pyollama.runner.base.Runner`)."""
 
@@ -203,6 +228,7 @@ class NativeRunner:
         self._metadata = metadata
         self._closed = False
         self._live: set[Any] = set()
+        self._media_marker = "<__media__>"  # replaced by the engine's own at load
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -220,6 +246,7 @@ class NativeRunner:
             runner = cls(model_path, options, server, ModelMetadata())
             props = await runner._call("/props", {})
             runner._metadata = _metadata_from(raw, props)
+            runner._media_marker = str(props.get("media_marker") or runner._media_marker)
             return runner
         except BaseException:
             await asyncio.to_thread(server.close)
@@ -292,9 +319,12 @@ class NativeRunner:
         if request.images:
             import base64
 
+            if not isinstance(request.prompt, str):
+                raise BadRequest("images need a text prompt")
+            text, images = place_media(request.prompt, request.images, self._media_marker)
             body["prompt"] = {
-                "prompt_string": request.prompt,
-                "multimodal_data": [base64.b64encode(i).decode() for i in request.images],
+                "prompt_string": text,
+                "multimodal_data": [base64.b64encode(i).decode() for i in images],
             }
         route = "/completion"
         if request.suffix is not None:  # llama.cpp builds the FIM prompt from the model's tokens

@@ -9,7 +9,7 @@ from pyollama.errors import BadRequest
 
 # submodule imports: they also work under a stale editable install that predates template/__init__.py
 from pyollama.template.gotemplate import TemplateError
-from pyollama.template.prompt import PromptTemplate, chat_prompt_async, render_generate, render_prompt
+from pyollama.template.prompt import PromptTemplate, chat_prompt, chat_prompt_async, render_generate
 
 _CACHE_SIZE = 32
 
@@ -48,8 +48,10 @@ class GoTemplateRenderer:
         pt = self._parsed(template)
         if suffix:
             return render_generate(pt, prompt, suffix=suffix, think=think).prompt
-        if count_tokens is None or num_ctx <= 0:
-            return render_prompt(pt, messages, tools=tools, think=think)
+        if count_tokens is None or num_ctx <= 0:  # nothing to fit, but images still get [img-N] tags
+            return chat_prompt(
+                pt, messages, count_tokens=lambda _p: 0, num_ctx=0, tools=tools, think=think, truncate=False
+            ).prompt
         fitted = await chat_prompt_async(
             pt,
             messages,

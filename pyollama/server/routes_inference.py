@@ -12,6 +12,7 @@ import base64
 import binascii
 import logging
 import math
+import re
 import secrets
 import string
 import time
@@ -329,6 +330,21 @@ async def _load_or_unload(state: ServerState, p: _Prepared) -> str:
     return "load"
 
 
+_IMAGE_TAG = re.compile(r"\[img-(\d+)\]")
+
+
+def referenced_images(prompt_text: str, images: list[bytes]) -> list[bytes]:
+    """The images a rendered prompt still refers to, so that `[img-N]` is the N-th of them.
+
+    History fitting drops the oldest messages, and their images with them; the tags of the kept
+    ones are numbered from 0, so the kept images are the last ones.
+    """
+    tags = {int(n) for n in _IMAGE_TAG.findall(prompt_text)}
+    if not images or len(tags) >= len(images):
+        return images
+    return images[len(images) - len(tags) :]
+
+
 async def _fit_text_prompt(
     runner: Runner, prompt_text: str, images: list[bytes], *, num_ctx: int, num_keep: int, shift: bool
 ) -> str | list[int]:
@@ -440,8 +456,9 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     )
                 )
             elif prompt_text is not None:
+                used = referenced_images(prompt_text, images)
                 prompt = await _fit_text_prompt(
-                    runner, prompt_text, images, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                    runner, prompt_text, used, num_ctx=num_ctx, num_keep=num_keep, shift=shift
                 )
                 if isinstance(prompt, list):
                     prompt_tokens = prompt
@@ -449,7 +466,7 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     CompletionRequest(
                         prompt=prompt,
                         options=sampling,
-                        images=images,
+                        images=used,
                         format=fmt,
                         logprobs=req.logprobs,
                         top_logprobs=req.top_logprobs,
@@ -714,14 +731,15 @@ async def chat(request: web.Request) -> web.StreamResponse:
             stream: AsyncIterator[Chunk]
             if go_template:
                 prompt_text = await render(runner, num_ctx)
+                used = referenced_images(prompt_text, images)
                 prompt = await _fit_text_prompt(
-                    runner, prompt_text, images, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                    runner, prompt_text, used, num_ctx=num_ctx, num_keep=num_keep, shift=shift
                 )
                 stream = runner.complete(
                     CompletionRequest(
                         prompt=prompt,
                         options=sampling,
-                        images=images,
+                        images=used,
                         format=fmt,
                         logprobs=req.logprobs,
                         top_logprobs=req.top_logprobs,

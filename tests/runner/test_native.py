@@ -110,6 +110,14 @@ async def test_infill_without_fim_tokens_is_a_clear_error(smol) -> None:  # type
     assert "".join(c.content for c in await collect(smol.complete(CompletionRequest(prompt="1, 2,"))))
 
 
+async def test_image_to_a_model_without_projector_is_a_clear_error(smol) -> None:  # type: ignore[no-untyped-def]
+    from pyollama.errors import PyollamaError
+
+    req = CompletionRequest(prompt="[img-0] what is this?", images=[b"\x89PNG not really"], options=GREEDY)
+    with pytest.raises(PyollamaError, match="(?i)image|multimodal|mmproj"):
+        await collect(smol.complete(req))
+
+
 async def test_tokenize_roundtrip(smol) -> None:  # type: ignore[no-untyped-def]
     text = "Hello world! Ünïcödé and numbers 12345."
     tokens = await smol.tokenize(text)

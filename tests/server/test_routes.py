@@ -515,3 +515,40 @@ async def test_go_template_sees_ollamas_message_fields(
     prompts = [req.prompt for req in factory.runners[-1].completions]
     assert prompts[0] == prompts[1]  # the same history renders the same prompt
     assert "assistant:a|hmm[3  f]" in prompts[0]
+
+
+async def test_images_follow_their_tags_through_a_go_template(
+    aiohttp_client: Any, tmp_path: Any, factory: FakeRunnerFactory
+) -> None:
+    """Generate tags its images too, and history fitting drops old images with their messages."""
+    import base64
+
+    from pyollama.config import Settings
+    from pyollama.server.app import make_app
+    from pyollama.server.prompting import GoTemplateRenderer
+    from tests.server.conftest import MemoryStore
+
+    template = "{{ range .Messages }}{{ .Role }}:{{ .Content }}\n{{ end }}"
+    models = {
+        "v:latest": model("v:latest", "/blobs/v", template=template, capabilities=("completion", "vision"))
+    }
+    app = make_app(
+        Settings(), MemoryStore(tmp_path, models), factory, renderer=GoTemplateRenderer(), host_guard=False
+    )
+    c = await aiohttp_client(app)
+    a, b = base64.b64encode(b"image A").decode(), base64.b64encode(b"image B").decode()
+    r = await c.post("/api/generate", json={"model": "v", "prompt": "what?", "images": [a], "stream": False})
+    assert r.status == 200
+    req = factory.runners[-1].completions[-1]
+    assert req.prompt == "user:[img-0]what?\n" and req.images == [b"image A"]
+    history = [
+        {"role": "user", "content": "old " * 60, "images": [a]},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "new", "images": [b]},
+    ]
+    body = {"model": "v", "messages": history, "stream": False, "options": {"num_ctx": 64}}
+    r = await c.post("/api/chat", json=body)
+    assert r.status == 200
+    req = factory.runners[-1].completions[-1]
+    assert "old" not in req.prompt and "[img-0]new" in req.prompt
+    assert req.images == [b"image B"]  # image A left with its message
