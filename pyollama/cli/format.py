@@ -162,7 +162,7 @@ def list_table(models: Sequence[Mapping[str, Any]], prefix: str = "", *, now: da
     rows = []
     for m in models:
         name = str(m.get("name") or m.get("model") or "")
-        if prefix and not name.startswith(prefix):
+        if prefix and not name.lower().startswith(prefix.lower()):  # Ollama's list ignores case
             continue
         rows.append(
             [

@@ -177,8 +177,12 @@ def build_parser(serve_epilog: bool = True) -> argparse.ArgumentParser:
 
 
 def _preprocess(argv: list[str]) -> list[str]:
-    """A bare `--think` means true (cobra's NoOptDefVal); argparse would eat the next word."""
-    return ["--think=true" if a == "--think" else a for a in argv]
+    """A bare `--think` means true (cobra's NoOptDefVal); argparse would eat the next word.
+
+    Words after `--` are arguments, never flags, so they are left as typed.
+    """
+    end = argv.index("--") if "--" in argv else len(argv)
+    return ["--think=true" if a == "--think" else a for a in argv[:end]] + argv[end:]
 
 
 # --- commands --------------------------------------------------------------------------------------

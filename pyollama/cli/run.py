@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import shutil
 import signal
 import sys
@@ -20,15 +21,17 @@ THINK_LEVELS = ("high", "medium", "low", "max")
 
 
 def parse_think(value: str) -> bool | str:
-    """`--think[=level]` and `/set think level` values."""
-    v = value.strip().lower()
-    if v in ("true", "1", "yes", "on", ""):
+    """A `--think[=value]` value, exactly the ones Ollama's flag takes (bare `--think` is "")."""
+    if value in ("", "true"):
         return True
-    if v in ("false", "0", "no", "off"):
+    if value == "false":
         return False
-    if v in THINK_LEVELS:
-        return v
-    raise ValueError(f'invalid value "{value}" for --think (must be true, false, high, medium, low, or max)')
+    if value in THINK_LEVELS:
+        return value
+    raise ValueError(
+        f"invalid value for --think: {json.dumps(value, ensure_ascii=False)} "
+        "(must be true, false, high, medium, low, or max)"
+    )
 
 
 @dataclass

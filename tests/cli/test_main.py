@@ -31,6 +31,8 @@ def test_list_ps_show(fake_server: FakeServer, capsys: pytest.CaptureFixture[str
     assert out.splitlines()[1].startswith("smol2:latest    aaaaaaaaaaaa    101 MB    ")
     rc, out, _ = run(capsys, "ls", "zzz")
     assert out == "NAME    ID    SIZE    MODIFIED\n"
+    rc, out, _ = run(capsys, "ls", "SMOL")
+    assert out.splitlines()[1].startswith("smol2:latest")
     rc, out, _ = run(capsys, "ps")
     assert out.split() == ["NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"]
     rc, out, _ = run(capsys, "show", "smol2")
@@ -100,7 +102,10 @@ def test_bad_flags(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture
     rc, _, err = run(capsys, "run", "smol2", "hi", "--keepalive", "5")
     assert rc == 1 and err == 'Error: time: missing unit in duration "5"\n'
     rc, _, err = run(capsys, "run", "smol2", "hi", "--think=maybe")
-    assert rc == 1 and 'invalid value "maybe" for --think' in err
+    assert rc == 1 and err == (
+        'Error: invalid value for --think: "maybe" (must be true, false, high, medium, low, or max)\n'
+    )
+    assert run(capsys, "run", "smol2", "hi", "--think=1")[0] == 1  # only Ollama's words count
 
 
 def test_unreachable_server(
@@ -190,6 +195,7 @@ def test_bar_text() -> None:
         (["smol2", "--think", "q"], "q", {"think": True}),
         (["--hidethinking", "smol2", "a", "--nowordwrap", "b"], "a b", {}),
         (["smol2", "hi", "--", "--verbose", "-x"], "hi --verbose -x", {}),
+        (["smol2", "--think", "a", "--", "--think"], "a --think", {"think": True}),
     ],
 )
 def test_run_flags_between_model_and_prompt(
