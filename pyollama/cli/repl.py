@@ -6,17 +6,22 @@ Line handling is split from the terminal (`Chat.handle_line`) so tests can drive
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from pyollama.cli.client import Client, ResponseError
 from pyollama.cli.format import list_table, show_info
 from pyollama.cli.run import RunOptions, cancellable, load_model, stream_chat
-from pyollama.errors import BadRequest
+from pyollama.errors import BadRequest, PyollamaError
 from pyollama.options import format_params
 
 USAGE = """Available Commands:
@@ -59,6 +64,7 @@ USAGE_SHORTCUTS = """Available keyboard shortcuts:
   Ctrl + w            Delete the word before the cursor
 
   Ctrl + l            Clear the screen
+  Ctrl + g            Open default editor to compose a prompt
   Ctrl + c            Stop the model from responding
   Ctrl + d            Exit pyollama (/bye)
 
@@ -124,6 +130,42 @@ def history_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_state_dir("pyollama")) / "history"
+
+
+DEFAULT_EDITOR = "vi"
+
+
+class EditorError(PyollamaError):
+    """The external editor for Ctrl+g could not be found or failed."""
+
+
+def edit_in_editor(content: str, env: Mapping[str, str] | None = None) -> str:
+    """Ollama's `editInExternalEditor`: edit `content` in a temp file, return it without the
+    trailing newlines. The editor is `PYOLLAMA_EDITOR`/`OLLAMA_EDITOR`, `VISUAL`, `EDITOR`, vi."""
+    e = os.environ if env is None else env
+    editor = ""
+    for key in ("PYOLLAMA_EDITOR", "OLLAMA_EDITOR", "VISUAL", "EDITOR"):
+        editor = e.get(key, "").strip()
+        if editor:
+            break
+    argv = (editor or DEFAULT_EDITOR).split()
+    if shutil.which(argv[0], path=e.get("PATH")) is None:
+        raise EditorError(
+            f"editor {json.dumps(argv[0])} not found, set OLLAMA_EDITOR to the path of your preferred editor"
+        )
+    fd, name = tempfile.mkstemp(prefix="pyollama-prompt-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(content)
+        try:
+            subprocess.run([*argv, name], check=True, env=dict(e))
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise EditorError(f"editor exited with error: {exc}") from exc
+        with open(name, encoding="utf-8", errors="replace") as f:
+            return f.read().rstrip("\n")
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def _go_value(v: Any) -> str:
@@ -306,12 +348,14 @@ class Chat:
         elif what == "think":
             level = args[2] if len(args) > 2 else ""
             self.opts.think = level or True
+            await self._warn_without_thinking()
             if level:
                 self.say(f"Set 'think' mode to '{level}'.")
             else:
                 self.say("Set 'think' mode.")
         elif what == "nothink":
             self.opts.think = False
+            await self._warn_without_thinking()
             self.say("Set 'nothink' mode.")
         elif what == "format":
             if len(args) < 3 or args[2] != "json":
@@ -330,7 +374,7 @@ class Chat:
             try:
                 value = format_params({name: values})[name]
             except BadRequest as exc:
-                self.say(f"Couldn't set parameter: {json.dumps(exc.message, ensure_ascii=False)}\n")
+                self.say(f"Couldn't set parameter: {json.dumps(exc.message, ensure_ascii=False)}")
                 return Action.CONTINUE
             self.say(f"Set parameter '{name}' to '{', '.join(values)}'")
             self.opts.options[name] = value
@@ -352,6 +396,16 @@ class Chat:
         else:
             self.say(f"Unknown command '/set {what}'. Type /? for help")
         return Action.CONTINUE
+
+    async def _warn_without_thinking(self) -> None:
+        """Ollama's `ensureThinkingSupport`: a warning, not a refusal, for a model that can't think."""
+        try:
+            info = await self.client.show(self.opts.model)
+        except PyollamaError:
+            return
+        if "thinking" not in (info.get("capabilities") or []):
+            name = json.dumps(self.opts.model, ensure_ascii=False)
+            self.help(f"warning: model {name} does not support thinking output\n")
 
     async def _show(self, args: list[str]) -> None:
         if len(args) <= 1:
@@ -464,6 +518,8 @@ class Chat:
 async def interactive(client: Client, opts: RunOptions) -> None:
     """Run the prompt_toolkit loop until `/bye` or Ctrl+D."""
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.application import run_in_terminal
+    from prompt_toolkit.document import Document
     from prompt_toolkit.formatted_text import FormattedText
     from prompt_toolkit.history import FileHistory, History, InMemoryHistory
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -495,6 +551,25 @@ async def interactive(client: Client, opts: RunOptions) -> None:
     def _(event: KeyPressEvent) -> None:
         interrupted_text.append(event.current_buffer.text)
         event.app.exit(exception=KeyboardInterrupt())
+
+    @bindings.add("c-g")
+    def _(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+
+        def edit() -> str | None:
+            try:
+                return edit_in_editor(buffer.text)
+            except EditorError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return None
+
+        async def edit_then_prefill() -> None:
+            text = await run_in_terminal(edit, in_executor=True)
+            if text is not None:  # the edited text waits at the prompt, as Ollama's prefill
+                text = text if text.strip() else ""
+                buffer.document = Document(text, len(text))
+
+        event.app.create_background_task(edit_then_prefill())
 
     session: PromptSession[str] = PromptSession(history=history, key_bindings=bindings)
     while True:

@@ -115,7 +115,7 @@ def make_app(state: FakeState) -> web.Application:
                     "llama.context_length": 8192,
                     "llama.embedding_length": 576,
                 },
-                "capabilities": ["completion"],
+                "capabilities": m.get("capabilities", ["completion"]),
                 "messages": m.get("messages", []),
             }
         )

@@ -14,9 +14,12 @@ pexpect = pytest.importorskip("pexpect")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(url: str, *args: str, home: Path, columns: int = 100, cwd: Path | None = None):  # type: ignore[no-untyped-def]
+def spawn(  # type: ignore[no-untyped-def]
+    url: str, *args: str, home: Path, columns: int = 100, cwd: Path | None = None, **extra: str
+):
     env = {
         **os.environ,
+        **extra,
         "PYOLLAMA_HOST": url,
         "PYTHONPATH": str(ROOT),
         "TERM": "xterm-256color",
@@ -126,3 +129,20 @@ def test_progress_with_stdin_not_a_terminal(fake_server: FakeServer, tmp_path: P
     assert child.exitstatus == 0, output
     assert "success" in output
     assert "not a terminal" not in output and "Traceback" not in output
+
+
+def test_ctrl_g_composes_the_prompt_in_an_editor(fake_server: FakeServer, tmp_path: Path) -> None:
+    editor = tmp_path / "ed"
+    editor.write_text('#!/bin/sh\nprintf "from the editor\\n" > "$1"\n')
+    editor.chmod(0o755)
+    child = spawn(fake_server.url, "run", "smol2", home=tmp_path, PYOLLAMA_EDITOR=str(editor))
+    child.expect_exact(">>> ")
+    child.send("\x07")  # Ctrl+g
+    child.expect_exact("from the editor")
+    child.send("\r")
+    child.expect_exact("Hello there, friend.")
+    child.expect_exact(">>> ")
+    child.sendline("/bye")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert fake_server.state.bodies("/api/chat")[-1]["messages"][-1]["content"] == "from the editor"

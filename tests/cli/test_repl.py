@@ -1,11 +1,23 @@
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 
 from pyollama.cli.client import Client
-from pyollama.cli.repl import USAGE, USAGE_SET, USAGE_SHORTCUTS, USAGE_SHOW, Action, Chat, env_bool
+from pyollama.cli.repl import (
+    USAGE,
+    USAGE_SET,
+    USAGE_SHORTCUTS,
+    USAGE_SHOW,
+    Action,
+    Chat,
+    EditorError,
+    edit_in_editor,
+    env_bool,
+)
 from pyollama.cli.run import RunOptions, WordWrapper
 from tests.cli.conftest import FakeServer
 
@@ -54,8 +66,8 @@ async def test_triple_quote_block(h: Harness, fake_server: FakeServer) -> None:
 async def test_set_parameter_and_errors(h: Harness, fake_server: FakeServer) -> None:
     assert await h.line("/set parameter temperature 0") == "Set parameter 'temperature' to '0'\n"
     assert await h.line("/set parameter stop a b") == "Set parameter 'stop' to 'a, b'\n"
-    assert await h.line("/set parameter top_k x") == 'Couldn\'t set parameter: "invalid int value [x]"\n\n'
-    assert await h.line("/set parameter nope 1") == "Couldn't set parameter: \"unknown parameter 'nope'\"\n\n"
+    assert await h.line("/set parameter top_k x") == 'Couldn\'t set parameter: "invalid int value [x]"\n'
+    assert await h.line("/set parameter nope 1") == "Couldn't set parameter: \"unknown parameter 'nope'\"\n"
     await h.line("/set parameter seed")
     assert h.err.getvalue().startswith("Available Parameters:")
     await h.line("hello")
@@ -73,7 +85,7 @@ async def test_set_parameter_and_errors(h: Harness, fake_server: FakeServer) -> 
 )
 async def test_set_parameter_types_values_as_ollama(h: Harness, line: str, said: str) -> None:
     """`/set parameter` shares `pyollama.options` with the server: Go's parsing, Go's messages."""
-    assert await h.line(line) == f"Couldn't set parameter: {said}\n\n"
+    assert await h.line(line) == f"Couldn't set parameter: {said}\n"
     assert h.chat.opts.options == {}
 
 
@@ -183,3 +195,36 @@ def test_word_wrapper() -> None:
 def test_env_bool() -> None:
     assert not env_bool(None) and not env_bool("") and not env_bool("false") and not env_bool("0")
     assert env_bool("1") and env_bool("true") and env_bool("garbage")
+
+
+async def test_think_on_a_model_without_thinking_warns(h: Harness, fake_server: FakeServer) -> None:
+    """Ollama's ensureThinkingSupport: a warning on stderr, the setting still taken."""
+    warning = 'warning: model "smol2" does not support thinking output\n'
+    assert await h.line("/set think") == "Set 'think' mode.\n"
+    assert h.err.getvalue() == warning
+    assert await h.line("/set nothink") == "Set 'nothink' mode.\n"
+    assert h.err.getvalue() == warning
+    fake_server.state.models["smol2:latest"]["capabilities"] = ["completion", "thinking"]
+    assert await h.line("/set think low") == "Set 'think' mode to 'low'.\n"
+    assert h.err.getvalue() == ""
+
+
+def test_shortcuts_list_ctrl_g() -> None:
+    assert "  Ctrl + g            Open default editor to compose a prompt\n" in USAGE_SHORTCUTS
+
+
+def test_edit_in_editor(tmp_path: Path) -> None:
+    editor = tmp_path / "ed"
+    editor.write_text('#!/bin/sh\nprintf "[$(cat "$1")] edited\\n\\n" > "$1"\n')
+    editor.chmod(0o755)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "OLLAMA_EDITOR": "/nonexistent",
+        "PYOLLAMA_EDITOR": str(editor),
+    }
+    assert edit_in_editor("draft", env) == "[draft] edited"
+    with pytest.raises(EditorError) as ei:
+        edit_in_editor("x", {"PATH": "", "OLLAMA_EDITOR": "nope-editor --wait"})
+    assert ei.value.message == (
+        'editor "nope-editor" not found, set OLLAMA_EDITOR to the path of your preferred editor'
+    )
