@@ -292,10 +292,33 @@ async def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+ERR_PUSH_UNAUTHORIZED = (
+    "you are not authorized to push to this namespace, create the model under a namespace you own"
+)
+
+
+def push_destination(model: str) -> str:
+    """Where a pushed model can be found: its page on ollama.com, else its full name."""
+    from pyollama.store.names import ModelName
+
+    name = ModelName.try_parse(model)
+    if name is None:
+        return model
+    if name.host.lower().endswith((".ollama.ai", ".ollama.com")):
+        return "https://ollama.com/" + name.display_shortest().removesuffix(":latest")
+    return str(name)
+
+
 async def cmd_push(args: argparse.Namespace) -> int:
     async with Client() as client:
-        await _transfer(client.push(args.model, insecure=args.insecure), "pushing")
-    print(f"\nYou can find your model at:\n\n\t{args.model}\n")
+        try:
+            await _transfer(client.push(args.model, insecure=args.insecure), "pushing")
+        except ResponseError as exc:
+            reason = exc.message.lower()
+            if "access denied" in reason or "unauthorized" in reason:
+                raise ResponseError(ERR_PUSH_UNAUTHORIZED, status=exc.status) from exc
+            raise
+    print(f"\nYou can find your model at:\n\n\t{push_destination(args.model)}")
     return 0
 
 

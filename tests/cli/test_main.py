@@ -4,7 +4,8 @@ import io
 
 import pytest
 
-from pyollama.cli.main import build_parser, main
+from pyollama.cli.client import ResponseError
+from pyollama.cli.main import ERR_PUSH_UNAUTHORIZED, build_parser, main, push_destination
 from pyollama.cli.progress import PlainProgress, bar_text, layer_label, layer_row
 from tests.cli.conftest import FakeServer
 
@@ -132,9 +133,40 @@ def test_version(fake_server: FakeServer, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_push(fake_server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, _out, err = run(capsys, "push", "me/smol2", "--insecure")
+    rc, out, err = run(capsys, "push", "me/smol2", "--insecure")
     assert rc == 0 and "pushing cccccccccccc: 100% 10 B" in err and "success" in err
+    assert out == "\nYou can find your model at:\n\n\thttps://ollama.com/me/smol2\n"
     assert fake_server.state.bodies("/api/push") == [{"model": "me/smol2", "insecure": True, "stream": True}]
+
+
+@pytest.mark.parametrize(
+    ("model", "where"),
+    [
+        ("me/m:v1", "https://ollama.com/me/m:v1"),
+        ("registry.ollama.ai/me/m", "https://ollama.com/me/m"),
+        ("localhost:5000/me/m", "localhost:5000/me/m:latest"),
+        ("http://h.example/me/m:t", "h.example/me/m:t"),
+    ],
+)
+def test_push_destination(model: str, where: str) -> None:
+    assert push_destination(model) == where
+
+
+@pytest.mark.parametrize("reply", ["access denied", "401 Unauthorized"])
+def test_push_unauthorized(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reply: str
+) -> None:
+    async def denied(self: object, path: str, body: object):  # type: ignore[no-untyped-def]
+        raise ResponseError(reply, status=401)
+        yield {}
+
+    monkeypatch.setattr("pyollama.cli.client.Client.stream", denied)
+    rc, out, err = run(capsys, "push", "me/smol2")
+    assert rc == 1 and out == ""
+    assert err.endswith(f"Error: {ERR_PUSH_UNAUTHORIZED}\n")
+    assert ERR_PUSH_UNAUTHORIZED == (
+        "you are not authorized to push to this namespace, create the model under a namespace you own"
+    )
 
 
 @pytest.mark.parametrize(
