@@ -354,6 +354,40 @@ async def _fit_text_prompt(
     return await fit_prompt(runner, prompt_text, num_ctx=num_ctx, num_keep=num_keep, shift=shift)
 
 
+def _completion(
+    req: GenerateRequest | ChatRequest,
+    options: dict[str, Any],
+    fmt: Format,
+    prompt: str | list[int],
+    **kw: Any,
+) -> CompletionRequest:
+    """A completion with the request's sampling options, format and logprobs settings."""
+    return CompletionRequest(
+        prompt=prompt, options=options, format=fmt, logprobs=req.logprobs, top_logprobs=req.top_logprobs, **kw
+    )
+
+
+async def _text_completion(
+    runner: Runner,
+    req: GenerateRequest | ChatRequest,
+    options: dict[str, Any],
+    fmt: Format,
+    prompt_text: str,
+    images: list[bytes],
+    *,
+    num_ctx: int,
+    num_keep: int,
+    shift: bool,
+    return_tokens: bool = False,
+) -> CompletionRequest:
+    """A rendered prompt fitted to the context, with the images its `[img-N]` tags still name."""
+    used = referenced_images(prompt_text, images)
+    prompt = await _fit_text_prompt(
+        runner, prompt_text, used, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+    )
+    return _completion(req, options, fmt, prompt, images=used, return_tokens=return_tokens)
+
+
 def _has_output(chunk: Chunk, calls: list[ToolCallOut] | None, lps: list[Logprob] | None) -> bool:
     """Whether a not-done chunk is worth a line: chunks with nothing to show are not sent."""
     return bool(chunk.content or chunk.thinking or calls or lps)
@@ -445,34 +479,23 @@ async def generate(request: web.Request) -> web.StreamResponse:
             prompt_tokens: list[int] | None = None
             prompt_text = None if infill else await _generate_prompt(state, runner, req, info, think)
             if infill:  # a suffix without a Go template: the engine's fill-in-the-middle (/infill)
-                stream = runner.complete(
-                    CompletionRequest(
-                        prompt=req.prompt,
-                        suffix=req.suffix,
-                        options=sampling,
-                        format=fmt,
-                        logprobs=req.logprobs,
-                        top_logprobs=req.top_logprobs,
-                    )
-                )
+                stream = runner.complete(_completion(req, sampling, fmt, req.prompt, suffix=req.suffix))
             elif prompt_text is not None:
-                used = referenced_images(prompt_text, images)
-                prompt = await _fit_text_prompt(
-                    runner, prompt_text, used, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                creq = await _text_completion(
+                    runner,
+                    req,
+                    sampling,
+                    fmt,
+                    prompt_text,
+                    images,
+                    num_ctx=num_ctx,
+                    num_keep=num_keep,
+                    shift=shift,
+                    return_tokens=not req.raw,
                 )
-                if isinstance(prompt, list):
-                    prompt_tokens = prompt
-                stream = runner.complete(
-                    CompletionRequest(
-                        prompt=prompt,
-                        options=sampling,
-                        images=used,
-                        format=fmt,
-                        logprobs=req.logprobs,
-                        top_logprobs=req.top_logprobs,
-                        return_tokens=not req.raw,
-                    )
-                )
+                if isinstance(creq.prompt, list):
+                    prompt_tokens = creq.prompt
+                stream = runner.complete(creq)
             else:
                 msgs, shifted = await fit_chat(
                     runner,
@@ -486,16 +509,7 @@ async def generate(request: web.Request) -> web.StreamResponse:
                 )
                 if shifted is not None:
                     prompt_tokens = shifted
-                    stream = runner.complete(
-                        CompletionRequest(
-                            prompt=shifted,
-                            options=sampling,
-                            format=fmt,
-                            logprobs=req.logprobs,
-                            top_logprobs=req.top_logprobs,
-                            return_tokens=True,
-                        )
-                    )
+                    stream = runner.complete(_completion(req, sampling, fmt, shifted, return_tokens=True))
                 else:
                     stream = runner.chat(
                         RunnerChatRequest(
@@ -731,20 +745,18 @@ async def chat(request: web.Request) -> web.StreamResponse:
             stream: AsyncIterator[Chunk]
             if go_template:
                 prompt_text = await render(runner, num_ctx)
-                used = referenced_images(prompt_text, images)
-                prompt = await _fit_text_prompt(
-                    runner, prompt_text, used, num_ctx=num_ctx, num_keep=num_keep, shift=shift
+                creq = await _text_completion(
+                    runner,
+                    req,
+                    sampling,
+                    fmt,
+                    prompt_text,
+                    images,
+                    num_ctx=num_ctx,
+                    num_keep=num_keep,
+                    shift=shift,
                 )
-                stream = runner.complete(
-                    CompletionRequest(
-                        prompt=prompt,
-                        options=sampling,
-                        images=used,
-                        format=fmt,
-                        logprobs=req.logprobs,
-                        top_logprobs=req.top_logprobs,
-                    )
-                )
+                stream = runner.complete(creq)
             else:
                 fitted, shifted = await fit_chat(
                     runner,
@@ -757,15 +769,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
                     template_len=len(runner.metadata.chat_template),
                 )
                 if shifted is not None:
-                    stream = runner.complete(
-                        CompletionRequest(
-                            prompt=shifted,
-                            options=sampling,
-                            format=fmt,
-                            logprobs=req.logprobs,
-                            top_logprobs=req.top_logprobs,
-                        )
-                    )
+                    stream = runner.complete(_completion(req, sampling, fmt, shifted))
                 else:
                     stream = runner.chat(
                         RunnerChatRequest(
