@@ -114,7 +114,7 @@ async def test_image_to_a_model_without_projector_is_a_clear_error(smol) -> None
     from pyollama.errors import PyollamaError
 
     req = CompletionRequest(prompt="[img-0] what is this?", images=[b"\x89PNG not really"], options=GREEDY)
-    with pytest.raises(PyollamaError, match="(?i)image|multimodal|mmproj"):
+    with pytest.raises(PyollamaError, match=r"(?i)image|multimodal|mmproj"):
         await collect(smol.complete(req))
 
 
