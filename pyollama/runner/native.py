@@ -266,6 +266,19 @@ class NativeRunner:
         loop = asyncio.get_running_loop()
         ready = asyncio.Event()
         fd = stream.fileno()
+        # The fd is level-triggered: while nobody waits (a consumer slow to take chunks) a readable
+        # fd would wake the loop on every iteration, so the first wake-up with no waiter unwatches
+        # it. A consumer that keeps up stays watched between tokens (no epoll_ctl per token).
+        watched = waiting = False
+
+        def wake() -> None:
+            nonlocal watched
+            if waiting:
+                ready.set()
+            else:
+                loop.remove_reader(fd)
+                watched = False
+
         self._live.add(stream)
         try:
             while True:
@@ -274,20 +287,23 @@ class NativeRunner:
                 except EOFError:
                     return
                 if item is None:
-                    # watch the fd only while waiting: it is level-triggered, and a consumer that
-                    # is slow to take chunks would otherwise wake the loop on every iteration
                     ready.clear()
-                    loop.add_reader(fd, ready.set)
+                    if not watched:
+                        loop.add_reader(fd, wake)
+                        watched = True
+                    waiting = True
                     try:
                         await ready.wait()
                     finally:
-                        loop.remove_reader(fd)
+                        waiting = False
                     continue
                 status, is_stream, is_last, data = item
                 yield status, is_stream, data
                 if is_last:
                     return
         finally:
+            if watched:
+                loop.remove_reader(fd)
             self._live.discard(stream)
             stream.cancel()
             stream.close()

@@ -7,6 +7,7 @@ without a default are always written, fields with a default are left out when th
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from datetime import UTC, datetime
@@ -341,16 +342,21 @@ def go_time(ns: int | None = None, *, utc: bool = True) -> str:
     if ns is None:
         ns = time.time_ns()
     secs, frac = divmod(ns, 1_000_000_000)
+    base, zone = _go_second(secs, utc)
+    fraction = f".{frac:09d}".rstrip("0") if frac else ""
+    return f"{base}{fraction}{zone}"
+
+
+@functools.lru_cache(maxsize=64)
+def _go_second(secs: int, utc: bool) -> tuple[str, str]:
+    """The date, time and zone of one second (every streamed line has a created_at: formatting
+    each from scratch cost more than the rest of the line)."""
     dt = datetime.fromtimestamp(secs, tz=UTC)
     if not utc:
         dt = dt.astimezone()
-    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
-    fraction = f".{frac:09d}".rstrip("0") if frac else ""
-    if fraction == ".":
-        fraction = ""
     offset = dt.strftime("%z")
     zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
-    return f"{base}{fraction}{zone}"
+    return dt.strftime("%Y-%m-%dT%H:%M:%S"), zone
 
 
 FOREVER_NS = 9_223_372_036_854_775_807  # Go's math.MaxInt64 duration
