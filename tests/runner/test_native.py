@@ -249,6 +249,30 @@ async def test_slow_consumer_does_not_spin_the_loop(smollm2_path: Path) -> None:
         await runner.close()
 
 
+async def test_fast_consumer_keeps_the_fd_watched(smollm2_path: Path) -> None:
+    """A consumer that keeps up waits on the same registration: no epoll_ctl pair per token."""
+    from pyollama.runner.native import NativeRunner
+
+    runner = await NativeRunner.load(str(smollm2_path), LoadOptions(num_ctx=512))
+    loop = asyncio.get_running_loop()
+    adds = 0
+    real_add_reader = loop.add_reader
+
+    def counting_add_reader(fd: int, cb: object, *args: object) -> None:
+        nonlocal adds
+        adds += 1
+        real_add_reader(fd, cb, *args)  # type: ignore[arg-type]
+
+    loop.add_reader = counting_add_reader  # type: ignore[method-assign]
+    try:
+        req = CompletionRequest(prompt="Once upon a time", options={"num_predict": 32, "temperature": 0})
+        n = len(await collect(runner.complete(req)))
+        assert n > 16 and adds <= 3
+    finally:
+        loop.add_reader = real_add_reader  # type: ignore[method-assign]
+        await runner.close()
+
+
 async def test_unlimited_num_predict_is_capped_like_ollama(tiny_gguf: Path) -> None:
     """No num_predict (or -1) means 10 x the context, as in Ollama: with context shift on, a
     model that never emits its end token would otherwise generate forever."""
