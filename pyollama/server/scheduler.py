@@ -163,6 +163,8 @@ class Scheduler:
         self.auto_parallel = max(auto_parallel, 1)
         self._loaded: dict[str, Loaded] = {}
         self._loading: dict[str, asyncio.Future[Loaded]] = {}
+        # what is being loaded right now, as /api/ps shows it: (request, options, estimated size)
+        self._in_load: dict[str, tuple[LoadRequest, LoadOptions, int]] = {}
         self._wanted: Counter[str] = Counter()
         self._load_lock = asyncio.Lock()
         self._idle = asyncio.Event()
@@ -228,30 +230,35 @@ class Scheduler:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
     def ps(self) -> list[ProcessModel]:
+        """Loaded models, and those still loading (expiring at now + keep_alive, as Ollama shows
+        them), latest expiry first."""
         now = time.time_ns()
-        out: list[tuple[int, ProcessModel]] = []
+        rows: list[tuple[int, str, int, str, ModelDetails, int]] = []
         for lm in self._loaded.values():
             if lm.timer is not None or lm.keep_alive == 0:
                 expires = lm.expires_ns
             else:
                 expires = self._expiry(now, lm.keep_alive)
-            out.append(
-                (
-                    expires,
-                    ProcessModel(
-                        name=lm.name,
-                        model=lm.name,
-                        size=lm.size,
-                        digest=lm.digest,
-                        details=lm.details,
-                        expires_at=go_time(expires, utc=False),
-                        size_vram=0,
-                        context_length=lm.context_length,
-                    ),
-                )
+            rows.append((expires, lm.name, lm.size, lm.digest, lm.details, lm.context_length))
+        for key, (request, options, size) in self._in_load.items():
+            if key not in self._loaded:
+                keep_alive = request.keep_alive if request.keep_alive is not None else self.default_keep_alive
+                expires = self._expiry(now, keep_alive)
+                rows.append((expires, request.name, size, request.digest, request.details, options.num_ctx))
+        rows.sort(key=lambda r: r[0], reverse=True)
+        return [
+            ProcessModel(
+                name=name,
+                model=name,
+                size=size,
+                digest=digest,
+                details=details,
+                expires_at=go_time(expires, utc=False),
+                size_vram=0,
+                context_length=ctx,
             )
-        out.sort(key=lambda t: t[0], reverse=True)
-        return [p for _, p in out]
+            for expires, name, size, digest, details, ctx in rows
+        ]
 
     # --- internals ---------------------------------------------------------------------------------
 
@@ -342,6 +349,7 @@ class Scheduler:
             )
             await self._make_room(key, size)
             log.info("loading model %s (%s) %s", request.name, key, options)
+            self._in_load[key] = (request, options, size)
             try:
                 if math.isinf(self.load_timeout):
                     runner = await self.factory(request.model_path, options)
@@ -351,6 +359,8 @@ class Scheduler:
                     )
             except TimeoutError:
                 raise ModelLoadError("timed out waiting for llama runner to start") from None
+            finally:
+                self._in_load.pop(key, None)
             size = max(size, runner.metadata.size + (size - file_size))
             keep_alive = request.keep_alive if request.keep_alive is not None else self.default_keep_alive
             lm = Loaded(

@@ -293,3 +293,20 @@ async def test_stop_wins_over_a_request_finishing_later() -> None:
     await _until(lambda: fac.runners[0].closed)
     assert sched.loaded() == []
     await sched.close()
+
+
+async def test_ps_lists_a_model_while_it_loads(make_client: ClientMaker) -> None:
+    """Ollama shows a loading model in /api/ps, expiring at now + keep_alive."""
+    c = await make_client(fac=FakeRunnerFactory(load_delay=0.5))
+    task = asyncio.ensure_future(
+        c.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False})
+    )
+    try:
+        await asyncio.sleep(0.2)
+        models = (await (await c.get("/api/ps")).json())["models"]
+        assert [m["name"] for m in models] == ["m1:latest"]
+        assert models[0]["context_length"] > 0 and models[0]["expires_at"]
+    finally:
+        r = await task
+        assert r.status == 200
+    assert [m["name"] for m in (await (await c.get("/api/ps")).json())["models"]] == ["m1:latest"]
