@@ -297,12 +297,13 @@ async def test_stop_wins_over_a_request_finishing_later() -> None:
 
 async def test_ps_lists_a_model_while_it_loads(make_client: ClientMaker) -> None:
     """Ollama shows a loading model in /api/ps, expiring at now + keep_alive."""
-    c = await make_client(fac=FakeRunnerFactory(load_delay=0.5))
+    fac = FakeRunnerFactory(load_delay=2.0)
+    c = await make_client(fac=fac)
     task = asyncio.ensure_future(
         c.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False})
     )
     try:
-        await asyncio.sleep(0.2)
+        await _until(lambda: bool(fac.loads))  # the load has started (and sleeps 2 s)
         models = (await (await c.get("/api/ps")).json())["models"]
         assert [m["name"] for m in models] == ["m1:latest"]
         assert models[0]["context_length"] > 0 and models[0]["expires_at"]
