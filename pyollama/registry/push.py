@@ -7,19 +7,23 @@ Yields Ollama's progress objects (server/images.go `PushModel`, upload.go): `ret
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
+import aiohttp
 from yarl import URL
 
 from pyollama.errors import PyollamaError
 from pyollama.registry.client import RegistryClient
-from pyollama.registry.types import Progress, RegistryError, TransferOptions
+from pyollama.registry.types import Progress, RegistryError, TransferOptions, TransientError
 from pyollama.store.names import ModelName
 from pyollama.store.store import MEDIA_MANIFEST, Layer, Store
 
 _READ = 1 << 20
+_T = TypeVar("_T")
 
 
 class _Upload:
@@ -33,9 +37,29 @@ class _Upload:
         self.completed = 0
 
     async def exists(self) -> bool:
-        resp = await self.client.request("HEAD", self.client.blob_url(self.layer.digest))
-        resp.release()
-        return resp.status == 200
+        """HEAD the blob: 200 is there, 404 is not; anything else is an error (as Ollama's)."""
+
+        async def head() -> bool:
+            resp = await self.client.request("HEAD", self.client.blob_url(self.layer.digest))
+            if resp.status in (200, 404):
+                resp.release()
+                return resp.status == 200
+            raise await self.client.error_from(resp, "")
+
+        return await self._retrying(head)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """Run `attempt` again after a transient failure (connection, 5xx), with Ollama's back-off."""
+        opts = self.client.options
+        tries = 0
+        while True:
+            try:
+                return await attempt()
+            except TransientError as exc:
+                tries += 1
+                if tries >= opts.max_retries:
+                    raise RegistryError(f"{exc} (after {tries} tries)") from None
+                await asyncio.sleep(opts.backoff * 2 ** (tries - 1))
 
     async def run(self) -> None:
         c = self.client
@@ -43,15 +67,20 @@ class _Upload:
         src = ModelName.try_parse(self.layer.from_) if self.layer.from_ else None
         if src is not None and src.host.lower() == c.name.host.lower():
             params = {"mount": self.layer.digest, "from": f"{src.namespace}/{src.model}"}
-        resp = await c.request(
-            "POST", c.url("blobs/uploads/").with_query(params), headers={"Content-Length": "0"}
-        )
+
+        async def start() -> aiohttp.ClientResponse:
+            resp = await c.request(
+                "POST", c.url("blobs/uploads/").with_query(params), headers={"Content-Length": "0"}
+            )
+            if resp.status not in (201, 202):
+                raise await c.error_from(resp, "upload: ")
+            return resp
+
+        resp = await self._retrying(start)
         if resp.status == 201 and params:
             resp.release()
             self.completed = self.total
             return
-        if resp.status != 202:
-            raise await c.error_from(resp, "upload: ")
         location = resp.headers.get("Docker-Upload-Location") or resp.headers.get("Location", "")
         resp.release()
         if not location:
@@ -62,18 +91,21 @@ class _Upload:
         offset = 0
         while offset < self.total or (self.total == 0 and not md5s):
             size = min(part_size, self.total - offset)
-            md5 = hashlib.md5(usedforsecurity=False)
-            url = await self._part(url, offset, size, md5)
-            md5s.append(md5.digest())
+            url, md5 = await self._retrying(functools.partial(self._part, url, offset, size))
+            md5s.append(md5)
             offset += size
             if size == 0:
                 break
         etag = hashlib.md5(b"".join(md5s), usedforsecurity=False).hexdigest() + f"-{len(md5s)}"
         final = url.update_query({"digest": self.layer.digest, "etag": etag})
-        resp = await c.request("PUT", final, headers={"Content-Length": "0"}, follow_redirects=False)
-        if resp.status not in (201, 204):
-            raise await c.error_from(resp, "upload: ")
-        resp.release()
+
+        async def finish() -> None:
+            resp = await c.request("PUT", final, headers={"Content-Length": "0"}, follow_redirects=False)
+            if resp.status not in (201, 204):
+                raise await c.error_from(resp, "upload: ")
+            resp.release()
+
+        await self._retrying(finish)
         self.completed = self.total
 
     def _body(self, offset: int, size: int, md5: hashlib._Hash) -> Callable[[], object]:
@@ -98,8 +130,13 @@ class _Upload:
 
         return make
 
-    async def _part(self, url: URL, offset: int, size: int, md5: hashlib._Hash) -> URL:
-        """PATCH one part; a 307 sends it to the given URL with PUT (Ollama's X-Redirect-Uploads)."""
+    async def _part(self, url: URL, offset: int, size: int) -> tuple[URL, bytes]:
+        """PATCH one part; returns the next upload URL and the part's md5.
+
+        With Ollama's `X-Redirect-Uploads`, a registry may answer 307: the part then goes by PUT
+        to `Location` (object storage, retried on its own), and the upload continues at
+        `Docker-Upload-Location` (else `Location`), as Ollama's upload.go does.
+        """
         c = self.client
         headers = {
             "Content-Type": "application/octet-stream",
@@ -107,30 +144,38 @@ class _Upload:
             "Content-Range": f"{offset}-{offset + size - 1}" if size else "0-0",
             "X-Redirect-Uploads": "1",
         }
+        md5 = hashlib.md5(usedforsecurity=False)
         resp = await c.request(
             "PATCH", url, headers=headers, data=self._body(offset, size, md5), follow_redirects=False
         )
         location = resp.headers.get("Docker-Upload-Location") or resp.headers.get("Location", "")
-        if resp.status == 307 and location:
+        next_url = c.check_redirect(url, location) if location else url
+        if resp.status == 307:
+            storage = resp.headers.get("Location", "")
             resp.release()
-            target = c.check_redirect(url, location)
-            md5_put = hashlib.md5(usedforsecurity=False)
-            put = await c.request(
-                "PUT",
-                target,
-                headers={"Content-Length": str(size)},
-                data=self._body(offset, size, md5_put),
-                follow_redirects=False,
-            )
-            if put.status not in (200, 201, 204):
-                raise await c.error_from(put, "upload: ")
-            put.release()
-            md5.update(b"")  # the part's md5 is in md5_put
-            return url
+            if not storage:
+                raise RegistryError("upload: redirect without a location")
+            target = c.check_redirect(url, storage)
+
+            async def put() -> bytes:
+                md5_put = hashlib.md5(usedforsecurity=False)
+                r = await c.request(
+                    "PUT",
+                    target,
+                    headers={"Content-Length": str(size)},
+                    data=self._body(offset, size, md5_put),
+                    follow_redirects=False,
+                )
+                if r.status not in (200, 201, 204):
+                    raise await c.error_from(r, "upload: ")
+                r.release()
+                return md5_put.digest()
+
+            return next_url, await self._retrying(put)
         if resp.status != 202:
             raise await c.error_from(resp, "upload: ")
         resp.release()
-        return c.check_redirect(url, location) if location else url
+        return next_url, md5.digest()
 
 
 async def push_model(
