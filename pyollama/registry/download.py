@@ -125,7 +125,7 @@ def load_parts(blob: Path, total: int) -> list[Part] | None:
 def save_part(blob: Path, part: Part) -> None:
     """Atomically replace `-partial-N` (a temp file + rename: a kill leaves the old or the new state)."""
     path = state_path(blob, part.n)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = blob.with_name(f"{blob.name}-partial.{part.n}.tmp")  # outside Ollama's `-partial-*` glob
     completed = part.completed
     tmp.write_bytes(json.dumps(part.to_json(), separators=(",", ":")).encode())
     os.replace(tmp, path)
@@ -185,7 +185,8 @@ def remove_partial(blob: Path) -> None:
     for p in [
         partial_path(blob),
         *state_files(blob),
-        *blob.parent.glob(blob.name + "-partial-*.tmp"),
+        *blob.parent.glob(blob.name + "-partial-*.tmp"),  # older pyollama's temp names
+        *blob.parent.glob(blob.name + "-partial.*.tmp"),
         hash_state_path(blob),
         hash_state_path(blob).with_name(hash_state_path(blob).name + ".tmp"),
     ]:
@@ -423,6 +424,8 @@ class BlobDownload:
             got = await hasher.result()
         except* RegistryError as eg:
             raise eg.exceptions[0] from None
+        except* OSError as eg:  # the disk (full, read-only, I/O error): its own words, not a group
+            raise RegistryError(f"{self.digest[7:19]}: {eg.exceptions[0]}") from None
         finally:
             if hasher is not None:
                 hasher.close()

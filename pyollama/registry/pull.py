@@ -8,6 +8,7 @@ Yields Ollama's progress objects (server/images.go `PullModel`): `pulling manife
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -27,7 +28,7 @@ def parse_manifest(data: bytes, options: TransferOptions) -> tuple[Layer, list[L
     """Validate a registry manifest before any of it is used as a path or a size."""
     try:
         doc = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested past the limit
         raise RegistryError(f"invalid manifest: {exc}") from None
     if not isinstance(doc, dict):
         raise RegistryError("invalid manifest: not a JSON object")
@@ -127,7 +128,7 @@ async def pull_model(
 
         yield Progress(status="verifying sha256 digest")  # done per blob before its rename
         yield Progress(status="writing manifest")
-        await asyncio.to_thread(store.write_manifest, name, config, layers)
+        await asyncio.to_thread(functools.partial(store.write_manifest, name, config, layers, pulled=True))
         if old:
             unused = await asyncio.to_thread(_unused, store, old)
             if unused:

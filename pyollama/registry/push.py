@@ -194,8 +194,7 @@ async def push_model(
     try:
         try:
             manifest = await asyncio.to_thread(store.read_manifest, name)
-            assert manifest.path is not None
-            data = await asyncio.to_thread(manifest.path.read_bytes)
+            data = manifest.to_bytes().rstrip(b"\n")  # json.Marshal's form, as Ollama pushes it
         except (PyollamaError, OSError, ValueError):
             yield Progress(status="couldn't retrieve manifest")
             raise

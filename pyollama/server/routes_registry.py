@@ -79,8 +79,10 @@ def _request(body: bytes) -> tuple[TransferRequest, ModelName]:
 async def pull(request: web.Request) -> web.StreamResponse:
     req, name = _request(await request.read())
     reg = request.app[REGISTRY]
+    store = _disk_store(request)
+    name = store.existing_name(name)  # a model already here keeps its spelling, as Ollama's PullHandler
     lines = pull_model(
-        _disk_store(request),
+        store,
         name,
         insecure=req.insecure,
         noprune=reg.noprune,

@@ -423,10 +423,18 @@ class Store:
             refs.update(m.digests())
         return refs
 
-    def write_manifest(self, name: ModelName, config: Layer, layers: list[Layer]) -> Manifest:
-        """Write the manifest last and atomically, refusing if any referenced blob is missing."""
+    def write_manifest(
+        self, name: ModelName, config: Layer, layers: list[Layer], *, pulled: bool = False
+    ) -> Manifest:
+        """Write the manifest last and atomically, refusing if any referenced blob is missing.
+
+        Ollama writes a created model's manifest with Go's json.Encoder (a trailing newline) and a
+        pulled one with json.Marshal (none); the bytes, and so the digest `list` shows, match its.
+        """
         m = Manifest(config=config, layers=list(layers))
         data = m.to_bytes()
+        if pulled:
+            data = data.rstrip(b"\n")
         path = self.manifest_path(name)
         with self.lock:
             for d in m.digests():

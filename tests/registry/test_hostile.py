@@ -23,7 +23,7 @@ from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
 from pyollama.server.routes_registry import REGISTRY
 from pyollama.server.store_adapter import StoreAdapter
-from pyollama.store import Store
+from pyollama.store import ModelName, Store
 from tests.registry.conftest import collect, tree
 
 OPTS = TransferOptions(
@@ -167,6 +167,41 @@ async def test_plain_pull_and_statuses(fake: tuple[FakeRegistry, str], tmp_path:
     assert [p.status for p in out[-3:]] == ["verifying sha256 digest", "writing manifest", "success"]
     assert all(store.blob_path(d).read_bytes() == b for d, b in reg.blobs.items())
     assert not (tmp_path / "key").exists()  # the key is created on first use only
+    # json.Marshal's bytes, no trailing newline, as Ollama writes a pulled manifest (its digest)
+    manifest = store.read_manifest(ModelName.parse(name))
+    assert manifest.path is not None and not manifest.path.read_bytes().endswith(b"\n")
+
+
+async def test_deeply_nested_manifest_is_a_clear_error(
+    fake: tuple[FakeRegistry, str], tmp_path: Path
+) -> None:
+    reg, name = fake
+
+    async def nested(request: web.Request) -> web.Response:
+        return web.Response(body=b"[" * 200_000, content_type="application/json")
+
+    reg.manifest_hook = nested
+    with pytest.raises(RegistryError, match="invalid manifest"):
+        await pull(Store(tmp_path / "models"), name, tmp_path)
+
+
+async def test_disk_error_during_download_is_its_own_message(
+    fake: tuple[FakeRegistry, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk says so, not "unhandled errors in a TaskGroup"."""
+    import errno
+    import os
+
+    from pyollama.registry import download
+
+    def full(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(download.os, "pwrite", full)
+    _, name = fake
+    with pytest.raises(RegistryError, match=r"No space left on device") as info:
+        await pull(Store(tmp_path / "models"), name, tmp_path)
+    assert "TaskGroup" not in str(info.value)
 
 
 async def test_http_needs_insecure(fake: tuple[FakeRegistry, str], tmp_path: Path) -> None:
@@ -502,3 +537,19 @@ async def test_daemon_keeps_serving_after_hostile_pull(
 
 def test_pyollama_error_base() -> None:
     assert issubclass(RegistryError, PyollamaError) and RegistryError("x").status == 500
+
+
+async def test_pull_keeps_the_spelling_of_a_model_already_here(
+    fake: tuple[FakeRegistry, str], tmp_path: Path, aiohttp_client: Any
+) -> None:
+    """As Ollama's PullHandler: `…/ns/M:LATEST` after `…/ns/m:latest` updates the same model."""
+    _, name = fake
+    store = Store(tmp_path / "models")
+    app = make_app(Settings(models=store.root), StoreAdapter(store), FakeRunnerFactory(), host_guard=False)
+    app[REGISTRY].options = OPTS
+    client = await aiohttp_client(app)
+    for model in (name, name.upper().replace("HTTP", "http")):
+        resp = await client.post("/api/pull", json={"model": model, "insecure": True, "stream": False})
+        assert await resp.json() == {"status": "success"}, model
+    names = [m["name"] for m in (await (await client.get("/api/tags")).json())["models"]]
+    assert len(names) == 1 and names[0] == ModelName.parse(name).display_shortest()
