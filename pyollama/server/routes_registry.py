@@ -10,7 +10,7 @@ import msgspec
 from aiohttp import web
 
 from pyollama.config import Settings
-from pyollama.errors import InternalError
+from pyollama.errors import BadRequest, InternalError
 from pyollama.registry import DownloadManager, Progress, TransferOptions, pull_model, push_model
 from pyollama.server.schemas import decode
 from pyollama.server.state import STATE, json_response
@@ -73,6 +73,8 @@ async def _respond(
 
 def _request(body: bytes) -> tuple[TransferRequest, ModelName]:
     req = decode(body, TransferRequest)
+    if not (req.model or req.name):
+        raise BadRequest("model is required")
     return req, ModelName.parse(req.model or req.name)  # InvalidName: 400 `invalid model name`
 
 

@@ -526,6 +526,9 @@ async def test_daemon_keeps_serving_after_hostile_pull(
     assert resp.status == 500 and "invalid digest" in (await resp.json())["error"]
     resp = await client.post("/api/pull", json={"model": "a/b/c/d/e", "insecure": True})
     assert resp.status == 400 and await resp.json() == {"error": "invalid model name"}
+    for route in ("/api/pull", "/api/push"):
+        resp = await client.post(route, json={"insecure": True})
+        assert resp.status == 400 and await resp.json() == {"error": "model is required"}
     resp = await client.post("/api/pull", json={"model": f"http://{name}"})
     assert resp.status == 500 and await resp.json() == {"error": "insecure protocol http"}
     reg.manifest = None
