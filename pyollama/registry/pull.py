@@ -129,16 +129,16 @@ async def pull_model(
         yield Progress(status="verifying sha256 digest")  # done per blob before its rename
         yield Progress(status="writing manifest")
         await asyncio.to_thread(functools.partial(store.write_manifest, name, config, layers, pulled=True))
-        if old:
-            unused = await asyncio.to_thread(_unused, store, old)
-            if unused:
-                yield Progress(status="removing unused layers")
-                await asyncio.to_thread(store.remove_unreferenced, unused)
+        # as Ollama: the old manifest's layers the new one dropped (other models may still use
+        # them: only unreferenced blobs go); a failure to delete is reported, not fatal
+        new = {layer.digest for layer in [*layers, config]}
+        dropped = [d for d in dict.fromkeys(old) if d not in new]
+        if dropped:
+            yield Progress(status="removing unused layers")
+            try:
+                await asyncio.to_thread(store.remove_unreferenced, dropped)
+            except OSError as exc:
+                yield Progress(status=f"couldn't remove unused layers: {exc}")
         yield Progress(status="success")
     finally:
         await client.close()
-
-
-def _unused(store: Store, digests: list[str]) -> list[str]:
-    refs = store.referenced_digests()
-    return [d for d in dict.fromkeys(digests) if d not in refs]

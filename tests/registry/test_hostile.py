@@ -556,3 +556,25 @@ async def test_pull_keeps_the_spelling_of_a_model_already_here(
         assert await resp.json() == {"status": "success"}, model
     names = [m["name"] for m in (await (await client.get("/api/tags")).json())["models"]]
     assert len(names) == 1 and names[0] == ModelName.parse(name).display_shortest()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_a_new_version_removes_the_layers_it_dropped(
+    fake: tuple[FakeRegistry, str], tmp_path: Path, shared: bool
+) -> None:
+    """As Ollama: "removing unused layers" when the old manifest had layers the new one lacks;
+    a blob another model still uses stays."""
+    reg, name = fake
+    store = Store(tmp_path / "models")
+    await pull(store, name, tmp_path)
+    old = digest(reg.blob)
+    if shared:
+        store.copy(ModelName.parse(name), ModelName.parse("keeper"))
+    reg.blob = bytes(reversed(reg.blob))  # version 2 of the weights
+    reg.blobs[digest(reg.blob)] = reg.blob
+    statuses = [p.status for p in await pull(store, name, tmp_path)]
+    assert "removing unused layers" in statuses and statuses[-1] == "success"
+    assert store.has_blob(old) == shared
+    assert store.has_blob(digest(reg.blob))
+    again = [p.status for p in await pull(store, name, tmp_path)]
+    assert "removing unused layers" not in again  # nothing dropped this time
