@@ -62,6 +62,11 @@ _decode_json = msgspec.json.Decoder()
 _encode_json = msgspec.json.Encoder()
 
 
+# llama.cpp aborts the whole process (GGML_ASSERT, not an exception) on a batch too small for its
+# output buffers (num_batch 1 with 4 slots): batches are never smaller than this
+MIN_BATCH = 32
+
+
 def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
     """The engine's JSON configuration for a model and its load-time options."""
     n_parallel = max(1, options.num_parallel)
@@ -69,7 +74,7 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
         "model": model_path,
         "n_ctx": options.num_ctx * n_parallel,
         "n_parallel": n_parallel,
-        "n_batch": options.num_batch,
+        "n_batch": max(options.num_batch, MIN_BATCH),
         "flash_attn": options.flash_attn,
         "cache_type_k": options.kv_cache_type,
         "cache_type_v": options.kv_cache_type,
@@ -82,7 +87,7 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
     if options.main_gpu:
         cfg["main_gpu"] = options.main_gpu
     if options.num_ubatch is not None:
-        cfg["n_ubatch"] = options.num_ubatch
+        cfg["n_ubatch"] = max(options.num_ubatch, MIN_BATCH)
     if options.num_thread:
         cfg["n_threads"] = options.num_thread
         cfg["n_threads_batch"] = options.num_thread

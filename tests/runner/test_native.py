@@ -287,3 +287,17 @@ async def test_unlimited_num_predict_is_capped_like_ollama(tiny_gguf: Path) -> N
             assert chunks[-1].eval_count == 10 * runner.metadata.slot_context
     finally:
         await runner.close()
+
+
+async def test_a_tiny_batch_does_not_abort_the_process(tiny_gguf: Path) -> None:
+    """num_batch 1 with 4 slots made llama.cpp abort (GGML_ASSERT) inside the daemon's process."""
+    from pyollama.runner.native import NativeRunner
+
+    runner = await NativeRunner.load(
+        str(tiny_gguf), LoadOptions(num_ctx=64, num_parallel=4, num_batch=1, num_ubatch=1)
+    )
+    try:
+        req = CompletionRequest(prompt="a b c", options={"num_predict": 4})
+        assert (await collect(runner.complete(req)))[-1].done
+    finally:
+        await runner.close()
