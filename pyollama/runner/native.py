@@ -22,6 +22,7 @@ from pyollama.errors import (
     EngineError,
     EngineStateError,
     InternalError,
+    ModelLoadError,
     NotFound,
     PyollamaError,
     ServerBusy,
@@ -223,6 +224,29 @@ def place_media(prompt: str, images: list[bytes], marker: str) -> tuple[str, lis
     return text, order
 
 
+def check_hparams(kv: dict[str, Any]) -> None:
+    """Refuse header values llama.cpp would GGML_ASSERT on (an abort of the whole process, not an
+    exception): no layers, no heads, KV heads that do not divide the heads, a zero context."""
+    arch = str(kv.get("general.architecture", ""))
+
+    def value(suffix: str) -> int | None:
+        v = kv.get(f"{arch}.{suffix}")
+        return v if isinstance(v, int) and not isinstance(v, bool) else None  # arrays: per layer
+
+    problems = []
+    for suffix in ("block_count", "context_length"):
+        v = value(suffix)
+        if v is not None and v <= 0:
+            problems.append(f"{arch}.{suffix} is {v}")
+    heads, kv_heads = value("attention.head_count"), value("attention.head_count_kv")
+    if heads is not None and heads <= 0 and value("block_count"):
+        problems.append(f"{arch}.attention.head_count is {heads}")
+    if heads and kv_heads is not None and (kv_heads <= 0 or heads % kv_heads):
+        problems.append(f"{arch}.attention.head_count_kv ({kv_heads}) does not divide head_count ({heads})")
+    if problems:
+        raise ModelLoadError("invalid model: " + "; ".join(problems))
+
+
 class NativeRunner:
     """A loaded model in this process (implements `pyollama.runner.base.Runner`)."""
 
@@ -243,6 +267,8 @@ class NativeRunner:
         from pyollama import engine
 
         engine.init(engine._default_verbosity())
+        header = await asyncio.to_thread(engine.read_gguf, model_path, 0)  # GGUFError if unreadable
+        check_hparams(header["kv"])
         server = engine.Server(json.dumps(engine_config(model_path, options)))
         try:
             await asyncio.to_thread(server.load)

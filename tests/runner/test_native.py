@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -301,3 +302,28 @@ async def test_a_tiny_batch_does_not_abort_the_process(tiny_gguf: Path) -> None:
         assert (await collect(runner.complete(req)))[-1].done
     finally:
         await runner.close()
+
+
+@pytest.mark.parametrize(
+    ("kw", "why"),
+    [
+        ({"n_layer": 0}, "block_count is 0"),
+        ({"n_head_kv": 3}, "head_count_kv (3) does not divide head_count (4)"),
+        ({"n_ctx": 0}, "context_length is 0"),
+    ],
+)
+async def test_header_values_llama_cpp_would_abort_on_are_refused(
+    tmp_path: Path, tiny_gguf: Path, kw: dict[str, int], why: str
+) -> None:
+    """A readable GGUF whose hyperparameters make llama.cpp GGML_ASSERT (an abort of the whole
+    process) is refused before the load, and the process goes on loading models."""
+    from pyollama.errors import ModelLoadError
+    from pyollama.runner.native import NativeRunner
+    from tests.conftest import VOCAB_DIR
+    from tests.gguf_factory import make_tiny_llama
+
+    bad = make_tiny_llama(tmp_path / "bad.gguf", VOCAB_DIR / "ggml-vocab-llama-spm.gguf", **kw)
+    with pytest.raises(ModelLoadError, match=f"invalid model: .*{re.escape(why)}"):
+        await NativeRunner.load(str(bad), LoadOptions(num_ctx=64, num_parallel=1))
+    runner = await NativeRunner.load(str(tiny_gguf), LoadOptions(num_ctx=64, num_parallel=1))
+    await runner.close()
