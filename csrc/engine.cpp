@@ -61,8 +61,14 @@ static void set_err(char ** err, const std::string & msg) {
 
 static std::once_flag g_init_once;
 static std::atomic<int> g_verbosity{1};
+// While a thread loads a model, llama.cpp's error lines are also kept here, so the load error can
+// say llama.cpp's own reason instead of "see the log" (the load runs on the calling thread).
+static thread_local std::string * t_load_errors = nullptr;
 
 static void po_log_callback(enum ggml_log_level level, const char * text, void * /*user*/) {
+    if (t_load_errors && level == GGML_LOG_LEVEL_ERROR && text && t_load_errors->size() < 8192) {
+        t_load_errors->append(text);
+    }
     int v = g_verbosity.load();
     int need;
     switch (level) {
@@ -75,6 +81,36 @@ static void po_log_callback(enum ggml_log_level level, const char * text, void *
     if (v >= need) {
         fputs(text, stderr);
     }
+}
+
+// The most telling part of llama.cpp's error lines from a failed load: what follows its "error
+// loading model:" line if there is one, else the last line (trimmed of the function prefix).
+static std::string load_reason(const std::string & log) {
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start < log.size()) {
+        size_t end = log.find('\n', start);
+        if (end == std::string::npos) end = log.size();
+        std::string line = log.substr(start, end - start);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (!line.empty()) lines.push_back(line);
+        start = end + 1;
+    }
+    if (lines.empty()) return "";
+    // llama.cpp's "error loading model: <exception>" is the reason when the exception is specific
+    // (a tensor out of bounds, a wrong shape); when it only says the loader failed, the first error
+    // line says why (the file cannot be opened, bad magic, ...)
+    static const std::string marker = "error loading model: ";
+    for (const auto & line : lines) {
+        size_t at = line.find(marker);
+        if (at != std::string::npos && line.find("failed to load model from") == std::string::npos) {
+            return line.substr(at + marker.size());
+        }
+    }
+    std::string first = lines.front();
+    size_t colon = first.find(": ");  // drop the "function_name: " prefix
+    if (colon != std::string::npos && colon < 48 && first.find(' ') > colon) first = first.substr(colon + 2);
+    return first;
 }
 
 extern "C" void po_set_log_verbosity(int verbosity) {
@@ -408,6 +444,11 @@ extern "C" po_status po_server_load(po_server * s, char ** err) {
         }
         s->state = srv_state::loading;
     }
+    std::string load_errors;
+    struct capture {  // collect llama.cpp's error lines for the duration of this load
+        explicit capture(std::string * buf) { t_load_errors = buf; }
+        ~capture() { t_load_errors = nullptr; }
+    } guard(&load_errors);
     try {
         s->ctx = std::make_unique<server_context>();
         // routes before load_model (they register a sleeping-state callback)
@@ -418,9 +459,12 @@ extern "C" po_status po_server_load(po_server * s, char ** err) {
             std::lock_guard<std::mutex> lk(s->mu);
             s->state = srv_state::created;
             s->cv.notify_all();
-            set_err(err, "failed to load model '" + s->params.model.path +
-                             "': llama.cpp could not read it (not a valid GGUF for this build, unsupported "
-                             "architecture, or not enough memory); see the log above for details");
+            std::string reason = load_reason(load_errors);
+            set_err(err, "failed to load model '" + s->params.model.path + "': " +
+                             (reason.empty() ? std::string("llama.cpp could not read it (not a valid GGUF for "
+                                                           "this build, unsupported architecture, or not enough "
+                                                           "memory); see the log above for details")
+                                             : reason));
             return PO_ERR_LOAD;
         }
         s->routes->update_meta(*s->ctx);

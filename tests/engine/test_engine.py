@@ -67,8 +67,18 @@ def test_gguf_info_api(smollm2_path: Path) -> None:
     assert 130_000_000 < info.parameter_count < 140_000_000
 
 
-@pytest.mark.parametrize("kind", ["missing", "text", "truncated", "absurd"])
-def test_bad_files_raise_and_process_survives(engine, kind: str, tmp_path: Path, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("missing", "failed to open GGUF file"),
+        ("text", "invalid magic characters"),
+        ("truncated", ""),
+        ("absurd", ""),
+    ],
+)
+def test_bad_files_raise_and_process_survives(
+    engine, kind: str, reason: str, tmp_path: Path, tiny_gguf: Path
+) -> None:  # type: ignore[no-untyped-def]
     from pyollama.errors import GGUFError, ModelLoadError
 
     path = tmp_path / "bad.gguf"
@@ -84,7 +94,10 @@ def test_bad_files_raise_and_process_survives(engine, kind: str, tmp_path: Path,
     server = engine.Server(json.dumps({"model": str(path), "n_ctx": 256}))
     with pytest.raises(ModelLoadError) as err:
         server.load()
-    assert "failed to load model" in str(err.value)
+    message = str(err.value)
+    assert "failed to load model" in message
+    assert reason in message  # llama.cpp's own reason, not only "see the log"
+    assert "see the log" not in message
     server.close()
     # the process keeps working: a good model loads and answers afterwards
     good = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 256}))
