@@ -7,6 +7,7 @@ child process would implement the same protocol.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal, Protocol
 
@@ -15,6 +16,11 @@ import msgspec
 from pyollama.runner.types import Chunk, Embeddings, LoadOptions, ModelMetadata
 
 Format = Literal["json"] | dict[str, Any] | None
+
+
+# Images sit in a completion's prompt as Ollama's `[img-N]` tags (`images[N]`); the runner swaps
+# them for its engine's own placeholder.
+IMAGE_TAG = re.compile(r"\[img-(\d+)\]")
 
 
 class CompletionRequest(msgspec.Struct, kw_only=True):

@@ -27,7 +27,7 @@ from pyollama.errors import (
     PyollamaError,
     ServerBusy,
 )
-from pyollama.runner.base import ChatRequest, CompletionRequest, Format
+from pyollama.runner.base import IMAGE_TAG, ChatRequest, CompletionRequest, Format
 from pyollama.runner.types import (
     Capabilities,
     Chunk,
@@ -200,9 +200,6 @@ def _logprobs_from_completion(items: list[dict[str, Any]]) -> list[TokenLogprob]
     return out
 
 
-_IMAGE_TAG = re.compile(r"\[img-(\d+)\]")
-
-
 def place_media(prompt: str, images: list[bytes], marker: str) -> tuple[str, list[bytes]]:
     """Ollama's `[img-N]` tags become the engine's media marker, with the images in tag order.
 
@@ -218,7 +215,7 @@ def place_media(prompt: str, images: list[bytes], marker: str) -> tuple[str, lis
         order.append(images[n])
         return marker
 
-    text = _IMAGE_TAG.sub(swap, prompt)
+    text = IMAGE_TAG.sub(swap, prompt)
     if not order:
         return marker * len(images) + prompt, list(images)
     return text, order

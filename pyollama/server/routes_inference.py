@@ -12,7 +12,6 @@ import base64
 import binascii
 import logging
 import math
-import re
 import secrets
 import string
 import time
@@ -24,8 +23,8 @@ from aiohttp import web
 
 from pyollama.errors import BadRequest, InternalError, ModelNotFound, NotFound
 from pyollama.options import LOAD_TIME_OPTIONS, OPTIONS, check_option
+from pyollama.runner.base import IMAGE_TAG, CompletionRequest, Format, Runner
 from pyollama.runner.base import ChatRequest as RunnerChatRequest
-from pyollama.runner.base import CompletionRequest, Format, Runner
 from pyollama.runner.types import Chunk, LoadOptions, TokenLogprob
 from pyollama.server.fitting import DEFAULT_NUM_KEEP, fit_chat, fit_prompt
 from pyollama.server.models import ModelInfo
@@ -320,17 +319,23 @@ def _unload_only(state: ServerState, req: GenerateRequest | ChatRequest, empty: 
     return True
 
 
-async def _load_or_unload(state: ServerState, p: _Prepared) -> str:
-    """An empty request only loads the model, or unloads it when keep_alive is 0; the done_reason."""
-    if p.keep_alive == 0:
-        state.scheduler.expire(p.info.model_path)
-        return "unload"
+async def _load_only(state: ServerState, p: _Prepared) -> None:
+    """An empty request (keep_alive 0 was handled by `_unload_only`) only loads the model."""
     async with state.scheduler.use(p.lreq):
         pass
-    return "load"
 
 
-_IMAGE_TAG = re.compile(r"\[img-(\d+)\]")
+def _empty_generate(req: GenerateRequest, reason: str) -> web.Response:
+    return json_response(
+        GenerateResponse(model=req.model, created_at=go_time(), response="", done=True, done_reason=reason)
+    )
+
+
+def _empty_chat(req: ChatRequest, reason: str) -> web.Response:
+    message = MessageOut(role="assistant", content="")
+    return json_response(
+        ChatResponse(model=req.model, created_at=go_time(), message=message, done_reason=reason, done=True)
+    )
 
 
 def referenced_images(prompt_text: str, images: list[bytes]) -> list[bytes]:
@@ -339,7 +344,7 @@ def referenced_images(prompt_text: str, images: list[bytes]) -> list[bytes]:
     History fitting drops the oldest messages, and their images with them; the tags of the kept
     ones are numbered from 0, so the kept images are the last ones.
     """
-    tags = {int(n) for n in _IMAGE_TAG.findall(prompt_text)}
+    tags = {int(n) for n in IMAGE_TAG.findall(prompt_text)}
     if not images or len(tags) >= len(images):
         return images
     return images[len(images) - len(tags) :]
@@ -433,22 +438,14 @@ async def generate(request: web.Request) -> web.StreamResponse:
     if req.raw and (req.template or req.system or req.context):
         raise BadRequest("raw mode does not support template, system, or context")
     if _unload_only(state, req, not req.prompt and not req.images):
-        return json_response(
-            GenerateResponse(
-                model=req.model, created_at=go_time(), response="", done=True, done_reason="unload"
-            )
-        )
+        return _empty_generate(req, "unload")
     prep = _prepare(state, req, "generate", "insert" if req.suffix else None)
     info, fmt, think, options, lreq = prep.info, prep.fmt, prep.think, prep.options, prep.lreq
     images = decode_images(req.images)
 
     if not req.prompt and not images:
-        reason = await _load_or_unload(state, prep)
-        return json_response(
-            GenerateResponse(
-                model=req.model, created_at=go_time(), response="", done=True, done_reason=reason
-            )
-        )
+        await _load_only(state, prep)
+        return _empty_generate(req, "load")
 
     sampling = sampling_options(options)
     num_keep = int(options.get("num_keep", DEFAULT_NUM_KEEP))
@@ -650,30 +647,14 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if not req.model:
         raise BadRequest("model is required")
     if _unload_only(state, req, not req.messages):
-        return json_response(
-            ChatResponse(
-                model=req.model,
-                created_at=go_time(),
-                message=MessageOut(role="assistant", content=""),
-                done_reason="unload",
-                done=True,
-            )
-        )
+        return _empty_chat(req, "unload")
     prep = _prepare(state, req, "chat", "tools" if req.tools else None)
     info, fmt, think, options, lreq = prep.info, prep.fmt, prep.think, prep.options, prep.lreq
     incoming = req.messages or []
 
     if not incoming:
-        reason = await _load_or_unload(state, prep)
-        return json_response(
-            ChatResponse(
-                model=req.model,
-                created_at=go_time(),
-                message=MessageOut(role="assistant", content=""),
-                done_reason=reason,
-                done=True,
-            )
-        )
+        await _load_only(state, prep)
+        return _empty_chat(req, "load")
 
     messages: list[dict[str, Any]] = [dict(m) for m in info.messages]
     converted = [message_for_runner(m) for m in incoming]
