@@ -278,7 +278,6 @@ class _Prepared(NamedTuple):
 
     info: ModelInfo
     fmt: Format
-    keep_alive: float | None
     think: bool | str | None
     options: dict[str, Any]
     lreq: LoadRequest
@@ -306,7 +305,7 @@ def _prepare(
         _require(info, req.model, also_needs, also_needs)
     think = check_think(req.model, req.think, info)
     options = merge_options(info, req.options)
-    return _Prepared(info, fmt, keep_alive, think, options, load_request(state, info, options, keep_alive))
+    return _Prepared(info, fmt, think, options, load_request(state, info, options, keep_alive))
 
 
 def _unload_only(state: ServerState, req: GenerateRequest | ChatRequest, empty: bool) -> bool:
