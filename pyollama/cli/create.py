@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
 from pyollama.store.modelfile import Modelfile, ModelfileError, parse
+from pyollama.store.store import file_digest
 
 __all__ = [
     "ERR_MODELFILE_NOT_FOUND",
@@ -39,14 +39,6 @@ def resolve_path(arg: str, base: Path) -> Path:
     """A FROM/ADAPTER/DRAFT argument as an absolute path (Ollama's `expandPath`): `~` and `~user`
     expanded, anything else relative to the Modelfile's folder."""
     return Path(os.path.abspath(os.path.join(base, os.path.expanduser(arg))))
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
 
 
 # Weight files of a model folder, most specific first: the first pattern that matches wins.

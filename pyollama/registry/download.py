@@ -41,7 +41,7 @@ from yarl import URL
 from pyollama.registry.client import RegistryClient
 from pyollama.registry.hashstate import ResumableSha256, load_sha256
 from pyollama.registry.types import Progress, RegistryError, TransferOptions, TransientError
-from pyollama.store.store import Store, fsync_dir
+from pyollama.store.store import Store, file_digest, fsync_dir
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -191,14 +191,6 @@ def remove_partial(blob: Path) -> None:
         hash_state_path(blob).with_name(hash_state_path(blob).name + ".tmp"),
     ]:
         p.unlink(missing_ok=True)
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(4 << 20):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
 
 
 class _Hash(Protocol):

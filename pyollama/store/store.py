@@ -196,6 +196,12 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def file_digest(path: Path) -> str:
+    """`sha256:<hex>` of a file's content (streamed; hashlib releases the GIL on large reads)."""
+    with open(path, "rb") as f:
+        return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()
+
+
 class BlobWriter:
     """A temp file in `blobs/` that becomes `sha256-<hex>` only if its content hashes right."""
 
