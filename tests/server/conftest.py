@@ -16,7 +16,7 @@ from pyollama.config import Settings
 from pyollama.errors import BadRequest, ModelNotFound
 from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
-from pyollama.server.models import ModelInfo
+from pyollama.server.models import ModelInfo, PromptRenderer
 from pyollama.server.schemas import (
     CreateRequest,
     ListModel,
@@ -169,12 +169,13 @@ def make_client(aiohttp_client: Any, tmp_path: Path, factory: FakeRunnerFactory)
         free_memory: Callable[[], int] = lambda: 64 * GB,
         host_guard: bool | None = None,
         models: dict[str, ModelInfo] | None = None,
+        renderer: PromptRenderer = simple_renderer,
     ) -> TestClient[Any, Any]:
         app = make_app(
             settings or Settings(),
             MemoryStore(tmp_path, default_models() if models is None else models),
             fac or factory,
-            renderer=simple_renderer,
+            renderer=renderer,
             free_memory=free_memory,
             host_guard=False if host_guard is None else host_guard,
             version="0.0.0-test",

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from pyollama.runner.fake import FakeRunner, FakeRunnerFactory
 from pyollama.runner.types import Chunk
+from pyollama.server.prompting import GoTemplateRenderer
 from tests.server.conftest import ClientMaker, default_models, model, ndjson
 
 RFC3339_NANO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
@@ -480,24 +481,16 @@ async def test_suffix_without_a_go_template_is_fill_in_the_middle(
 
 
 async def test_go_template_sees_ollamas_message_fields(
-    aiohttp_client: Any, tmp_path: Any, factory: FakeRunnerFactory
+    make_client: ClientMaker, factory: FakeRunnerFactory
 ) -> None:
     """History goes to a Go TEMPLATE as Ollama's messages: .Thinking, the call's own index, and no
     invented ids (a random id would also change the prompt, and the KV cache prefix, every turn)."""
-    from pyollama.config import Settings
-    from pyollama.server.app import make_app
-    from pyollama.server.prompting import GoTemplateRenderer
-    from tests.server.conftest import MemoryStore
-
     template = (
         "{{ range .Messages }}{{ .Role }}:{{ .Content }}|{{ .Thinking }}"
         "{{ range .ToolCalls }}[{{ .Function.Index }} {{ .ID }} {{ .Function.Name }}]{{ end }}\n{{ end }}"
     )
     models = {"t:latest": model("t:latest", "/blobs/t", template=template)}
-    app = make_app(
-        Settings(), MemoryStore(tmp_path, models), factory, renderer=GoTemplateRenderer(), host_guard=False
-    )
-    c = await aiohttp_client(app)
+    c = await make_client(models=models, renderer=GoTemplateRenderer())
     history = [
         {"role": "user", "content": "q"},
         {
@@ -518,24 +511,16 @@ async def test_go_template_sees_ollamas_message_fields(
 
 
 async def test_images_follow_their_tags_through_a_go_template(
-    aiohttp_client: Any, tmp_path: Any, factory: FakeRunnerFactory
+    make_client: ClientMaker, factory: FakeRunnerFactory
 ) -> None:
     """Generate tags its images too, and history fitting drops old images with their messages."""
     import base64
-
-    from pyollama.config import Settings
-    from pyollama.server.app import make_app
-    from pyollama.server.prompting import GoTemplateRenderer
-    from tests.server.conftest import MemoryStore
 
     template = "{{ range .Messages }}{{ .Role }}:{{ .Content }}\n{{ end }}"
     models = {
         "v:latest": model("v:latest", "/blobs/v", template=template, capabilities=("completion", "vision"))
     }
-    app = make_app(
-        Settings(), MemoryStore(tmp_path, models), factory, renderer=GoTemplateRenderer(), host_guard=False
-    )
-    c = await aiohttp_client(app)
+    c = await make_client(models=models, renderer=GoTemplateRenderer())
     a, b = base64.b64encode(b"image A").decode(), base64.b64encode(b"image B").decode()
     r = await c.post("/api/generate", json={"model": "v", "prompt": "what?", "images": [a], "stream": False})
     assert r.status == 200
