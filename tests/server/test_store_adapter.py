@@ -93,18 +93,23 @@ async def upload(client: Any, data: bytes) -> str:
     return sha(data)
 
 
+async def create(client: Any, gguf: Path, **extra: Any) -> Any:
+    """`/api/create` of model `m` from an uploaded GGUF, with `extra` fields; the response."""
+    digest = await upload(client, gguf.read_bytes())
+    body = {"model": "m", "files": {"m.gguf": digest}, "stream": False, **extra}
+    if extra.get("draft_files") == "same":
+        body["draft_files"] = {"d.gguf": digest}
+    return await client.post("/api/create", json=body)
+
+
 async def test_create_refuses_draft_files_clearly(client: Any, tiny_gguf: Path) -> None:
-    digest = await upload(client, tiny_gguf.read_bytes())
-    body = {"model": "m", "files": {"m.gguf": digest}, "draft_files": {"d.gguf": digest}, "stream": False}
-    resp = await client.post("/api/create", json=body)
+    resp = await create(client, tiny_gguf, draft_files="same")
     assert resp.status == 400
     assert await resp.json() == {"error": "draft models are not supported yet"}
 
 
 async def test_create_takes_info_and_show_takes_system_and_options(client: Any, tiny_gguf: Path) -> None:
-    digest = await upload(client, tiny_gguf.read_bytes())
-    body = {"model": "m", "files": {"m.gguf": digest}, "info": {"context_length": 99}, "stream": False}
-    assert (await client.post("/api/create", json=body)).status == 200
+    assert (await create(client, tiny_gguf, info={"context_length": 99})).status == 200
     shown = await (await client.post("/api/show", json={"model": "m"})).json()
     assert shown["details"]["context_length"] == 99
     shown = await (
@@ -122,8 +127,6 @@ async def test_delete_without_a_name(client: Any) -> None:
 
 
 async def test_create_accepts_num_parallel(client: Any, tiny_gguf: Path) -> None:
-    digest = await upload(client, tiny_gguf.read_bytes())
-    body = {"model": "m", "files": {"m.gguf": digest}, "parameters": {"num_parallel": 2}, "stream": False}
-    assert (await client.post("/api/create", json=body)).status == 200
+    assert (await create(client, tiny_gguf, parameters={"num_parallel": 2})).status == 200
     shown = await (await client.post("/api/show", json={"model": "m"})).json()
     assert "num_parallel                   2" in shown["parameters"]
