@@ -343,8 +343,10 @@ def referenced_images(prompt_text: str, images: list[bytes]) -> list[bytes]:
     History fitting drops the oldest messages, and their images with them; the tags of the kept
     ones are numbered from 0, so the kept images are the last ones.
     """
+    if not images:
+        return images  # the common case: no regex over the prompt
     tags = {int(n) for n in IMAGE_TAG.findall(prompt_text)}
-    if not images or len(tags) >= len(images):
+    if len(tags) >= len(images):
         return images
     return images[len(images) - len(tags) :]
 
