@@ -3,9 +3,10 @@
 // Each submitted request runs its handler on a worker thread of its own (handlers block until the
 // first result, and streaming `next()` blocks per chunk). Chunks go into a per-stream queue and an
 // eventfd (a pipe elsewhere) wakes the caller's event loop, so Python needs no thread per stream.
-// Shutdown follows design/engine.md: stopping flag -> wait for workers -> terminate -> join.
+// Shutdown follows docs/engine.md: stopping flag -> wait for workers -> terminate -> join.
+// Every entry point runs its body under po_guard (internal.h): no C++ exception crosses the ABI.
 
-#include "pyollama_engine.h"
+#include "internal.h"
 
 #include "arg.h"
 #include "build-info.h"
@@ -40,8 +41,6 @@
 
 using njson = nlohmann::ordered_json;
 
-char * po_strdup(const std::string & s);  // shared with gguf_meta.cpp
-
 char * po_strdup(const std::string & s) {
     char * p = static_cast<char *>(std::malloc(s.size() + 1));
     if (p) {
@@ -51,7 +50,7 @@ char * po_strdup(const std::string & s) {
     return p;
 }
 
-static void set_err(char ** err, const std::string & msg) {
+void po_set_err(char ** err, const std::string & msg) {
     if (err) {
         *err = po_strdup(msg);
     }
@@ -116,15 +115,17 @@ static std::string load_reason(const std::string & log) {
 extern "C" void po_set_log_verbosity(int verbosity) {
     g_verbosity.store(verbosity);
     // common_log levels: 0 = output, 1 = error, 2 = warn, 3 = info, 4 = debug (LOG_DEFAULT_*)
-    common_log_set_verbosity_thold(verbosity <= 0 ? 1 : verbosity);
+    po_guard_void("set_log_verbosity", [&] { common_log_set_verbosity_thold(verbosity <= 0 ? 1 : verbosity); });
 }
 
 extern "C" void po_init(int verbosity) {
-    std::call_once(g_init_once, [] {
-        std::setlocale(LC_NUMERIC, "C");
-        common_init();
-        llama_log_set(po_log_callback, nullptr);
-        llama_backend_init();
+    po_guard_void("init", [] {
+        std::call_once(g_init_once, [] {
+            std::setlocale(LC_NUMERIC, "C");
+            common_init();
+            llama_log_set(po_log_callback, nullptr);
+            llama_backend_init();
+        });
     });
     po_set_log_verbosity(verbosity);
 }
@@ -188,6 +189,12 @@ struct stream_state {
         ssize_t r = write(wfd, &one, 1);
 #endif
         (void) r;  // a full counter/pipe already means "ready"
+    }
+
+    void drain() {
+        uint64_t buf;
+        while (read(rfd, &buf, sizeof(buf)) > 0) {
+        }
     }
 
     void push(chunk_t && c) {
@@ -346,17 +353,22 @@ static std::vector<std::string> build_argv(const njson & cfg) {
 
 extern "C" po_status po_server_create(const char * config_json, po_server ** out, char ** err) {
     if (!out || !config_json) {
-        set_err(err, "null argument");
+        po_set_err(err, "null argument");
         return PO_ERR_INVALID;
     }
     *out = nullptr;
-    try {
+    return po_guard(err, [&] {
         po_init(g_verbosity.load());
-        njson cfg = njson::parse(config_json);
+        njson cfg;
+        try {
+            cfg = njson::parse(config_json);
+        } catch (const njson::exception & e) {
+            throw std::invalid_argument(std::string("invalid configuration JSON: ") + e.what());
+        }
         if (!cfg.is_object()) throw std::invalid_argument("configuration must be a JSON object");
         std::vector<std::string> args = build_argv(cfg);
         std::vector<char *> argv;
-        for (auto & s : args) argv.push_back(s.data());
+        for (auto & a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
 
         auto s = std::make_unique<po_server>();
@@ -375,19 +387,7 @@ extern "C" po_status po_server_create(const char * config_json, po_server ** out
         }
         *out = s.release();
         return PO_OK;
-    } catch (const njson::exception & e) {
-        set_err(err, std::string("invalid configuration JSON: ") + e.what());
-        return PO_ERR_INVALID;
-    } catch (const std::invalid_argument & e) {
-        set_err(err, e.what());
-        return PO_ERR_INVALID;
-    } catch (const std::exception & e) {
-        set_err(err, e.what());
-        return PO_ERR_INTERNAL;
-    } catch (...) {
-        set_err(err, "unknown error");
-        return PO_ERR_INTERNAL;
-    }
+    });
 }
 
 static std::string build_metadata(po_server * s) {
@@ -431,111 +431,107 @@ static std::string build_metadata(po_server * s) {
     return m.dump();
 }
 
-extern "C" po_status po_server_load(po_server * s, char ** err) {
-    if (!s) {
-        set_err(err, "null server");
-        return PO_ERR_INVALID;
-    }
-    {
-        std::lock_guard<std::mutex> lk(s->mu);
-        if (s->state != srv_state::created) {
-            set_err(err, "server already loaded or stopped");
-            return PO_ERR_STATE;
-        }
-        s->state = srv_state::loading;
-    }
+static po_status load_locked_out(po_server * s, char ** err) {
     std::string load_errors;
     struct capture {  // collect llama.cpp's error lines for the duration of this load
         explicit capture(std::string * buf) { t_load_errors = buf; }
         ~capture() { t_load_errors = nullptr; }
     } guard(&load_errors);
-    try {
-        s->ctx = std::make_unique<server_context>();
-        // routes before load_model (they register a sleeping-state callback)
-        s->routes = std::make_unique<server_routes>(s->params, *s->ctx);
-        if (!s->ctx->load_model(s->params)) {
-            s->routes.reset();
-            s->ctx.reset();
-            std::lock_guard<std::mutex> lk(s->mu);
-            s->state = srv_state::created;
-            s->cv.notify_all();
-            std::string reason = load_reason(load_errors);
-            set_err(err, "failed to load model '" + s->params.model.path + "': " +
-                             (reason.empty() ? std::string("llama.cpp could not read it (not a valid GGUF for "
-                                                           "this build, unsupported architecture, or not enough "
-                                                           "memory); see the log above for details")
-                                             : reason));
-            return PO_ERR_LOAD;
-        }
-        s->routes->update_meta(*s->ctx);
-        register_routes(s);
-        s->metadata = build_metadata(s);
-        std::lock_guard<std::mutex> lk(s->mu);
-        s->state = srv_state::loaded;
-        s->cv.notify_all();
-        return PO_OK;
-    } catch (const std::exception & e) {
-        s->routes.reset();
-        s->ctx.reset();
-        std::lock_guard<std::mutex> lk(s->mu);
-        s->state = srv_state::created;
-        s->cv.notify_all();
-        set_err(err, std::string("failed to load model: ") + e.what());
-        return PO_ERR_LOAD;
-    } catch (...) {
-        std::lock_guard<std::mutex> lk(s->mu);
-        s->state = srv_state::created;
-        s->cv.notify_all();
-        set_err(err, "failed to load model: unknown error");
+    s->ctx = std::make_unique<server_context>();
+    // routes before load_model (they register a sleeping-state callback)
+    s->routes = std::make_unique<server_routes>(s->params, *s->ctx);
+    if (!s->ctx->load_model(s->params)) {
+        std::string reason = load_reason(load_errors);
+        po_set_err(err, "failed to load model '" + s->params.model.path + "': " +
+                            (reason.empty() ? std::string("llama.cpp could not read it (not a valid GGUF for "
+                                                          "this build, unsupported architecture, or not enough "
+                                                          "memory); see the log above for details")
+                                            : reason));
         return PO_ERR_LOAD;
     }
+    s->routes->update_meta(*s->ctx);
+    register_routes(s);
+    s->metadata = build_metadata(s);
+    return PO_OK;
+}
+
+extern "C" po_status po_server_load(po_server * s, char ** err) {
+    if (!s) {
+        po_set_err(err, "null server");
+        return PO_ERR_INVALID;
+    }
+    return po_guard(err, [&] {
+        {
+            std::lock_guard<std::mutex> lk(s->mu);
+            if (s->state != srv_state::created) {
+                po_set_err(err, "server already loaded or stopped");
+                return PO_ERR_STATE;
+            }
+            s->state = srv_state::loading;
+        }
+        po_status rc;
+        try {
+            rc = load_locked_out(s, err);
+        } catch (const std::exception & e) {
+            po_set_err(err, std::string("failed to load model: ") + e.what());
+            rc = PO_ERR_LOAD;
+        } catch (...) {
+            po_set_err(err, "failed to load model: unknown error");
+            rc = PO_ERR_LOAD;
+        }
+        if (rc != PO_OK) {
+            po_guard_void("load cleanup", [&] {
+                s->handlers.clear();
+                s->routes.reset();
+                s->ctx.reset();
+            });
+        }
+        std::lock_guard<std::mutex> lk(s->mu);
+        s->state = rc == PO_OK ? srv_state::loaded : srv_state::created;
+        s->cv.notify_all();
+        return rc;
+    });
 }
 
 extern "C" po_status po_server_start(po_server * s, char ** err) {
     if (!s) {
-        set_err(err, "null server");
+        po_set_err(err, "null server");
         return PO_ERR_INVALID;
     }
-    std::lock_guard<std::mutex> lk(s->mu);
-    if (s->state != srv_state::loaded) {
-        set_err(err, "server is not loaded (or already started/stopped)");
-        return PO_ERR_STATE;
-    }
-    try {
+    return po_guard(err, [&] {
+        std::lock_guard<std::mutex> lk(s->mu);
+        if (s->state != srv_state::loaded) {
+            po_set_err(err, "server is not loaded (or already started/stopped)");
+            return PO_ERR_STATE;
+        }
         server_context * ctx = s->ctx.get();
         s->loop_done = false;
         s->loop = std::thread([s, ctx] {
-            try {
-                ctx->start_loop();
-            } catch (const std::exception & e) {
-                fprintf(stderr, "pyollama engine: task loop ended with an exception: %s\n", e.what());
-            }
-            {
-                std::lock_guard<std::mutex> lk(s->mu);
-                s->loop_done = true;
-                s->cv.notify_all();
-            }
+            po_guard_void("task loop", [ctx] { ctx->start_loop(); });
+            std::lock_guard<std::mutex> lk2(s->mu);
+            s->loop_done = true;
+            s->cv.notify_all();
         });
         s->state = srv_state::running;
         return PO_OK;
-    } catch (const std::exception & e) {
-        set_err(err, e.what());
-        return PO_ERR_INTERNAL;
-    }
+    });
 }
 
 extern "C" po_status po_server_metadata(po_server * s, char ** json_out, char ** err) {
     if (!s || !json_out) {
-        set_err(err, "null argument");
+        po_set_err(err, "null argument");
         return PO_ERR_INVALID;
     }
-    std::lock_guard<std::mutex> lk(s->mu);
-    if (s->state != srv_state::loaded && s->state != srv_state::running) {
-        set_err(err, "server is not loaded");
-        return PO_ERR_STATE;
-    }
-    *json_out = po_strdup(s->metadata);
-    return PO_OK;
+    return po_guard(err, [&] {
+        std::lock_guard<std::mutex> lk(s->mu);
+        if (s->state != srv_state::loaded && s->state != srv_state::running) {
+            po_set_err(err, "server is not loaded");
+            return PO_ERR_STATE;
+        }
+        *json_out = po_strdup(s->metadata);
+        if (!*json_out) throw std::bad_alloc();
+        return PO_OK;
+    });
 }
 
 static std::string error_json(const std::string & message, int code, const char * type) {
@@ -543,87 +539,88 @@ static std::string error_json(const std::string & message, int code, const char 
     return e.dump(-1, ' ', false, njson::error_handler_t::replace);  // never throws on bad UTF-8
 }
 
-// Runs one request on its own thread: the handler, then every streamed chunk, into the queue.
+// One request: the handler, then every streamed chunk, into the stream's queue.
+static void serve_request(po_server * s, server_http_context::handler_t * handler,
+                          const std::shared_ptr<stream_state> & st, std::string route, std::string body) {
+    const std::function<bool()> should_stop = [s, st] { return s->stopping.load() || st->cancelled.load(); };
+    server_http_req req{{}, {}, std::move(route), "", std::move(body), {}, should_stop};
+    server_http_res_ptr res;
+    try {
+        res = (*handler)(req);
+    } catch (const std::invalid_argument & e) {
+        st->push({400, false, true, error_json(e.what(), 400, "invalid_request_error")});
+    } catch (const std::exception & e) {
+        st->push({500, false, true, error_json(e.what(), 500, "server_error")});
+    } catch (...) {
+        st->push({500, false, true, error_json("unknown error", 500, "server_error")});
+    }
+    if (!res) return;
+    if (!res->is_stream()) {
+        st->push({res->status, false, true, std::move(res->data)});
+    } else {
+        int status = res->status;
+        bool more = true;
+        while (more) {
+            std::string out;
+            try {
+                more = res->next(out);
+            } catch (const std::exception & e) {
+                out = "data: " + error_json(e.what(), 500, "server_error") + "\n\n";
+                more = false;
+            } catch (...) {
+                out = "data: " + error_json("unknown error", 500, "server_error") + "\n\n";
+                more = false;
+            }
+            if (!out.empty() || !more) {
+                st->push({status, true, !more, std::move(out)});
+            }
+        }
+    }
+    res->on_complete();
+    res.reset();  // posts the cancel tasks that free the slot
+}
+
+// The body of a request's worker thread: nothing may escape a detached thread (std::terminate),
+// and the worker count always goes down, or po_server_stop would wait forever.
 static void run_request(po_server * s, server_http_context::handler_t * handler,
                         std::shared_ptr<stream_state> st, std::string route, std::string body) {
-    const std::function<bool()> should_stop = [s, st] { return s->stopping.load() || st->cancelled.load(); };
-    {
-        server_http_req req{{}, {}, route, "", std::move(body), {}, should_stop};
-        server_http_res_ptr res;
-        try {
-            res = (*handler)(req);
-        } catch (const std::invalid_argument & e) {
-            st->push({400, false, true, error_json(e.what(), 400, "invalid_request_error")});
-        } catch (const std::exception & e) {
-            st->push({500, false, true, error_json(e.what(), 500, "server_error")});
-        } catch (...) {
-            st->push({500, false, true, error_json("unknown error", 500, "server_error")});
-        }
-        if (res) {
-            if (!res->is_stream()) {
-                st->push({res->status, false, true, std::move(res->data)});
-            } else {
-                int status = res->status;
-                bool more = true;
-                while (more) {
-                    std::string out;
-                    try {
-                        more = res->next(out);
-                    } catch (const std::exception & e) {
-                        out = "data: " + error_json(e.what(), 500, "server_error") + "\n\n";
-                        more = false;
-                    } catch (...) {
-                        out = "data: " + error_json("unknown error", 500, "server_error") + "\n\n";
-                        more = false;
-                    }
-                    if (!out.empty() || !more) {
-                        st->push({status, true, !more, std::move(out)});
-                    }
-                }
-            }
-            try {
-                res->on_complete();
-                res.reset();  // posts the cancel tasks that free the slot
-            } catch (...) {
-            }
-        }
-    }
-    {
-        std::lock_guard<std::mutex> lk(st->mu);
-        if (!st->finished) {
+    po_guard_void("request", [&] { serve_request(s, handler, st, std::move(route), std::move(body)); });
+    po_guard_void("request end", [&] {
+        {
+            std::lock_guard<std::mutex> lk(st->mu);
             st->finished = true;
         }
-    }
-    st->cv.notify_all();
-    st->notify();
-    {
-        // notify while holding the lock: once it is released, po_server_stop may return and
-        // po_server_free delete `s`
-        std::lock_guard<std::mutex> lk(s->mu);
-        s->workers--;
-        s->cv.notify_all();
-    }
+        st->cv.notify_all();
+        st->notify();
+    });
+    st.reset();
+    // notify while holding the lock: once it is released, po_server_stop may return and
+    // po_server_free delete `s`
+    std::lock_guard<std::mutex> lk(s->mu);
+    s->workers--;
+    s->cv.notify_all();
 }
 
 extern "C" po_status po_server_submit(po_server * s, const char * route, const char * body, size_t body_len,
                                       po_stream ** out, char ** err) {
     if (!s || !route || !out) {
-        set_err(err, "null argument");
+        po_set_err(err, "null argument");
         return PO_ERR_INVALID;
     }
     *out = nullptr;
-    try {
+    return po_guard(err, [&] {
         std::unique_lock<std::mutex> lk(s->mu);
         if (s->state != srv_state::running || s->stopping.load()) {
-            set_err(err, "server is not running");
+            po_set_err(err, "server is not running");
             return PO_ERR_STATE;
         }
         auto it = s->handlers.find(route);
         if (it == s->handlers.end()) {
-            set_err(err, std::string("unknown route: ") + route);
+            po_set_err(err, std::string("unknown route: ") + route);
             return PO_ERR_NOT_FOUND;
         }
         auto st = std::make_shared<stream_state>();
+        auto handle = std::make_unique<po_stream>(po_stream{st});
         std::string b = body ? std::string(body, body_len) : std::string();
         s->workers++;
         try {
@@ -632,16 +629,12 @@ extern "C" po_status po_server_submit(po_server * s, const char * route, const c
             s->workers--;
             throw;
         }
-        *out = new po_stream{st};
+        *out = handle.release();
         return PO_OK;
-    } catch (const std::exception & e) {
-        set_err(err, e.what());
-        return PO_ERR_INTERNAL;
-    }
+    });
 }
 
-extern "C" void po_server_stop(po_server * s) {
-    if (!s) return;
+static void stop_server(po_server * s) {
     std::unique_lock<std::mutex> lk(s->mu);
     if (s->state == srv_state::stopped) return;
     s->stopping.store(true);
@@ -668,32 +661,36 @@ extern "C" void po_server_stop(po_server * s) {
     }
 }
 
+extern "C" void po_server_stop(po_server * s) {
+    if (!s) return;
+    po_guard_void("server stop", [s] { stop_server(s); });
+}
+
 extern "C" void po_server_free(po_server * s) {
     if (!s) return;
     po_server_stop(s);
-    try {
+    po_guard_void("server free", [s] {
         s->handlers.clear();
         s->routes.reset();
         s->ctx.reset();
-    } catch (...) {
-    }
+    });
     delete s;
+}
+
+extern "C" void po_server_release(po_server * s) {
+    if (!s) return;
+    try {
+        std::thread([s] { po_server_free(s); }).detach();
+    } catch (...) {
+        po_server_free(s);  // no thread to spare: free here rather than leak
+    }
 }
 
 extern "C" int po_stream_fd(po_stream * h) { return h && h->st ? h->st->rfd : -1; }
 
-extern "C" po_status po_stream_next(po_stream * h, int timeout_ms, po_chunk * out, char ** err) {
-    if (!h || !out) {
-        set_err(err, "null argument");
-        return PO_ERR_INVALID;
-    }
-    stream_state & st = *h->st;
+static po_status next_chunk(stream_state & st, int timeout_ms, po_chunk * out) {
     // clear the notification first: a push after this point sets it again
-    {
-        uint64_t buf;
-        while (read(st.rfd, &buf, sizeof(buf)) > 0) {
-        }
-    }
+    st.drain();
     std::unique_lock<std::mutex> lk(st.mu);
     auto ready = [&st] { return !st.chunks.empty() || st.finished; };
     if (!ready()) {
@@ -709,24 +706,29 @@ extern "C" po_status po_stream_next(po_stream * h, int timeout_ms, po_chunk * ou
     st.chunks.pop_front();
     if (!st.chunks.empty()) st.notify();  // more waiting: keep the fd readable
     lk.unlock();
+    out->data = po_strdup(c.data);
+    if (!out->data) throw std::bad_alloc();
     out->http_status = c.status;
     out->is_stream = c.is_stream ? 1 : 0;
     out->is_last = c.is_last ? 1 : 0;
     out->len = c.data.size();
-    out->data = po_strdup(c.data);
-    if (!out->data) {
-        set_err(err, "out of memory");
-        return PO_ERR_INTERNAL;
-    }
     return PO_OK;
 }
 
+extern "C" po_status po_stream_next(po_stream * h, int timeout_ms, po_chunk * out, char ** err) {
+    if (!h || !out || !h->st) {
+        po_set_err(err, "null argument");
+        return PO_ERR_INVALID;
+    }
+    return po_guard(err, [&] { return next_chunk(*h->st, timeout_ms, out); });
+}
+
 extern "C" void po_stream_cancel(po_stream * h) {
-    if (h && h->st) h->st->cancelled.store(true);
+    if (h && h->st) h->st->cancelled.store(true);  // an atomic store: cannot throw
 }
 
 extern "C" void po_stream_free(po_stream * h) {
     if (!h) return;
     if (h->st) h->st->cancelled.store(true);
-    delete h;
+    po_guard_void("stream free", [h] { delete h; });  // may drop the last reference to the state
 }

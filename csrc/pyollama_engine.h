@@ -71,6 +71,8 @@ po_status po_server_submit(po_server * srv, const char * route, const char * bod
 /* Ends every live stream, waits for request workers, stops the loop. Idempotent, returns promptly. */
 void po_server_stop(po_server * srv);
 void po_server_free(po_server * srv);
+/* po_server_free on a thread of its own; returns at once (for finalizers that must not block). */
+void po_server_release(po_server * srv);
 
 /* Readable file descriptor that becomes ready whenever chunks may be waiting (level: read it to
  * clear). Lets an event loop wait without a thread per stream. Valid until po_stream_free. */

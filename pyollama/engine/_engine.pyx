@@ -6,6 +6,8 @@ The GIL is released around every call that can block; C status codes become exce
 pyollama.errors.
 """
 
+import warnings
+
 from libc.stdint cimport int64_t
 
 from pyollama.engine._engine_abi cimport *
@@ -29,7 +31,10 @@ cdef str _take(char * p):
         po_free(p)
 
 
-cdef object _raise(po_status rc, char * err):
+cdef int _check(po_status rc, char * err) except -1:
+    """0 for PO_OK; any other status becomes its exception (the one table of C status codes)."""
+    if rc == PO_OK:
+        return 0
     msg = _take(err)
     if rc == PO_ERR_INVALID:
         raise EngineConfigError(msg or "invalid argument")
@@ -70,8 +75,7 @@ def read_gguf(path, int64_t max_array_len=-1):
     cdef po_status rc
     with nogil:
         rc = po_gguf_read(cp, max_array_len, &out, &err)
-    if rc != PO_OK:
-        _raise(rc, err)
+    _check(rc, err)
     return _take(out)
 
 
@@ -107,8 +111,7 @@ cdef class Stream:
             return None
         if rc == PO_EOF:
             raise EOFError("end of stream")
-        if rc != PO_OK:
-            _raise(rc, err)
+        _check(rc, err)
         try:
             data = c.data[:c.len]
         finally:
@@ -139,46 +142,46 @@ cdef class Server:
 
     cdef po_server * _srv
 
-    def __cinit__(self, str config_json):
+    def __cinit__(self):
+        self._srv = NULL
+
+    def __init__(self, str config_json):
         cdef bytes cfg = config_json.encode()
         cdef const char * c = cfg
         cdef char * err = NULL
         cdef po_status rc
-        self._srv = NULL
+        if self._srv != NULL:
+            raise EngineStateError("server is already created")
         with nogil:
             rc = po_server_create(c, &self._srv, &err)
-        if rc != PO_OK:
-            _raise(rc, err)
+        _check(rc, err)
 
     def load(self):
         """Blocking model load (call from a worker thread)."""
         cdef char * err = NULL
         cdef po_status rc
-        self._check()
+        self._require_open()
         with nogil:
             rc = po_server_load(self._srv, &err)
-        if rc != PO_OK:
-            _raise(rc, err)
+        _check(rc, err)
 
     def start(self):
         cdef char * err = NULL
         cdef po_status rc
-        self._check()
+        self._require_open()
         with nogil:
             rc = po_server_start(self._srv, &err)
-        if rc != PO_OK:
-            _raise(rc, err)
+        _check(rc, err)
 
     def metadata(self):
         """JSON string describing the loaded model."""
         cdef char * out = NULL
         cdef char * err = NULL
         cdef po_status rc
-        self._check()
+        self._require_open()
         with nogil:
             rc = po_server_metadata(self._srv, &out, &err)
-        if rc != PO_OK:
-            _raise(rc, err)
+        _check(rc, err)
         return _take(out)
 
     def submit(self, str route, bytes body):
@@ -190,11 +193,10 @@ cdef class Server:
         cdef char * err = NULL
         cdef po_status rc
         cdef po_stream * st = NULL
-        self._check()
+        self._require_open()
         with nogil:
             rc = po_server_submit(self._srv, cr, cb, n, &st, &err)
-        if rc != PO_OK:
-            _raise(rc, err)
+        _check(rc, err)
         s = Stream()
         (<Stream>s)._st = st
         (<Stream>s)._fd = po_stream_fd(st)
@@ -214,12 +216,14 @@ cdef class Server:
             with nogil:
                 po_server_free(s)
 
-    cdef _check(self):
+    cdef _require_open(self):
         if self._srv == NULL:
             raise EngineStateError("server is closed")
 
     def __dealloc__(self):
+        # never block the thread the garbage collector happens to run on: a server dropped
+        # without close() stops and frees itself on a thread of its own
         if self._srv != NULL:
-            with nogil:
-                po_server_free(self._srv)
+            warnings.warn("pyollama engine Server was not closed", ResourceWarning, stacklevel=1)
+            po_server_release(self._srv)
             self._srv = NULL

@@ -41,6 +41,7 @@ cdef extern from "pyollama_engine.h" nogil:
                                po_stream ** out, char ** err)
     void po_server_stop(po_server * srv)
     void po_server_free(po_server * srv)
+    void po_server_release(po_server * srv)
 
     int po_stream_fd(po_stream * st)
     po_status po_stream_next(po_stream * st, int timeout_ms, po_chunk * out, char ** err)

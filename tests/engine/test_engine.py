@@ -201,3 +201,25 @@ def test_cancel_frees_the_slot(engine, tiny_gguf: Path) -> None:  # type: ignore
     a.close()
     b.close()
     server.close()
+
+
+def test_a_server_dropped_unclosed_warns_and_does_not_block(tiny_gguf: Path) -> None:
+    """The garbage collector's thread never waits for a model to stop: an unclosed server frees
+    itself on a thread of its own, with a ResourceWarning (close() is the way)."""
+    import gc
+    import time
+    import warnings
+
+    from pyollama import engine
+
+    engine.init(0)
+    srv = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 256, "n_parallel": 1, "warmup": False}))
+    srv.load()
+    srv.start()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.monotonic()
+        del srv
+        gc.collect()
+        assert time.monotonic() - t0 < 5
+    assert any(issubclass(w.category, ResourceWarning) for w in caught)
