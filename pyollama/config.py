@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from pyollama.go.net import split_host_port
+from pyollama.go.strconv import BOOL_STRINGS
+from pyollama.go.time import DurationError, parse_duration
 
 DEFAULT_PORT = 11434
 DEFAULT_NUM_PARALLEL = 4  # used when OLLAMA_NUM_PARALLEL is unset and memory allows (else 1)
@@ -36,58 +39,11 @@ DEFAULT_ORIGINS: tuple[str, ...] = (
     "vscode-file://*",
 )
 
-_DURATION_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-_NUMBER = re.compile(r"\d*(?:\.\d*)?")
-_UNIT = re.compile(r"[^\d.]*")
-
-
-class DurationError(ValueError):
-    pass
-
-
-def parse_go_duration(text: str) -> float:
-    """Go's `time.ParseDuration`, in seconds (a unit is required except for "0"); errors as Go's."""
-    s = text
-    sign = 1.0
-    if s[:1] in ("+", "-"):
-        sign = -1.0 if s[0] == "-" else 1.0
-        s = s[1:]
-    if s == "0":
-        return 0.0
-    if not s:
-        raise DurationError(f'time: invalid duration "{text}"')
-    total = 0.0
-    pos = 0
-    while pos < len(s):
-        num = _NUMBER.match(s, pos)
-        digits = num.group(0) if num else ""
-        if digits in ("", "."):
-            raise DurationError(f'time: invalid duration "{text}"')
-        pos += len(digits)
-        unit_m = _UNIT.match(s, pos)
-        unit = unit_m.group(0) if unit_m else ""
-        if not unit:
-            raise DurationError(f'time: missing unit in duration "{text}"')
-        if unit not in _DURATION_UNITS:
-            raise DurationError(f'time: unknown unit "{unit}" in duration "{text}"')
-        pos += len(unit)
-        total += float(digits) * _DURATION_UNITS[unit]
-    return sign * total
-
 
 def parse_keep_alive(value: str) -> float:
     """OLLAMA_KEEP_ALIVE: Go duration, else integer seconds; negative means forever."""
     try:
-        seconds = parse_go_duration(value)
+        seconds = parse_duration(value)
     except DurationError:
         try:
             seconds = float(int(value))
@@ -97,8 +53,8 @@ def parse_keep_alive(value: str) -> float:
 
 
 def parse_bool(value: str) -> bool:
-    """Go's strconv.ParseBool, with Ollama's twist: set but unparsable means true."""
-    return value not in ("0", "f", "F", "FALSE", "false", "False")
+    """Ollama's envconfig.Bool: strconv.ParseBool, but a set, unparsable value means true."""
+    return BOOL_STRINGS.get(value, True)
 
 
 @dataclass(frozen=True)
@@ -112,19 +68,6 @@ class HostAddress:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}:{self.port}{'/' + self.path if self.path else ''}"
-
-
-def _split_host_port(hostport: str) -> tuple[str, str] | None:
-    """Go's net.SplitHostPort (None where it would fail)."""
-    if hostport.startswith("["):
-        end = hostport.find("]")
-        if end < 0 or not hostport[end + 1 :].startswith(":"):
-            return None
-        return hostport[1:end], hostport[end + 2 :]
-    if hostport.count(":") != 1:
-        return None
-    host, port = hostport.split(":")
-    return host, port
 
 
 def parse_host(value: str) -> HostAddress:
@@ -141,7 +84,7 @@ def parse_host(value: str) -> HostAddress:
     elif scheme == "https":
         default_port = "443"
     hostport, _, path = hostport.partition("/")
-    split = _split_host_port(hostport)
+    split = split_host_port(hostport)
     if split is None:
         host, port = "127.0.0.1", default_port
         if hostport.strip("[]") and ":" in hostport.strip("[]"):

@@ -138,7 +138,7 @@ def _unwiden_float(x: float) -> float:
             return x  # a real float64 (or NaN)
     except OverflowError:
         return x
-    from pyollama.store.gofmt import float32_shortest  # lazy: pyollama.store imports this module
+    from pyollama.go.strconv import float32_shortest
 
     return float32_shortest(x)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pyollama.errors import BadRequest, InternalError
+from pyollama.go.strconv import BOOL_STRINGS, float32_shortest
 
 OptionType = Literal["int", "float", "bool", "string_list"]
 
@@ -75,20 +76,6 @@ DEPRECATED_PARAMETERS: tuple[str, ...] = (
 )
 
 _INT_RE = re.compile(r"^[+-]?[0-9]+$")
-_BOOL_STRINGS = {
-    "1": True,
-    "t": True,
-    "T": True,
-    "TRUE": True,
-    "true": True,
-    "True": True,
-    "0": False,
-    "f": False,
-    "F": False,
-    "FALSE": False,
-    "false": False,
-    "False": False,
-}
 _INT64 = (-(2**63), 2**63 - 1)
 
 
@@ -101,8 +88,6 @@ def _go_list(values: list[str]) -> str:
 
 
 def _parse_go_float(s: str) -> float:
-    from pyollama.store.gofmt import float32_shortest
-
     if "_" in s or s.strip() != s or not s:
         raise ValueError(s)
     low = s.lower().lstrip("+-")
@@ -131,9 +116,9 @@ def format_params(params: dict[str, list[str]]) -> dict[str, Any]:
                 raise BadRequest(f"invalid int value {_go_list(vals)}")
             out[key] = int(v)
         elif spec.type == "bool":
-            if v not in _BOOL_STRINGS:
+            if v not in BOOL_STRINGS:
                 raise BadRequest(f"invalid bool value {_go_list(vals)}")
-            out[key] = _BOOL_STRINGS[v]
+            out[key] = BOOL_STRINGS[v]
         else:
             out[key] = list(vals)
     return out

@@ -11,6 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pyollama.go.format import human_number
+from pyollama.go.time import duration_string
+
 _KB = 1000
 _MB = _KB * 1000
 _GB = _MB * 1000
@@ -28,17 +31,6 @@ def human_bytes(b: int) -> str:
     if value >= 10 or value == math.trunc(value):
         return f"{int(value)} {unit}"
     return f"{value:.1f} {unit}"
-
-
-def human_number(n: int) -> str:
-    """Ollama's `format.HumanNumber` (parameter counts such as `135M`, `1.2B`)."""
-    for limit, unit in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):
-        if n >= limit:
-            value = n / limit
-            if value == math.floor(value):
-                return f"{int(value)}{unit}"
-            return f"{value:.1f}{unit}"
-    return str(n)
 
 
 def human_duration(seconds: float) -> str:
@@ -98,34 +90,6 @@ def parse_timestamp(value: str | None) -> datetime | None:
     if dt.year <= 1:
         return None
     return dt
-
-
-def _frac(value: int, unit: int) -> str:
-    whole, rest = divmod(value, unit)
-    if not rest:
-        return str(whole)
-    digits = str(rest).rjust(len(str(unit)) - 1, "0").rstrip("0")
-    return f"{whole}.{digits}"
-
-
-def go_duration(ns: int) -> str:
-    """Go's `time.Duration.String()` (`1m2.5s`, `97.885315ms`, `0s`) for the `--verbose` block."""
-    if ns == 0:
-        return "0s"
-    sign = "-" if ns < 0 else ""
-    u = abs(ns)
-    if u < 1000:
-        return f"{sign}{u}ns"
-    if u < 1_000_000:
-        return f"{sign}{_frac(u, 1000)}µs"
-    if u < 1_000_000_000:
-        return f"{sign}{_frac(u, 1_000_000)}ms"
-    h, rest = divmod(u, 3600 * 10**9)
-    m, rest = divmod(rest, 60 * 10**9)
-    out = f"{h}h" if h else ""
-    if h or m:
-        out += f"{m}m"
-    return f"{sign}{out}{_frac(rest, 10**9)}s"
 
 
 def render_table(header: Sequence[str] | None, rows: Sequence[Sequence[str]], padding: str = "    ") -> str:
@@ -212,18 +176,18 @@ def metrics_summary(resp: Mapping[str, Any]) -> str:
     ecount = int(resp.get("eval_count", 0) or 0)
     edur = int(resp.get("eval_duration", 0) or 0)
     if total > 0:
-        out.append(f"total duration:       {go_duration(total)}")
+        out.append(f"total duration:       {duration_string(total)}")
     if load > 0:
-        out.append(f"load duration:        {go_duration(load)}")
+        out.append(f"load duration:        {duration_string(load)}")
     if pcount > 0:
         out.append(f"prompt eval count:    {pcount} token(s)")
     if pdur > 0:
-        out.append(f"prompt eval duration: {go_duration(pdur)}")
+        out.append(f"prompt eval duration: {duration_string(pdur)}")
         out.append(f"prompt eval rate:     {pcount / (pdur / 1e9):.2f} tokens/s")
     if ecount > 0:
         out.append(f"eval count:           {ecount} token(s)")
     if edur > 0:
-        out.append(f"eval duration:        {go_duration(edur)}")
+        out.append(f"eval duration:        {duration_string(edur)}")
         out.append(f"eval rate:            {ecount / (edur / 1e9):.2f} tokens/s")
     return "".join(line + "\n" for line in out)
 

@@ -18,8 +18,8 @@ from pyollama.cli.create import CreatePlan, file_digest, parse, plan_create, rea
 from pyollama.cli.format import list_table, ps_table, show_info
 from pyollama.cli.progress import Progress, make_progress
 from pyollama.cli.run import RunOptions, cancellable, load_model, parse_think, stream_generate
-from pyollama.config import parse_go_duration
 from pyollama.errors import PyollamaError
+from pyollama.go.time import parse_duration
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -395,7 +395,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     )
     if args.keepalive:
         try:
-            opts.keep_alive = parse_go_duration(args.keepalive)
+            opts.keep_alive = parse_duration(args.keepalive)
         except ValueError as exc:
             raise PyollamaError(str(exc), status=400) from exc
     if args.think is not None:

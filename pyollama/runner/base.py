@@ -35,6 +35,9 @@ class CompletionRequest(msgspec.Struct, kw_only=True):
     logprobs: bool = False
     top_logprobs: int = 0
     return_tokens: bool = False
+    # special tokens the output must show as text (llama.cpp drops special tokens otherwise): the
+    # tags an output parser looks for
+    preserved_tokens: list[str] = []
     engine_extra: dict[str, Any] = {}  # engine-specific fields (e.g. ignore_eos for benchmarks)
 
 
@@ -51,6 +54,7 @@ class ChatRequest(msgspec.Struct, kw_only=True):
     think: bool | str | None = None
     logprobs: bool = False
     top_logprobs: int = 0
+    tool_choice: Literal["auto", "required"] = "auto"  # "required": the answer must call a tool
 
 
 class Runner(Protocol):

@@ -174,20 +174,26 @@ def _sse_events(data: bytes) -> list[Any]:
 
 
 def _timings(chunk: Chunk, timings: dict[str, Any] | None) -> None:
+    """llama.cpp's timings as Ollama's counters: the prompt count includes the tokens reused from
+    the KV cache (`cache_n`), which are also reported on their own."""
     if not timings:
         return
-    chunk.prompt_eval_count = int(timings.get("prompt_n", 0))
+    cached = int(timings.get("cache_n", 0))
+    chunk.prompt_eval_count = int(timings.get("prompt_n", 0)) + cached
+    chunk.prompt_eval_cached_count = cached
     chunk.prompt_eval_duration = int(float(timings.get("prompt_ms", 0.0)) * 1e6)
     chunk.eval_count = int(timings.get("predicted_n", 0))
     chunk.eval_duration = int(float(timings.get("predicted_ms", 0.0)) * 1e6)
 
 
-def _logprobs_from_completion(items: list[dict[str, Any]]) -> list[TokenLogprob]:
+def _logprobs_from_completion(items: list[dict[str, Any]], top_n: int) -> list[TokenLogprob]:
+    """llama.cpp's per-token probabilities, keeping the `top_n` alternatives the client asked for
+    (the engine always computes at least one)."""
     out = []
     for it in items:
         top = [
             TokenLogprob(token=t.get("token", ""), logprob=float(t.get("logprob", 0.0)), bytes=t.get("bytes"))
-            for t in it.get("top_logprobs", []) or []
+            for t in (it.get("top_logprobs", []) or [])[:top_n]
         ]
         out.append(
             TokenLogprob(
@@ -357,6 +363,8 @@ class NativeRunner:
         }
         body.update(sampling_body(request.options, slot_context=self._metadata.slot_context))
         body.update(format_body(request.format, chat=False))
+        if request.preserved_tokens:
+            body["preserved_tokens"] = request.preserved_tokens
         body.update(request.engine_extra)
         if request.logprobs:
             body["n_probs"] = max(1, request.top_logprobs)
@@ -384,7 +392,9 @@ class NativeRunner:
                 if request.return_tokens:
                     chunk.tokens = ev.get("tokens") or []
                 if request.logprobs and ev.get("completion_probabilities"):
-                    chunk.logprobs = _logprobs_from_completion(ev["completion_probabilities"])
+                    chunk.logprobs = _logprobs_from_completion(
+                        ev["completion_probabilities"], request.top_logprobs
+                    )
                 if ev.get("stop"):
                     chunk.done = True
                     chunk.done_reason = "length" if ev.get("stop_type") == "limit" else "stop"
@@ -395,6 +405,9 @@ class NativeRunner:
         raise EngineStateError("generation ended early (model unloading?)")
 
     async def chat(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """llama.cpp's chat handler (its Jinja template and output parser): thinking and content
+        stream as they come; each tool call is sent once it is complete (the next one starts, or
+        the answer ends), as Ollama sends whole calls."""
         body: dict[str, Any] = {
             "messages": [_openai_message(m) for m in request.messages],
             "stream": True,
@@ -402,6 +415,7 @@ class NativeRunner:
         }
         if request.tools:
             body["tools"] = request.tools
+            body["tool_choice"] = request.tool_choice
         body.update(sampling_body(request.options, slot_context=self._metadata.slot_context))
         body.update(format_body(request.format, chat=True))
         if request.think is not None:
@@ -411,10 +425,18 @@ class NativeRunner:
                 body["reasoning_effort"] = request.think
             if not enable:
                 body["reasoning_format"] = "none"
-        if request.logprobs:
+        if request.logprobs and not request.tools:  # llama.cpp refuses logprobs with streamed tools
             body["logprobs"] = True
-            body["top_logprobs"] = request.top_logprobs
+            body["top_logprobs"] = max(1, request.top_logprobs)
         calls: dict[int, dict[str, Any]] = {}
+        sent = 0  # calls [0, sent) went out already
+
+        def complete_calls(upto: int) -> list[ToolCall] | None:
+            nonlocal sent
+            ready = [_tool_call(i, calls[i]) for i in sorted(calls) if sent <= i < upto]
+            sent = max(sent, upto)
+            return ready or None
+
         async for status, _is_stream, data in self._stream("/v1/chat/completions", body):
             if status != 200:
                 raise _error_from(status, data)
@@ -430,26 +452,27 @@ class NativeRunner:
                     chunk.content = delta.get("content") or ""
                     chunk.thinking = delta.get("reasoning_content") or ""
                     for tc in delta.get("tool_calls") or []:
-                        acc = calls.setdefault(
-                            int(tc.get("index", 0)), {"id": "", "name": "", "arguments": ""}
-                        )
+                        index = int(tc.get("index", 0))
+                        if index not in calls:
+                            chunk.tool_calls = complete_calls(index)  # a new call: the ones before are whole
+                        acc = calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
                         acc["id"] = tc.get("id") or acc["id"]
                         fn = tc.get("function") or {}
                         acc["name"] += fn.get("name") or ""
                         acc["arguments"] += fn.get("arguments") or ""
                     lp = choice.get("logprobs")
                     if request.logprobs and lp and lp.get("content"):
-                        chunk.logprobs = _logprobs_from_completion(lp["content"])
+                        chunk.logprobs = _logprobs_from_completion(lp["content"], request.top_logprobs)
                     finish = choice.get("finish_reason")
                 if finish:
                     chunk.done = True
                     chunk.done_reason = "length" if finish == "length" else "stop"
-                    if calls:
-                        chunk.tool_calls = [_tool_call(i, c) for i, c in sorted(calls.items())]
+                    last = complete_calls(len(calls) and max(calls) + 1)
+                    chunk.tool_calls = (chunk.tool_calls or []) + (last or []) or None
                     _timings(chunk, ev.get("timings"))
                     yield chunk
                     return
-                if chunk.content or chunk.thinking or chunk.logprobs:
+                if chunk.content or chunk.thinking or chunk.logprobs or chunk.tool_calls:
                     yield chunk
         raise EngineStateError("generation ended early (model unloading?)")
 

@@ -1,7 +1,7 @@
 """The aiohttp application: state under AppKeys, Ollama's middlewares, and the route table.
 
 `make_app` takes every collaborator as an argument (settings, store, runner factory, prompt
-renderer, free-memory probe) so tests can run the real routes over a `FakeRunnerFactory`.
+free-memory probe) so tests can run the real routes over a `FakeRunnerFactory`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from aiohttp.typedefs import Middleware
 import pyollama
 from pyollama.config import Settings
 from pyollama.errors import PyollamaError
+from pyollama.go.net import is_private
 from pyollama.runner.base import RunnerFactory
 from pyollama.server import routes_compat, routes_inference, routes_models, routes_registry
-from pyollama.server.models import ModelStore, PromptRenderer
+from pyollama.server.models import ModelStore
+from pyollama.server.planner.prompt import Templates
 from pyollama.server.routes_compat import anthropic_error, openai_error
 from pyollama.server.scheduler import Scheduler, read_available_memory
 from pyollama.server.state import STATE, ServerState, error_response, json_response
@@ -103,19 +105,6 @@ def _local_names() -> set[str]:
     return names
 
 
-_GO_PRIVATE = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
-)
-
-
-def go_is_private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Go's netip.Addr.IsPrivate (RFC 1918 and RFC 4193 only; Python's is_private is much wider:
-    link-local, documentation and reserved ranges, which Ollama's Host guard refuses)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip.version == n.version and ip in n for n in _GO_PRIVATE)
-
-
 def host_allowed(host_header: str, local_names: set[str]) -> bool:
     host = host_header
     if host.startswith("["):
@@ -128,7 +117,7 @@ def host_allowed(host_header: str, local_names: set[str]) -> bool:
     except ValueError:
         ip = None
     if ip is not None:
-        return ip.is_loopback or go_is_private(ip) or ip.is_unspecified or host in local_names
+        return ip.is_loopback or is_private(ip) or ip.is_unspecified or host in local_names
     if host in ("", "localhost") or host in local_names:
         return True
     return any(host.endswith(tld) for tld in (".localhost", ".local", ".internal"))
@@ -207,7 +196,6 @@ def make_app(
     store: ModelStore,
     runner_factory: RunnerFactory,
     *,
-    renderer: PromptRenderer | None = None,
     free_memory: Callable[[], int] = read_available_memory,
     version: str = pyollama.__version__,
     host_guard: bool | None = None,
@@ -231,7 +219,7 @@ def make_app(
         ],
     )
     app[STATE] = ServerState(
-        settings=settings, store=store, scheduler=scheduler, renderer=renderer, version=version
+        settings=settings, store=store, scheduler=scheduler, version=version, templates=Templates()
     )
     app.on_response_prepare.append(_add_cors_headers)
 

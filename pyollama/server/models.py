@@ -1,13 +1,13 @@
-"""What the daemon needs from the model store and the template engine, as narrow protocols.
+"""What the daemon needs from the model store, as a narrow protocol, and the resolved model.
 
-Routes talk to these seams rather than to `pyollama.store` / `pyollama.template` directly, so the
-server's unit tests run against small in-memory fakes and the real packages are bound in one place
-(`pyollama.server.app.default_store` / `default_renderer`).
+Routes talk to this seam rather than to `pyollama.store` directly, so the server's unit tests run
+against a small in-memory fake and the real store is bound in one place
+(`pyollama.server.store_adapter.StoreAdapter`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +33,20 @@ class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):
     context_length: int = 0  # trained context (0 = unknown)
     kv: dict[str, Any] = {}  # GGUF header key/values (KV cache estimate)
     size: int = -1  # weights file size (-1 = stat it)
+    renderer: str = ""  # built-in RENDERER name
+    parser: str = ""  # built-in PARSER name in effect ("harmony" for gpt-oss templates)
+    prompt_source: str = ""  # "renderer" | "template" | "jinja" as the store decided; "" = derive
+
+    def source(self, go_template_env: bool | None = None) -> str:
+        """Who renders this model's prompts: a built-in `renderer`, the Go `template` (also for a
+        PARSER without one: the default template), or llama.cpp's `jinja` template."""
+        if self.prompt_source:
+            return self.prompt_source
+        if self.renderer:
+            return "renderer"
+        if self.parser or (self.template is not None and go_template_env is not False):
+            return "template"
+        return "jinja"
 
 
 class ModelStore(Protocol):
@@ -70,25 +84,3 @@ class ModelStore(Protocol):
         True if it was created; raises `BadRequest` (digest mismatch, short body) and leaves nothing.
         """
         ...
-
-
-class PromptRenderer(Protocol):
-    """Renders an Ollama Go TEMPLATE (pyollama.template) for one request.
-
-    With `count_tokens` and `num_ctx`, chat history is fitted to the context (oldest messages
-    dropped first, system messages and the last one kept) as Ollama's `chatPrompt` does.
-    """
-
-    async def __call__(
-        self,
-        template: str,
-        *,
-        messages: list[dict[str, Any]],
-        tools: list[dict[str, Any]] | None = None,
-        think: bool | str | None = None,
-        suffix: str = "",
-        prompt: str = "",
-        num_ctx: int = 0,
-        count_tokens: Callable[[str], Awaitable[int]] | None = None,
-        truncate: bool = True,
-    ) -> str: ...

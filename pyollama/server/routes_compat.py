@@ -23,7 +23,8 @@ from aiohttp import web
 
 from pyollama.errors import BadRequest, PyollamaError
 from pyollama.runner.native import sampling_body
-from pyollama.server.routes_inference import load_request, merge_options, resolve, sampling_options
+from pyollama.server.planner.options import load_request, merge_options, sampling_options
+from pyollama.server.routes_inference import resolve
 from pyollama.server.schemas import encode
 from pyollama.server.state import STATE, ServerState
 from pyollama.server.streaming import unexpected_message
@@ -169,7 +170,7 @@ async def _proxy(request: web.Request, route: str, error: ErrorMaker, need: str)
         if route == "/v1/chat/completions" and not body.get("messages"):
             raise BadRequest("[] is too short - 'messages'")
         options = merge_options(info, None)
-        lreq = load_request(state, info, options, None)
+        lreq = load_request(state.settings, info, options, None)
         body = _defaults(route, body, options, info.parameters)
         streaming = bool(body.get("stream"))
         pieces = _pieces(state, lreq, route, body)

@@ -27,9 +27,10 @@ import msgspec
 
 from pyollama.config import DEFAULT_NUM_PARALLEL
 from pyollama.errors import ModelLoadError, ServerBusy
+from pyollama.go.time import rfc3339
 from pyollama.runner.base import Runner, RunnerFactory
 from pyollama.runner.types import LoadOptions
-from pyollama.server.schemas import ModelDetails, ProcessModel, go_time
+from pyollama.server.schemas import ModelDetails, ProcessModel
 
 log = logging.getLogger("pyollama.server.scheduler")
 
@@ -253,7 +254,7 @@ class Scheduler:
                 size=size,
                 digest=digest,
                 details=details,
-                expires_at=go_time(expires, utc=False),
+                expires_at=rfc3339(expires, utc=False),
                 size_vram=0,
                 context_length=ctx,
             )

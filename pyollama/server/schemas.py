@@ -7,16 +7,13 @@ without a default are always written, fields with a default are left out when th
 
 from __future__ import annotations
 
-import functools
-import math
-import time
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
 
-from pyollama.config import FOREVER, DurationError, parse_go_duration
+from pyollama.config import FOREVER
 from pyollama.errors import BadRequest
+from pyollama.go.time import DurationError, parse_duration
 
 T = TypeVar("T")
 
@@ -217,6 +214,7 @@ class GenerateResponse(_Wire, kw_only=True, omit_defaults=True):
     total_duration: int = 0
     load_duration: int = 0
     prompt_eval_count: int = 0
+    prompt_eval_cached_count: int | msgspec.UnsetType = msgspec.UNSET  # on the final line, even when 0
     prompt_eval_duration: int = 0
     eval_count: int = 0
     eval_duration: int = 0
@@ -235,6 +233,7 @@ class ChatResponse(_Wire, kw_only=True, omit_defaults=True):
     total_duration: int = 0
     load_duration: int = 0
     prompt_eval_count: int = 0
+    prompt_eval_cached_count: int | msgspec.UnsetType = msgspec.UNSET  # on the final line, even when 0
     prompt_eval_duration: int = 0
     eval_count: int = 0
     eval_duration: int = 0
@@ -337,40 +336,6 @@ def encode_line(obj: Any) -> bytes:
     return bytes(buf)
 
 
-def go_time(ns: int | None = None, *, utc: bool = True) -> str:
-    """A timestamp as Go's time.Time marshals it: RFC3339 with up to 9 fraction digits, zeros trimmed."""
-    if ns is None:
-        ns = time.time_ns()
-    secs, frac = divmod(ns, 1_000_000_000)
-    base, zone = _go_second(secs, utc)
-    fraction = f".{frac:09d}".rstrip("0") if frac else ""
-    return f"{base}{fraction}{zone}"
-
-
-@functools.lru_cache(maxsize=64)
-def _go_second(secs: int, utc: bool) -> tuple[str, str]:
-    """The date, time and zone of one second (every streamed line has a created_at: formatting
-    each from scratch cost more than the rest of the line)."""
-    dt = datetime.fromtimestamp(secs, tz=UTC)
-    if not utc:
-        dt = dt.astimezone()
-    offset = dt.strftime("%z")
-    zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
-    return dt.strftime("%Y-%m-%dT%H:%M:%S"), zone
-
-
-FOREVER_NS = 9_223_372_036_854_775_807  # Go's math.MaxInt64 duration
-
-
-def go_time_after(seconds: float, *, now_ns: int | None = None) -> str:
-    """`now + duration` as Go prints it; forever lands in year 2262 like Go's MaxInt64 overflow cap."""
-    now_ns = time.time_ns() if now_ns is None else now_ns
-    if seconds == FOREVER or math.isinf(seconds):
-        # Ollama's forever expiry prints a far-future date (CLI shows "Forever").
-        return go_time(min(now_ns + FOREVER_NS, 10_000_000_000 * 1_000_000_000 - 1), utc=False)
-    return go_time(now_ns + int(seconds * 1e9), utc=False)
-
-
 # --- decoding --------------------------------------------------------------------------------------
 
 
@@ -398,7 +363,7 @@ def parse_keep_alive(value: KeepAlive) -> float | None:
     if isinstance(value, int | float):
         return FOREVER if value < 0 else float(value)
     try:
-        seconds = parse_go_duration(value)
+        seconds = parse_duration(value)
     except DurationError as exc:
         raise BadRequest(str(exc)) from None
     return FOREVER if seconds < 0 else seconds

@@ -14,7 +14,6 @@ from pyollama.config import Settings, help_table
 from pyollama.runner.base import RunnerFactory
 from pyollama.server.app import make_app
 from pyollama.server.models import ModelStore
-from pyollama.server.prompting import GoTemplateRenderer
 from pyollama.server.state import STATE
 
 log = logging.getLogger("pyollama.server")
@@ -39,7 +38,7 @@ def _default_store(settings: Settings) -> ModelStore:
 
     store = Store(settings.models)
     store.housekeeping(noprune=settings.noprune)
-    return StoreAdapter(store, noprune=settings.noprune)
+    return StoreAdapter(store, noprune=settings.noprune, go_template=settings.go_template)
 
 
 def _default_factory() -> RunnerFactory:
@@ -62,7 +61,6 @@ async def serve(
         settings,
         store if store is not None else _default_store(settings),
         runner_factory if runner_factory is not None else _default_factory(),
-        renderer=GoTemplateRenderer(),
     )
     runner = web.AppRunner(
         app,

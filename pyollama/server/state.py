@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from pyollama.config import Settings
-from pyollama.server.models import ModelStore, PromptRenderer
+from pyollama.server.models import ModelStore
+from pyollama.server.planner.prompt import Templates
 from pyollama.server.scheduler import Scheduler
 from pyollama.server.schemas import ErrorResponse, encode
 
@@ -19,8 +20,8 @@ class ServerState:
     settings: Settings
     store: ModelStore
     scheduler: Scheduler
-    renderer: PromptRenderer | None
     version: str
+    templates: Templates  # parsed Go TEMPLATEs, shared by every request
 
 
 STATE: web.AppKey[ServerState] = web.AppKey("pyollama_state", ServerState)

@@ -24,7 +24,7 @@ from pyollama.store import (
     show_model,
 )
 from pyollama.store import list_models as store_list_models
-from pyollama.store.capabilities import model_capabilities
+from pyollama.store.capabilities import prompt_setup
 from pyollama.store.names import INVALID_NAME
 from pyollama.store.show import details as store_details
 
@@ -50,10 +50,12 @@ class StoreAdapter:
         store: Store,
         *,
         noprune: bool = False,
+        go_template: bool | None = None,
         read_gguf: Callable[[str | os.PathLike[str]], GGUFInfo] = read_gguf_info,
     ) -> None:
         self.store = store
         self.noprune = noprune
+        self.go_template = go_template  # OLLAMA_GO_TEMPLATE when set
         self.read_gguf = read_gguf
         self._gguf: dict[tuple[str, int], GGUFInfo | None] = {}
         self._resolved: dict[tuple[str, int], ModelInfo] = {}
@@ -103,13 +105,15 @@ class StoreAdapter:
             raise BadRequest(f'"{name}" does not support generate')
         info = self._header(lm.model_path)
         cfg = lm.config
-        caps = model_capabilities(
-            info.kv if info else None,
-            lm.template,
+        setup = prompt_setup(
+            kv=info.kv if info else None,
+            go_template=lm.template,
             chat_template=info.chat_template if info else "",
+            renderer=str(cfg.get("renderer") or ""),
+            parser=str(cfg.get("parser") or ""),
+            family=str(cfg.get("model_family") or ""),
             has_projector=bool(lm.projector_paths),
-            family=str(cfg.get("model_family", "")),
-            parser=str(cfg.get("parser", "")),
+            go_template_env=self.go_template,
         )
         d = store_details(cfg, lm.parent_model)
         kv: dict[str, Any] = {}
@@ -135,12 +139,15 @@ class StoreAdapter:
                 parameter_size=d["parameter_size"],
                 quantization_level=d["quantization_level"],
             ),
-            capabilities=tuple(caps) or ("completion",),
+            capabilities=setup.capabilities or ("completion",),
             projector=str(lm.projector_paths[0]) if lm.projector_paths else None,
             adapters=tuple(str(p) for p in lm.adapter_paths),
             context_length=info.context_length if info else 0,
             kv=kv,
             size=size,
+            renderer=setup.renderer,
+            parser=setup.parser,
+            prompt_source=setup.source,
         )
 
     def list_models(self) -> object:
@@ -149,7 +156,14 @@ class StoreAdapter:
     def show(
         self, name: str, *, verbose: bool = False, system: str = "", options: dict[str, Any] | None = None
     ) -> object:
-        return show_model(self.store, name, verbose=verbose, system=system, options=options)
+        return show_model(
+            self.store,
+            name,
+            verbose=verbose,
+            system=system,
+            options=options,
+            go_template_env=self.go_template,
+        )
 
     def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
         return create_model(

@@ -1,104 +1,187 @@
-"""What a model can do, derived as Ollama derives it (server/images.go `Model.Capabilities`).
+"""How a model's prompts are made and what it can do, decided once (Ollama's server/images.go).
 
-Inputs are the GGUF header (embedding vs completion, vision towers) and the template: a Go
-TEMPLATE layer (`.Tools` -> tools, `.Suffix` -> insert, text wrapped around `.Thinking` ->
-thinking), or, when a model has none, the GGUF's Jinja chat template, which is what the native
-path renders with.
+Ollama picks one of three prompt paths per model: its *rendered* path (a built-in RENDERER, a
+PARSER, gpt-oss's Harmony template, or a Go TEMPLATE) or the *native* path (the GGUF's Jinja
+template inside llama.cpp). A GGUF Jinja template that advertises more than the Go TEMPLATE wins,
+unless `OLLAMA_GO_TEMPLATE` says otherwise. Capabilities then follow the chosen path, in Ollama's
+order (config, GGUF, projector, template, parser, family), and pyollama claims only what its engine
+can do: `vision` needs a projector (llama.cpp cannot use vision towers stored inside the model
+file), `insert` needs a Go TEMPLATE with `.Suffix` or the model's fill-in-the-middle tokens.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
-_ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
-_FIELD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
-_THINKING = re.compile(r"\{\{-?\s*\.Thinking\s*-?\}\}")
+PromptSource = Literal["renderer", "template", "jinja", "none"]
 
-# Ollama's built-in parsers that add tools / thinking even when the template does not show it.
-_TOOL_PARSERS = frozenset(
-    {
-        "qwen3",
-        "qwen3-coder",
-        "harmony",
-        "gemma4",
-        "deepseek3",
-        "glm-4.7",
-        "olmo3",
-        "lfm2",
-        "cogito",
-        "ministral",
-    }
+_HARMONY_FAMILIES = ("gptoss", "gpt-oss")
+_FIM_KEYS = (
+    ("tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id", "tokenizer.ggml.fim_mid_token_id"),
+    ("tokenizer.ggml.prefix_token_id", "tokenizer.ggml.suffix_token_id", "tokenizer.ggml.middle_token_id"),
 )
-_THINKING_PARSERS = frozenset({"qwen3", "harmony", "deepseek3", "glm-4.7", "olmo3", "cogito", "gemma4"})
 
 
-def template_vars(template: str) -> set[str]:
-    """Lower-cased field names referenced inside `{{ ... }}` actions (Go `Template.Vars`)."""
-    out: set[str] = set()
-    for action in _ACTION.findall(template):
-        out.update(m.lower() for m in _FIELD.findall(action))
-    return out
+@dataclass(frozen=True)
+class PromptSetup:
+    """Which path a model's prompts take and what the model can do on it."""
+
+    source: PromptSource  # who renders: a built-in renderer, the Go TEMPLATE, llama.cpp's Jinja
+    renderer: str  # built-in RENDERER name ("" none)
+    parser: str  # built-in PARSER name in effect ("" none; "harmony" for gpt-oss templates)
+    capabilities: tuple[str, ...]
 
 
-def infer_thinking_tags(template: str) -> tuple[str, str]:
-    """Literal text right before and after `{{ .Thinking }}` (thinking.InferTags, simplified)."""
-    for m in _THINKING.finditer(template):
-        before = template[: m.start()]
-        after = template[m.end() :]
-        b = before[before.rfind("}}") + 2 :] if "}}" in before else before
-        a = after[: after.find("{{")] if "{{" in after else after
-        if b.strip() and a.strip():
-            return b.strip(), a.strip()
-    return "", ""
+def _append(caps: list[str], cap: str) -> None:
+    if cap not in caps:
+        caps.append(cap)
 
 
-def jinja_capabilities(chat_template: str) -> set[str]:
-    caps: set[str] = set()
-    if not chat_template:
-        return caps
-    if re.search(r"\btools\b", chat_template):
-        caps.add("tools")
-    if any(s in chat_template for s in ("enable_thinking", "<think>", "reasoning_content")):
-        caps.add("thinking")
-    if "suffix" in chat_template and "fim" in chat_template.lower():
-        caps.add("insert")
+def jinja_has_tools(chat_template: str) -> bool:
+    """Ollama's chatTemplateHasToolSupport."""
+    return "tools" in chat_template or "tool_call" in chat_template
+
+
+def jinja_has_thinking(chat_template: str) -> bool:
+    """Ollama's chatTemplateHasThinkingSupport (Qwen/DeepSeek templates that split at </think>
+    still let llama.cpp extract reasoning)."""
+    if "<think>" in chat_template and "</think>" in chat_template:
+        return True
+    splits = "content.split('</think>')" in chat_template or 'content.split("</think>")' in chat_template
+    return splits and "reasoning_content" not in chat_template and "<SPECIAL_12>" not in chat_template
+
+
+def _jinja_tool_round_trip(chat_template: str) -> bool:
+    """Ollama's chatTemplateHasToolRoundTrip: the template renders calls and their results."""
+    if not jinja_has_tools(chat_template):
+        return False
+    calls = "tool_calls" in chat_template or "assistant_tool_call" in chat_template
+    results = (
+        "tool_response",
+        "tool_results",
+        "role'] == 'tool'",
+        'role\'] == "tool"',
+        "role\"] == 'tool'",
+        'role"] == "tool"',
+        "message.role == 'tool'",
+        'message.role == "tool"',
+        "ipython",
+    )
+    return calls and any(r in chat_template for r in results)
+
+
+def _go_tool_round_trip(go_template: str, template_vars: set[str]) -> bool:
+    """Ollama's goTemplateHasToolRoundTrip."""
+    if "tools" not in template_vars or "toolcalls" not in template_vars:
+        return False
+    return any(s in go_template for s in ('eq .Role "tool"', "tool_response", "TOOL_RESULTS"))
+
+
+def _go_template_info(go_template: str) -> tuple[list[str], set[str]]:
+    """(capabilities, referenced fields) of a Go TEMPLATE from its parse tree; a template Go would
+    not parse grants nothing."""
+    from pyollama.template import PromptTemplate, TemplateError
+
+    try:
+        pt = PromptTemplate(go_template)
+    except TemplateError:
+        return [], set()
+    return pt.capabilities, set(pt.vars)
+
+
+def _prefer_chat_template(
+    chat_template: str, chat_caps: list[str], go_template: str, go_caps: list[str], go_vars: set[str]
+) -> bool:
+    """Ollama's shouldPreferChatTemplate."""
+    if len(chat_caps) > len(go_caps):
+        return not _go_tool_round_trip(go_template, go_vars) or _jinja_tool_round_trip(chat_template)
+    if set(chat_caps) != set(go_caps) or "tools" not in chat_caps or "tools" not in go_caps:
+        return False
+    return _jinja_tool_round_trip(chat_template) and not _go_tool_round_trip(go_template, go_vars)
+
+
+def _jinja_caps(chat_template: str) -> list[str]:
+    caps: list[str] = []
+    if chat_template:
+        if jinja_has_tools(chat_template):
+            caps.append("tools")
+        if jinja_has_thinking(chat_template):
+            caps.append("thinking")
     return caps
 
 
-def model_capabilities(
-    kv: dict[str, Any] | None,
-    template: str | None,
+def has_fim_tokens(kv: Mapping[str, Any]) -> bool:
+    return any(all(isinstance(kv.get(k), int) for k in keys) for keys in _FIM_KEYS)
+
+
+def prompt_setup(
     *,
+    kv: Mapping[str, Any] | None,
+    go_template: str | None,
     chat_template: str = "",
-    has_projector: bool = False,
-    family: str = "",
+    renderer: str = "",
     parser: str = "",
-) -> list[str]:
-    """Capabilities in Ollama's order: completion|embedding, vision, tools, insert, thinking."""
+    family: str = "",
+    has_projector: bool = False,
+    config_capabilities: tuple[str, ...] = (),
+    go_template_env: bool | None = None,
+) -> PromptSetup:
+    """Where a model's prompts come from and its capabilities, as Ollama decides them.
+
+    `go_template_env` is `OLLAMA_GO_TEMPLATE` when set (True forces the Go TEMPLATE, False the
+    GGUF's template), else None."""
+    from pyollama.parsers import parser_for_name
+
+    harmony = (
+        family in _HARMONY_FAMILIES
+        and go_template is not None
+        and "<|start|>" in go_template
+        and "<|end|>" in go_template
+    )
+    if harmony and not parser:
+        parser = "harmony"
+    go_caps, go_vars = _go_template_info(go_template) if go_template is not None else ([], set())
+    chat_caps = _jinja_caps(chat_template)
+    if go_template is not None and go_template_env is not None:
+        use_go = go_template_env
+    else:
+        use_go = go_template is not None and not _prefer_chat_template(
+            chat_template, chat_caps, go_template, go_caps, go_vars
+        )
+    source: PromptSource
+    if renderer:
+        source = "renderer"
+    elif parser or use_go:
+        source = "template"
+    elif chat_template:
+        source = "jinja"
+    else:
+        source = "none" if go_template is None else "template"
+
     caps: list[str] = []
+    for c in config_capabilities:
+        _append(caps, c)
     if kv is not None:
         arch = str(kv.get("general.architecture", ""))
-        caps.append("embedding" if f"{arch}.pooling_type" in kv else "completion")
-        if f"{arch}.vision.block_count" in kv:
-            caps.append("vision")
-    if template is None:
-        derived = jinja_capabilities(chat_template)
-        tools = "tools" in derived
-        insert = "insert" in derived
-        thinking = "thinking" in derived
-    else:
-        v = template_vars(template)
-        tools = "tools" in v
-        insert = "suffix" in v
-        open_tag, close_tag = infer_thinking_tags(template)
-        thinking = bool(open_tag and close_tag)
-    if tools or parser in _TOOL_PARSERS:
-        caps.append("tools")
-    if insert:
-        caps.append("insert")
-    if has_projector and "vision" not in caps:
-        caps.append("vision")
-    if thinking or family in ("gptoss", "gpt-oss") or parser in _THINKING_PARSERS:
-        caps.append("thinking")
-    return caps
+        if source == "jinja":
+            for c in chat_caps:
+                _append(caps, c)
+        _append(caps, "embedding" if f"{arch}.pooling_type" in kv else "completion")
+        if has_fim_tokens(kv) and source == "jinja":
+            _append(caps, "insert")
+    if has_projector:
+        _append(caps, "vision")
+    if source == "template" and use_go:
+        for c in go_caps:
+            _append(caps, c)
+    builtin = parser_for_name(parser) if parser else None
+    if builtin is not None:
+        if builtin.has_tool_support:
+            _append(caps, "tools")
+        if builtin.has_thinking_support:
+            _append(caps, "thinking")
+    if family in _HARMONY_FAMILIES:
+        _append(caps, "thinking")
+    return PromptSetup(source=source, renderer=renderer, parser=parser, capabilities=tuple(caps))

@@ -17,9 +17,10 @@ from typing import Any
 
 from pyollama.errors import BadRequest, ModelNotFound
 from pyollama.gguf import GGUFInfo, read_gguf_info
+from pyollama.go import json as go_json
+from pyollama.go.format import human_number
 from pyollama.options import OPTIONS, check_option
-from pyollama.store import gofmt
-from pyollama.store.capabilities import model_capabilities
+from pyollama.store.capabilities import prompt_setup
 from pyollama.store.names import INVALID_NAME, ModelName
 from pyollama.store.store import (
     MEDIA_ADAPTER,
@@ -226,7 +227,7 @@ class Creator:
         status = f"using autodetected template {tname}"
         out.append(_GGUFLayer(Layer(MEDIA_TEMPLATE, d, n, status=status), None))
         if params:
-            data = gofmt.encode_line(gofmt.sorted_map(params))
+            data = go_json.encode_line(go_json.sorted_map(params))
             d, n, created = await self._thread(self.store.write_blob_bytes, data)
             out.append(_GGUFLayer(Layer(MEDIA_PARAMS, d, n, status=_layer_status(created, d)), None))
         return out
@@ -292,7 +293,7 @@ class Creator:
         if not p:
             return
         layers[:] = [x for x in layers if x.media_type != MEDIA_PARAMS]
-        data = gofmt.encode_line(gofmt.sorted_map(p))
+        data = go_json.encode_line(go_json.sorted_map(p))
         d, n, created = await self._thread(self.store.write_blob_bytes, data)
         layers.append(Layer(MEDIA_PARAMS, d, n, status=_layer_status(created, d)))
 
@@ -315,7 +316,7 @@ class Creator:
                     m[k] = msg[k]
             out.append(m)
         layers[:] = [x for x in layers if x.media_type != MEDIA_MESSAGES]
-        d, n, created = await self._thread(self.store.write_blob_bytes, gofmt.encode_line(out))
+        d, n, created = await self._thread(self.store.write_blob_bytes, go_json.encode_line(out))
         layers.append(Layer(MEDIA_MESSAGES, d, n, status=_layer_status(created, d)))
 
     # --- the whole thing -----------------------------------------------------------------------
@@ -378,7 +379,7 @@ class Creator:
                 model_info = gl.info
             fmt = fmt or "gguf"
             family = family or gl.info.architecture
-            model_type = model_type or gofmt.human_number(gl.info.parameter_count)
+            model_type = model_type or human_number(gl.info.parameter_count)
             file_type = file_type or (gl.info.file_type or "unknown")
             families.append(gl.info.architecture)
         layers = [gl.layer for gl in base]
@@ -404,14 +405,15 @@ class Creator:
         for layer in layers:
             if layer.media_type == MEDIA_TEMPLATE:
                 template_text = self.store.read_blob(layer.digest).decode("utf-8", "replace")
-        caps = model_capabilities(
-            model_info.kv if model_info else None,
-            template_text,
+        caps = prompt_setup(
+            kv=model_info.kv if model_info else None,
+            go_template=template_text,
             chat_template=model_info.chat_template if model_info else "",
-            has_projector=has_projector,
+            renderer=str(self.config.get("renderer") or ""),
+            parser=str(self.config.get("parser") or ""),
             family=family,
-            parser=self.config.get("parser", ""),
-        )
+            has_projector=has_projector,
+        ).capabilities
         raw_info = r.get("info")
         info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
         cfg: dict[str, Any] = {
@@ -424,9 +426,9 @@ class Creator:
         for k in ("renderer", "parser", "requires"):
             if self.config.get(k):
                 cfg[k] = self.config[k]
-        caps = list(info.get("capabilities") or caps)
-        if caps:
-            cfg["capabilities"] = caps
+        caps_out = list(info.get("capabilities") or caps)
+        if caps_out:
+            cfg["capabilities"] = caps_out
         ctx = int(info.get("context_length") or (model_info.context_length if model_info else 0))
         emb = int(info.get("embedding_length") or (model_info.embedding_length if model_info else 0))
         if ctx:
@@ -436,7 +438,7 @@ class Creator:
         cfg["architecture"] = "amd64"
         cfg["os"] = "linux"
         cfg["rootfs"] = {"type": "layers", "diff_ids": [x.digest for x in layers]}
-        cd, cn, _ = await self._thread(self.store.write_blob_bytes, gofmt.encode_line(cfg))
+        cd, cn, _ = await self._thread(self.store.write_blob_bytes, go_json.encode_line(cfg))
         config_layer = Layer(MEDIA_CONFIG, cd, cn)
 
         for layer in layers:

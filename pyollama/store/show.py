@@ -17,10 +17,12 @@ import msgspec
 
 from pyollama.errors import BadRequest, GGUFError, ModelNotFound
 from pyollama.gguf import GGUFInfo, read_gguf_info
-from pyollama.gofmt import go_float_json
+from pyollama.go import fmt as go_fmt
+from pyollama.go import json as go_json
+from pyollama.go.strconv import quote as go_quote
+from pyollama.go.time import rfc3339
 from pyollama.options import OPTIONS
-from pyollama.store import gofmt
-from pyollama.store.capabilities import model_capabilities
+from pyollama.store.capabilities import prompt_setup
 from pyollama.store.model import LocalModel, load_model
 from pyollama.store.modelfile import Command, Modelfile
 from pyollama.store.names import INVALID_NAME, ModelName
@@ -46,7 +48,7 @@ def format_parameters(options: dict[str, Any]) -> str:
     for k in sorted(options):
         v = options[k]
         for item in v if isinstance(v, list) else [v]:
-            lines.append(f"{k:<30} {gofmt.go_sharp_v(_opt_value(k, item))}")
+            lines.append(f"{k:<30} {go_fmt.sharp_v(_opt_value(k, item))}")
     return "\n".join(lines)
 
 
@@ -69,7 +71,7 @@ def model_to_modelfile(lm: LocalModel, options: dict[str, Any] | None = None) ->
     for k in sorted(opts):
         v = opts[k]
         for item in v if isinstance(v, list) else [v]:
-            cmds.append(Command(k, gofmt.go_v(_opt_value(k, item))))
+            cmds.append(Command(k, go_fmt.v(_opt_value(k, item))))
     cmds.extend(Command("license", text) for text in lm.license)
     cmds.extend(Command("message", f"{m.get('role', '')}: {m.get('content', '')}") for m in lm.messages)
     return Modelfile(cmds)
@@ -107,7 +109,7 @@ def _go_number(v: Any) -> Any:
         if v.is_integer() and abs(v) < 1e21 and not negative_zero:
             return int(v)
         if v != 0 and math.isfinite(v) and not 1e-5 <= abs(v) < 1e15:
-            return msgspec.Raw(go_float_json(v).encode())
+            return msgspec.Raw(go_json.float_string(v).encode())
         return v
     if isinstance(v, list | tuple) and v and isinstance(v[0], float | list | tuple):
         return [_go_number(x) for x in v]
@@ -120,7 +122,7 @@ def model_info(info: GGUFInfo, verbose: bool) -> dict[str, Any]:
     kv.setdefault("general.parameter_count", info.parameter_count)
     if not verbose:
         kv = {k: ([] if isinstance(v, list | tuple) and len(v) > 5 else v) for k, v in kv.items()}
-    return gofmt.sorted_map({k: _go_number(v) for k, v in kv.items()})
+    return go_json.sorted_map({k: _go_number(v) for k, v in kv.items()})
 
 
 def _parse_or_400(model: str, message: str = INVALID_NAME) -> ModelName:
@@ -138,6 +140,7 @@ def show_model(
     system: str = "",
     options: dict[str, Any] | None = None,
     read_gguf: GGUFReader = read_gguf_info,
+    go_template_env: bool | None = None,
 ) -> dict[str, Any]:
     """`POST /api/show`."""
     if not model:
@@ -156,9 +159,21 @@ def show_model(
         except (GGUFError, OSError):
             info = None
     cfg = lm.config
-    template = lm.template
-    if template is None:
-        template = (info.chat_template if info else "") or DEFAULT_TEMPLATE
+    setup = prompt_setup(
+        kv=info.kv if info else None,
+        go_template=lm.template,
+        chat_template=info.chat_template if info else "",
+        renderer=str(cfg.get("renderer") or ""),
+        parser=str(cfg.get("parser") or ""),
+        family=str(cfg.get("model_family") or ""),
+        has_projector=bool(lm.projector_paths),
+        go_template_env=go_template_env,
+    )
+    # the template that renders this model's prompts (Ollama's selectedModelTemplate)
+    if setup.source == "jinja" and info is not None and info.chat_template:
+        template = info.chat_template
+    else:
+        template = lm.template if lm.template is not None else DEFAULT_TEMPLATE
     resp: dict[str, Any] = {}
     if lm.license:
         resp["license"] = "\n".join(lm.license)
@@ -185,19 +200,12 @@ def show_model(
             resp["projector_info"] = model_info(read_gguf(lm.projector_paths[0]), verbose)
     if verbose and info and info.tensors:
         resp["tensors"] = [{"name": t.name, "type": t.type, "shape": list(t.shape)} for t in info.tensors]
-    caps = model_capabilities(
-        info.kv if info else None,
-        lm.template,
-        chat_template=info.chat_template if info else "",
-        has_projector=bool(lm.projector_paths),
-        family=str(cfg.get("model_family", "")),
-        parser=str(cfg.get("parser", "")),
-    )
+    caps = list(setup.capabilities)
     if info is None and cfg.get("capabilities"):
         caps = list(cfg["capabilities"])
     if caps:
         resp["capabilities"] = caps
-    resp["modified_at"] = gofmt.rfc3339nano(lm.manifest.mtime_ns)
+    resp["modified_at"] = rfc3339(lm.manifest.mtime_ns, utc=False)
     if cfg.get("requires"):
         resp["requires"] = cfg["requires"]
     return resp
@@ -220,7 +228,7 @@ def list_models(store: Store) -> dict[str, Any]:
         for k in ("remote_model", "remote_host"):
             if cfg.get(k):
                 entry[k] = cfg[k]
-        entry["modified_at"] = gofmt.rfc3339nano(m.mtime_ns)
+        entry["modified_at"] = rfc3339(m.mtime_ns, utc=False)
         entry["size"] = m.size
         entry["digest"] = m.digest
         entry["details"] = details(cfg)
@@ -231,17 +239,17 @@ def list_models(store: Store) -> dict[str, Any]:
 
 def copy_model(store: Store, source: str, destination: str) -> None:
     """`POST /api/copy`."""
-    src = _parse_or_400(source, f"source {gofmt.go_quote(source)} is invalid")
-    dst = _parse_or_400(destination, f"destination {gofmt.go_quote(destination)} is invalid")
+    src = _parse_or_400(source, f"source {go_quote(source)} is invalid")
+    dst = _parse_or_400(destination, f"destination {go_quote(destination)} is invalid")
     try:
         store.copy(src, dst)
     except ManifestNotFound:
-        raise ModelNotFound(f"model {gofmt.go_quote(source)} not found") from None
+        raise ModelNotFound(f"model {go_quote(source)} not found") from None
 
 
 def delete_model(store: Store, model: str, *, noprune: bool = False) -> None:
     """`DELETE /api/delete`: manifest, empty folders, then blobs no other model uses."""
-    name = _parse_or_400(model, f"name {gofmt.go_quote(model)} is invalid")
+    name = _parse_or_400(model, f"name {go_quote(model)} is invalid")
     try:
         store.delete(name, prune_blobs=not noprune)
     except ManifestNotFound:

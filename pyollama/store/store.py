@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pyollama.errors import BadRequest, ModelNotFound, NotFound
-from pyollama.store import gofmt
+from pyollama.go import json as go_json
 from pyollama.store.names import ModelName
 
 _NAME_PARTS = ("host", "namespace", "model", "tag")
@@ -152,7 +152,7 @@ class Manifest:
         return self.config.size + sum(layer.size for layer in self.layers)
 
     def to_bytes(self) -> bytes:
-        return gofmt.encode_line(
+        return go_json.encode_line(
             {
                 "schemaVersion": self.schema_version,
                 "mediaType": self.media_type,

@@ -10,17 +10,21 @@ key order), `OrderedMap` is a map that keeps insertion order (Ollama's ordered a
 maps), `GoStruct` is a struct (a missing field is an error, as in Go). Any object with a
 `go_string()` method is a `fmt.Stringer`; any object with `go_json()` marshals itself.
 
-Scalar formatting (quoting, floats, JSON strings) comes from `pyollama.gofmt`, shared with the store.
+Scalar formatting (quoting, floats, JSON strings) comes from `pyollama.go`, shared with the store.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pyollama.gofmt import go_float_json, go_float_v, go_format_float, go_quote, go_sharp_v, json_string
+from pyollama.go.fmt import float_v as go_float_v
+from pyollama.go.fmt import sharp_v as go_sharp_v
+from pyollama.go.json import marshal as go_json_marshal
+from pyollama.go.json import string as json_string
+from pyollama.go.strconv import format_float as go_format_float
+from pyollama.go.strconv import quote as go_quote
 
 __all__ = [
     "GoList",
@@ -75,6 +79,7 @@ class OrderedMap(dict[str, Any]):
     """A map ranged, printed and marshalled in insertion order (Ollama's orderedmap types)."""
 
     __slots__ = ("stringer",)
+    ordered = True  # pyollama.go.json keeps the order
 
     def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), *, stringer: bool = False):
         super().__init__(items)
@@ -386,34 +391,6 @@ def go_sprintf(fmt: str, args: list[Any]) -> str:
 # --- encoding/json -------------------------------------------------------------------------------
 
 
-def _json_float(f: float) -> str:
-    if math.isnan(f) or math.isinf(f):
-        return "null"  # Go errors here; a prompt is better off with null
-    return go_float_json(f)
-
-
 def go_json(v: Any) -> str:
-    """encoding/json.Marshal of a template value."""
-    if v is None:
-        return "null"
-    fn: Callable[[], str] | None = getattr(v, "go_json", None)
-    if fn is not None:
-        return fn()
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return _json_float(v)
-    if isinstance(v, str):
-        return json_string(v)
-    if isinstance(v, bytes):
-        import base64
-
-        return '"' + base64.b64encode(v).decode() + '"'
-    if isinstance(v, dict):
-        keys = list(v.keys()) if isinstance(v, OrderedMap) else sorted_keys(v)
-        return "{" + ",".join(f"{json_string(str(k))}:{go_json(v[k])}" for k in keys) + "}"
-    if isinstance(v, list | tuple):
-        return "[" + ",".join(go_json(x) for x in v) + "]"
-    return json_string(str(v))
+    """encoding/json.Marshal of a template value: maps sorted, ordered maps as they are."""
+    return go_json_marshal(v, maps_sorted=True, nan_null=True)

@@ -707,8 +707,12 @@ def _find_tool_call_if(nodes: Sequence[Node]) -> IfNode | None:
 
 
 def _find_text(nodes: Sequence[Node]) -> TextNode | None:
+    """Ollama's findTextNode: the first non-blank text, depth first, stopping at an action (text
+    after the tool calls is not the tag)."""
     for n in nodes:
         if isinstance(n, TextNode):
+            if not n.text.strip():
+                continue
             return n
         if isinstance(n, BranchNode):
             r = _find_text(n.list.nodes)
@@ -726,13 +730,14 @@ def _find_text(nodes: Sequence[Node]) -> TextNode | None:
 
 def tool_call_tag(template: PromptTemplate | Template) -> str:
     """Ollama's `tools.parseTag`: the literal text that opens a tool call (e.g. `<tool_call>`),
-    taken from the `{{ if .ToolCalls }}` block up to the first `{`; "" when there is none."""
+    taken from the `{{ if .ToolCalls }}` block up to the first `{`; `{` when the template has no
+    such block or tag, meaning bare JSON objects are tried as calls."""
     t = template.template if isinstance(template, PromptTemplate) else template
     tc = _find_tool_call_if(t.root.nodes)
     if tc is None:
-        return ""
+        return "{"
     tn = _find_text(tc.list.nodes)
     if tn is None:
-        return ""
-    tag = tn.text.strip().replace("\r\n", "\n")
-    return tag.split("{")[0]
+        return "{"
+    tag = tn.text.replace("\r\n", "\n").split("{")[0].strip()
+    return tag or "{"

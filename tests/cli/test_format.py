@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pyollama.cli.format import (
-    go_duration,
     human_bytes,
     human_time,
     list_table,
@@ -15,7 +14,6 @@ from pyollama.cli.format import (
     ps_table,
     show_info,
 )
-from pyollama.config import parse_go_duration
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -68,37 +66,6 @@ def test_human_time_forever_and_zero() -> None:
 def test_parse_timestamp_nanoseconds() -> None:
     t = parse_timestamp("2024-05-01T10:11:12.123456789-07:00")
     assert t is not None and t.microsecond == 123456 and t.utcoffset() == timedelta(hours=-7)
-
-
-@pytest.mark.parametrize(
-    ("ns", "text"),
-    [
-        (0, "0s"),
-        (999, "999ns"),
-        (1500, "1.5µs"),
-        (97_885_315, "97.885315ms"),
-        (1_346_030_951, "1.346030951s"),
-        (18_293_521_648, "18.293521648s"),
-        (163_589_481_292, "2m43.589481292s"),
-        (3_600_000_000_000, "1h0m0s"),
-        (2_000_000, "2ms"),
-    ],
-)
-def test_go_duration(ns: int, text: str) -> None:
-    assert go_duration(ns) == text
-
-
-@pytest.mark.parametrize(
-    ("text", "secs"), [("5m", 300), ("1h30m", 5400), ("-1s", -1), ("0", 0), ("1.5s", 1.5), ("300ms", 0.3)]
-)
-def test_parse_go_duration(text: str, secs: float) -> None:
-    assert parse_go_duration(text) == pytest.approx(secs)
-
-
-@pytest.mark.parametrize("text", ["5", "abc", "", "5x"])
-def test_parse_go_duration_errors(text: str) -> None:
-    with pytest.raises(ValueError, match="time: "):
-        parse_go_duration(text)
 
 
 def test_processor_string() -> None:

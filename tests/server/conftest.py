@@ -16,7 +16,7 @@ from pyollama.config import Settings
 from pyollama.errors import BadRequest, ModelNotFound
 from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
-from pyollama.server.models import ModelInfo, PromptRenderer
+from pyollama.server.models import ModelInfo
 from pyollama.server.schemas import (
     CreateRequest,
     ListModel,
@@ -137,21 +137,6 @@ def default_models() -> dict[str, ModelInfo]:
     }
 
 
-async def simple_renderer(
-    template: str,
-    *,
-    messages: list[dict[str, Any]],
-    tools: Any = None,
-    think: Any = None,
-    suffix: str = "",
-    prompt: str = "",
-    num_ctx: int = 0,
-    count_tokens: Any = None,
-    truncate: bool = True,
-) -> str:
-    return "".join(f"[{m['role']}]{m['content']}" for m in messages) + "[assistant]"
-
-
 ClientMaker = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
@@ -169,13 +154,11 @@ def make_client(aiohttp_client: Any, tmp_path: Path, factory: FakeRunnerFactory)
         free_memory: Callable[[], int] = lambda: 64 * GB,
         host_guard: bool | None = None,
         models: dict[str, ModelInfo] | None = None,
-        renderer: PromptRenderer = simple_renderer,
     ) -> TestClient[Any, Any]:
         app = make_app(
             settings or Settings(),
             MemoryStore(tmp_path, default_models() if models is None else models),
             fac or factory,
-            renderer=renderer,
             free_memory=free_memory,
             host_guard=False if host_guard is None else host_guard,
             version="0.0.0-test",

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pyollama.config import DurationError, Settings, parse_go_duration, parse_host
+from pyollama.config import Settings, parse_host
 
 
 @pytest.mark.parametrize(
@@ -25,20 +25,6 @@ from pyollama.config import DurationError, Settings, parse_go_duration, parse_ho
 def test_parse_host(value: str, want: tuple[str, str, int]) -> None:
     h = parse_host(value)
     assert (h.scheme, h.host, h.port) == want
-
-
-def test_go_durations() -> None:
-    assert parse_go_duration("1h30m") == 5400
-    assert parse_go_duration("-1m") == -60
-    assert parse_go_duration("0") == 0
-    for bad, msg in (
-        ("300", 'time: missing unit in duration "300"'),
-        ("x", 'time: invalid duration "x"'),
-        ("5y", 'time: unknown unit "y" in duration "5y"'),
-    ):
-        with pytest.raises(DurationError) as exc:
-            parse_go_duration(bad)
-        assert str(exc.value) == msg
 
 
 def test_from_env_precedence_and_parsing() -> None:

@@ -12,7 +12,6 @@ from aiohttp.test_utils import TestClient
 
 from pyollama.runner.fake import FakeRunner, FakeRunnerFactory
 from pyollama.runner.types import Chunk
-from pyollama.server.prompting import GoTemplateRenderer
 from tests.server.conftest import ClientMaker, default_models, model, ndjson
 
 RFC3339_NANO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
@@ -90,7 +89,7 @@ async def test_generate_go_template_uses_complete(client: Client, factory: FakeR
     r = await client.post("/api/generate", json={"model": "tmpl", "prompt": "hi", "stream": False})
     assert r.status == 200
     req = factory.runners[0].completions[-1]
-    assert req.prompt == "[system]SYS[user]hi[assistant]"
+    assert req.prompt == "SYS|hi"
     assert req.options["temperature"] == 0.1  # Modelfile PARAMETER layered under the request
 
 
@@ -195,7 +194,7 @@ async def test_chat_go_template_renders(client: Client, factory: FakeRunnerFacto
         "/api/chat", json={"model": "tmpl", "stream": False, "messages": [{"role": "user", "content": "q"}]}
     )
     assert r.status == 200
-    assert factory.runners[0].completions[-1].prompt == "[system]SYS[user]q[assistant]"
+    assert factory.runners[0].completions[-1].prompt == "SYS|q"
 
 
 async def test_load_and_unload_requests(client: Client, factory: FakeRunnerFactory) -> None:
@@ -490,7 +489,7 @@ async def test_go_template_sees_ollamas_message_fields(
         "{{ range .ToolCalls }}[{{ .Function.Index }} {{ .ID }} {{ .Function.Name }}]{{ end }}\n{{ end }}"
     )
     models = {"t:latest": model("t:latest", "/blobs/t", template=template)}
-    c = await make_client(models=models, renderer=GoTemplateRenderer())
+    c = await make_client(models=models)
     history = [
         {"role": "user", "content": "q"},
         {
@@ -520,7 +519,7 @@ async def test_images_follow_their_tags_through_a_go_template(
     models = {
         "v:latest": model("v:latest", "/blobs/v", template=template, capabilities=("completion", "vision"))
     }
-    c = await make_client(models=models, renderer=GoTemplateRenderer())
+    c = await make_client(models=models)
     a, b = base64.b64encode(b"image A").decode(), base64.b64encode(b"image B").decode()
     r = await c.post("/api/generate", json={"model": "v", "prompt": "what?", "images": [a], "stream": False})
     assert r.status == 200

@@ -58,14 +58,3 @@ def test_help_lists_every_variable() -> None:
         "OLLAMA_NOPRUNE",
     ):
         assert name in text
-
-
-async def test_go_template_renderer_uses_template_package() -> None:
-    from pyollama.server.prompting import GoTemplateRenderer
-
-    render = GoTemplateRenderer()
-    tmpl = "{{ if .System }}S:{{ .System }}\n{{ end }}U:{{ .Prompt }}\nA:"
-    out = await render(
-        tmpl, messages=[{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]
-    )
-    assert out == "S:sys\nU:hi\nA:"

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from pyollama.go.format import human_number
 from pyollama.store import (
     ModelName,
     Store,
     copy_model,
     create_model,
     delete_model,
-    gofmt,
     load_model,
     show_model,
 )
@@ -56,7 +56,7 @@ async def test_smollm2(tmp_path: Path, smollm2_path: Path, reader: Callable[[Any
     info = reader(smollm2_path)
     r = show_model(store, "smol", read_gguf=reader)
     assert r["details"]["family"] == "llama"
-    assert r["details"]["parameter_size"] == gofmt.human_number(info.parameter_count) == "134.52M"
+    assert r["details"]["parameter_size"] == human_number(info.parameter_count) == "134.52M"
     assert r["details"]["quantization_level"] == "Q4_1"
     assert r["details"]["context_length"] == info.context_length == 8192
     assert r["details"]["embedding_length"] == info.embedding_length == 576
@@ -82,7 +82,7 @@ async def test_gemma_with_template_copy_delete(
     assert r["model_info"]["general.architecture"] == "gemma3"
     assert r["details"]["family"] == "gemma3"
     assert r["details"]["quantization_level"] == info.file_type
-    assert r["details"]["parameter_size"] == gofmt.human_number(info.parameter_count) == "268.10M"
+    assert r["details"]["parameter_size"] == human_number(info.parameter_count) == "268.10M"
     assert r["details"]["context_length"] == info.context_length == 32768
     assert r["details"]["embedding_length"] == info.embedding_length == 640
     assert r["model_info"]["gemma3.context_length"] == info.context_length

@@ -107,7 +107,8 @@ async def test_show_minimal_and_errors(store: Store, tmp_path: Path, upload: Cal
     await _make(store, "plain", d)
     r = show_model(store, "plain", read_gguf=gguf_py_reader)
     assert r["template"] == "{% if tools %}{{ tools }}{% endif %}"  # the GGUF's Jinja (native path)
-    assert r["capabilities"] == ["completion", "tools"]
+    # Ollama's order: a native model's chat-template capabilities come before completion
+    assert r["capabilities"] == ["tools", "completion"]
     assert "parameters" not in r and "system" not in r and "license" not in r
     assert "TEMPLATE" not in r["modelfile"]
     with pytest.raises(BadRequest, match=r"^model is required$"):

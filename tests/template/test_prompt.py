@@ -364,7 +364,7 @@ def test_capabilities_from_template() -> None:
     assert template_capabilities(PromptTemplate(GEMMA3)) == []
     # .Thinking outside `range .Messages` does not count
     assert infer_thinking_tags(PromptTemplate("<think>{{ .Thinking }}</think>{{ .Messages }}")) == ("", "")
-    assert tool_call_tag(PromptTemplate(CHATML)) == ""
+    assert tool_call_tag(PromptTemplate(CHATML)) == "{"
 
 
 def test_thinking_rendered_in_history() -> None:

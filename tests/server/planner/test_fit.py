@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from pyollama.errors import BadRequest
 from pyollama.runner.fake import FakeRunner, FakeRunnerFactory
 from pyollama.runner.types import LoadOptions
-from pyollama.server.fitting import PROMPT_TOO_LONG, fit_chat, fit_prompt, shift_tokens, surely_fits
+from pyollama.server.planner.fit import PROMPT_TOO_LONG, fit_messages, fit_text, shift_tokens, surely_fits
 from tests.server.conftest import ClientMaker, model
 
 Client = TestClient[Any, Any]
@@ -23,33 +25,66 @@ def test_shift_keeps_head_and_tail() -> None:
     assert surely_fits(10, 20) and not surely_fits(16, 20)
 
 
-async def test_fit_prompt_shift_or_reject() -> None:
+async def test_fit_text_shift_or_reject() -> None:
     runner = FakeRunner("/m", LoadOptions())  # tokens are bytes, no BOS
-    assert await fit_prompt(runner, "short", num_ctx=64, num_keep=4, shift=False) == "short"
+
+    async def tok(text: str) -> list[int]:
+        return await runner.tokenize(text, add_special=True)
+
+    async def no_bos() -> bool:
+        return False
+
+    kw: dict[str, Any] = {"tokenize": tok, "bos": no_bos, "num_ctx": 32, "num_keep": 4}
+    assert await fit_text("short", **{**kw, "num_ctx": 64}, shift=False) == "short"
     long = "x" * 100
-    out = await fit_prompt(runner, long, num_ctx=32, num_keep=4, shift=True)
+    out = await fit_text(long, **kw, shift=True)
     assert isinstance(out, list) and len(out) == 32 - (32 - 4) // 2
-    try:
-        await fit_prompt(runner, long, num_ctx=32, num_keep=4, shift=False)
-    except Exception as exc:
-        assert getattr(exc, "status", None) == 400 and getattr(exc, "message", "") == PROMPT_TOO_LONG
-    else:
-        raise AssertionError("expected 400")
+    with pytest.raises(BadRequest) as err:
+        await fit_text(long, **kw, shift=False)
+    assert err.value.message == PROMPT_TOO_LONG
 
 
-async def test_fit_chat_drops_oldest_keeps_system_and_last() -> None:
+async def test_fit_messages_drops_oldest_keeps_system_and_last() -> None:
     runner = FakeRunner("/m", LoadOptions())
     msgs = [{"role": "system", "content": "S"}] + [
         {"role": "user" if i % 2 == 0 else "assistant", "content": f"message number {i} " * 3}
         for i in range(10)
     ]
-    fitted, shifted = await fit_chat(
-        runner, msgs, None, num_ctx=120, num_keep=4, truncate=True, shift=True, template_len=0
-    )
-    assert shifted is None
+
+    async def render(ms: list[dict[str, Any]]) -> str:
+        return await runner.apply_template(ms)
+
+    async def count(text: str) -> int:
+        return len(await runner.tokenize(text))
+
+    fitted, text = await fit_messages(msgs, render=render, count=count, num_ctx=120, truncate=True)
     assert fitted[0] == msgs[0] and fitted[-1] == msgs[-1] and len(fitted) < len(msgs)
-    text = await runner.apply_template(fitted)
-    assert len(text.encode()) <= 120
+    assert text == await runner.apply_template(fitted) and len(text.encode()) <= 120
+    # a bound that proves the chat fits skips rendering altogether
+    kept, none = await fit_messages(
+        msgs, render=render, count=count, num_ctx=10_000, truncate=True, bound=len
+    )
+    assert kept == msgs and none is None
+
+
+async def test_fit_messages_keeps_tool_results_with_their_call() -> None:
+    msgs: list[dict[str, Any]] = [
+        {"role": "user", "content": "u" * 50},
+        {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": {}}}]},
+        {"role": "tool", "content": "r1" * 20},
+        {"role": "tool", "content": "r2"},
+        {"role": "user", "content": "q"},
+    ]
+
+    async def render(ms: list[dict[str, Any]]) -> str:
+        return "".join(str(m["content"]) for m in ms)
+
+    async def count(text: str) -> int:
+        return len(text)
+
+    fitted, _ = await fit_messages(msgs, render=render, count=count, num_ctx=60, truncate=True)
+    assert fitted[0]["role"] == "assistant"  # not a bare tool result
+    assert fitted[-1] == msgs[-1]
 
 
 async def test_generate_too_long_prompt(make_client: ClientMaker, factory: FakeRunnerFactory) -> None:
@@ -95,7 +130,7 @@ async def test_debug_render_only(client: Client, factory: FakeRunnerFactory) -> 
     r = await client.post("/api/generate", json={"model": "tmpl", "prompt": "hi", "_debug_render_only": True})
     assert r.status == 200
     body = await r.json()
-    assert body["_debug_info"] == {"rendered_template": "[system]SYS[user]hi[assistant]", "image_count": 0}
+    assert body["_debug_info"] == {"rendered_template": "SYS|hi", "image_count": 0}
     assert body["done"] is False and body["response"] == ""
     r = await client.post(
         "/api/chat",
