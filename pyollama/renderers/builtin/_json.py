@@ -31,6 +31,8 @@ from pyollama.renderers.builtin._api import (
 
 __all__ = [
     "add_json_spaces",
+    "decoded",
+    "go_value",
     "indent",
     "json_str",
     "marshal",
