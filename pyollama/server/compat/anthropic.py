@@ -22,6 +22,7 @@ from pyollama.errors import BadRequest
 from pyollama.gofmt import go_quote
 from pyollama.runner.types import Chunk
 from pyollama.server.compat.common import (
+    Body,
     checked_tool_choice,
     decode_body,
     go_b64decode,
@@ -39,18 +40,14 @@ from pyollama.server.schemas import ChatRequest, Message, ToolCallFunction, Tool
 # --- request bodies (Go's anthropic.MessagesRequest & co.) -----------------------------------------
 
 
-class _In(msgspec.Struct, kw_only=True):
-    pass
-
-
-class ImageSource(_In):
+class ImageSource(Body):
     type: str | None = None
     media_type: str | None = None
     data: str | None = None
     url: str | None = None
 
 
-class ContentBlock(_In):
+class ContentBlock(Body):
     type: str | None = None
     text: str | None = None
     source: ImageSource | None = None
@@ -64,14 +61,14 @@ class ContentBlock(_In):
     signature: str | None = None
 
 
-class MessageParam(_In):
+class MessageParam(Body):
     role: str | None = None
     # A string is one text block; null is an empty text (Go unmarshals null into a string as a
     # no-op); absent is Go's `unexpected end of JSON input`.
     content: str | list[ContentBlock] | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class Tool(_In):
+class Tool(Body):
     type: str | None = None
     name: str | None = None
     description: str | None = None
@@ -79,16 +76,16 @@ class Tool(_In):
     max_uses: int | None = None
 
 
-class ThinkingConfig(_In):
+class ThinkingConfig(Body):
     type: str | None = None
     budget_tokens: int | None = None  # accepted, not enforced (as Ollama)
 
 
-class OutputConfig(_In):
+class OutputConfig(Body):
     effort: str | None = None
 
 
-class MessagesRequest(_In):
+class MessagesRequest(Body):
     model: str | None = None
     max_tokens: int | None = None
     messages: list[MessageParam] | None = None
@@ -105,7 +102,7 @@ class MessagesRequest(_In):
     output_config: OutputConfig | None = None
 
 
-class CountTokensRequest(_In):
+class CountTokensRequest(Body):
     model: str | None = None
     messages: list[MessageParam] | None = None
     system: Any = None
@@ -376,6 +373,8 @@ def _tool_choice(value: Any, tools: list[dict[str, Any]] | None) -> ToolChoice:
     if not isinstance(value, dict):
         raise BadRequest(f'invalid tool_choice: expected an object with a "type", got {go_json_kind(value)}')
     kind = value.get("type")
+    if kind is None:
+        raise BadRequest('invalid tool_choice: the object has no "type"')
     if kind == "tool":
         name = value.get("name")
         if not isinstance(name, str) or not name:

@@ -82,6 +82,11 @@ def with_ids(calls: list[ToolCall] | None, rng: random.Random) -> list[ToolCall]
 # --- decoding --------------------------------------------------------------------------------------
 
 
+class Body(msgspec.Struct, kw_only=True):
+    """Base of the dialects' request Structs. Their fields are all optional and nullable: Go's
+    encoding/json leaves a field alone on `null`, whatever its type."""
+
+
 def decode_body(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
     """A request body as its dialect's Struct; Gin's ShouldBindJSON says `EOF` for an empty body,
     type errors name the field (`$.messages[0].role`)."""
@@ -118,6 +123,8 @@ def go_type(value: Any) -> str:
 
 def go_json_kind(value: Any) -> str:
     """The JSON kind encoding/json names in `cannot unmarshal <kind> into ...`."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):

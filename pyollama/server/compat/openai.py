@@ -21,10 +21,12 @@ from pyollama.errors import BadRequest
 from pyollama.gofmt import go_quote
 from pyollama.runner.types import Chunk, TokenLogprob, ToolCall
 from pyollama.server.compat.common import (
+    Body,
     checked_tool_choice,
     decode_body,
     decode_image_url,
     go_b64decode,
+    go_json_kind,
     go_marshal,
     go_type,
     has_output,
@@ -47,26 +49,21 @@ from pyollama.server.schemas import (
 )
 
 # --- request bodies (Go's openai.ChatCompletionRequest & co.) ---------------------------------------
-# Every field may be null: encoding/json leaves a field alone on `null`, whatever its type.
 
 
-class _In(msgspec.Struct, kw_only=True):
-    pass
-
-
-class FunctionIn(_In):
+class FunctionIn(Body):
     name: str | None = None
     arguments: str | None = None
 
 
-class ToolCallInput(_In):
+class ToolCallInput(Body):
     id: str | None = None
     index: int | None = None
     type: str | None = None
     function: FunctionIn | None = None
 
 
-class MessageInput(_In):
+class MessageInput(Body):
     role: str | None = None
     content: Any = None  # string, content parts, or (with tool_calls) absent
     reasoning: str | None = None
@@ -75,24 +72,24 @@ class MessageInput(_In):
     tool_call_id: str | None = None
 
 
-class StreamOptions(_In):
+class StreamOptions(Body):
     include_usage: bool | None = None
 
 
-class JsonSchema(_In):
+class JsonSchema(Body):
     schema: Any = None
 
 
-class ResponseFormat(_In):
+class ResponseFormat(Body):
     type: str | None = None
     json_schema: JsonSchema | None = None
 
 
-class Reasoning(_In):
+class Reasoning(Body):
     effort: str | None = None
 
 
-class ChatCompletionRequest(_In):
+class ChatCompletionRequest(Body):
     model: str | None = None
     messages: list[MessageInput] | None = None
     stream: bool | None = None
@@ -115,7 +112,7 @@ class ChatCompletionRequest(_In):
     debug_render_only: bool | None = msgspec.field(default=None, name="_debug_render_only")
 
 
-class CompletionRequest(_In):
+class CompletionRequest(Body):
     model: str | None = None
     prompt: str | None = None
     frequency_penalty: float | None = None
@@ -132,7 +129,7 @@ class CompletionRequest(_In):
     debug_render_only: bool | None = msgspec.field(default=None, name="_debug_render_only")
 
 
-class EmbeddingRequest(_In):
+class EmbeddingRequest(Body):
     input: Any = None
     model: str | None = None
     dimensions: int | None = None
@@ -255,10 +252,12 @@ def tool_choice(value: Any, tools: list[dict[str, Any]] | None, *, flat_name: bo
         mode: Literal["auto", "none", "required"] = value  # type: ignore[assignment]
         return checked_tool_choice(ToolChoice(mode=mode), tools)
     if not isinstance(value, dict):
-        raise BadRequest(f"invalid tool_choice: expected a string or an object, got {go_type(value)}")
+        raise BadRequest(f"invalid tool_choice: expected a string or an object, got {go_json_kind(value)}")
     kind = value.get("type")
+    if kind is None:
+        raise BadRequest('invalid tool_choice: the object has no "type"')
     if kind != "function":
-        shown = go_quote(kind) if isinstance(kind, str) else go_type(kind)
+        shown = go_quote(kind) if isinstance(kind, str) else go_json_kind(kind)
         raise BadRequest(f'invalid tool_choice type: {shown} (only "function" is supported)')
     fn = value.get("function")
     name = fn.get("name") if isinstance(fn, dict) else None
@@ -538,23 +537,15 @@ class ChatStreamWriter:
         include_usage: bool = False,
         rng: random.Random | None = None,
     ) -> None:
-        self.id = completion_id
-        self.model = model
-        self.created = created
         self.include_usage = include_usage
+        self._head = {"id": completion_id, "object": "chat.completion.chunk", "created": created}
+        self._head |= {"model": model, "system_fingerprint": "fp_ollama"}
         self._rng = new_rng(rng)
         self._first_sent = False
         self._tool_call_sent = False
 
     def _chunk(self, choices: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "system_fingerprint": "fp_ollama",
-            "choices": choices,
-        }
+        return {**self._head, "choices": choices}
 
     def _delta(
         self, chunk: Chunk, calls: list[ToolCall], *, role: bool, content: bool, reasoning: bool, lps: bool
@@ -657,21 +648,13 @@ class CompletionStreamWriter:
     when usage was asked for, as Ollama writes it), then the usage chunk and `data: [DONE]`."""
 
     def __init__(self, *, completion_id: str, model: str, created: int, include_usage: bool = False) -> None:
-        self.id = completion_id
-        self.model = model
-        self.created = created
         self.include_usage = include_usage
+        self._head = {"id": completion_id, "object": "text_completion", "created": created}
+        self._tail = {"model": model, "system_fingerprint": "fp_ollama"}  # CompletionChunk's order
         self._offset = 0
 
     def _chunk(self, choices: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "object": "text_completion",
-            "created": self.created,
-            "choices": choices,
-            "model": self.model,
-            "system_fingerprint": "fp_ollama",
-        }
+        return {**self._head, "choices": choices, **self._tail}
 
     def feed(self, chunk: Chunk) -> bytes:
         if not has_output(chunk):

@@ -27,6 +27,7 @@ from pyollama.errors import BadRequest
 from pyollama.gofmt import go_quote
 from pyollama.runner.types import Chunk, ToolCall
 from pyollama.server.compat.common import (
+    Body,
     convert,
     decode_body,
     decode_image_url,
@@ -44,28 +45,24 @@ from pyollama.server.schemas import ChatRequest, Message, ToolCallFunction, Tool
 # --- request body (Go's openai.ResponsesRequest) ---------------------------------------------------
 
 
-class _In(msgspec.Struct, kw_only=True):
-    pass
-
-
-class ResponsesReasoning(_In):
+class ResponsesReasoning(Body):
     effort: str | None = None
     generate_summary: str | None = None
     summary: str | None = None
 
 
-class ResponsesTextFormat(_In):
+class ResponsesTextFormat(Body):
     type: str | None = None
     name: str | None = None
     schema: Any = None
     strict: bool | None = None
 
 
-class ResponsesText(_In):
+class ResponsesText(Body):
     format: ResponsesTextFormat | None = None
 
 
-class ResponsesTool(_In):
+class ResponsesTool(Body):
     type: str | None = None
     name: str | None = None
     description: str | None = None
@@ -74,7 +71,7 @@ class ResponsesTool(_In):
     tools: list[ResponsesTool] | None = None  # a "namespace" tool's member functions
 
 
-class ResponsesRequest(_In):
+class ResponsesRequest(Body):
     model: str | None = None
     background: bool | None = None
     conversation: Any = None  # not supported: ignored, as Ollama does
@@ -95,19 +92,19 @@ class ResponsesRequest(_In):
 _REQUEST = msgspec.json.Decoder(ResponsesRequest)
 
 
-class _Content(_In):
+class _Content(Body):
     type: str = ""
     text: str | None = None
     image_url: str | None = None
 
 
-class _FunctionCall(_In):
+class _FunctionCall(Body):
     call_id: str | None = None
     name: str | None = None
     arguments: str | None = None
 
 
-class _Reasoning(_In):
+class _Reasoning(Body):
     encrypted_content: str | None = None
 
 
@@ -358,7 +355,8 @@ def _usage(chunk: Chunk) -> dict[str, Any]:
         "input_tokens": chunk.prompt_eval_count,
         "output_tokens": chunk.eval_count,
         "total_tokens": chunk.prompt_eval_count + chunk.eval_count,
-        "input_tokens_details": {"cached_tokens": chunk.prompt_eval_cached_count},
+        # cache_write_tokens: the OpenAI SDK requires it (Ollama predates it); nothing is written.
+        "input_tokens_details": {"cached_tokens": chunk.prompt_eval_cached_count, "cache_write_tokens": 0},
         "output_tokens_details": {"reasoning_tokens": 0},
     }
 

@@ -86,7 +86,10 @@ def test_chat_stop(stop: Any, want: list[str] | None) -> None:
     ("fmt", "want"),
     [
         ({"type": "json_object"}, "json"),
-        ({"type": " JSON_Schema ", "json_schema": {"name": "x", "schema": {"type": "object"}}}, {"type": "object"}),
+        (
+            {"type": " JSON_Schema ", "json_schema": {"name": "x", "schema": {"type": "object"}}},
+            {"type": "object"},
+        ),
         ({"type": "json_schema"}, None),
         ({"type": "json_schema", "json_schema": {"name": "x"}}, None),
         ({"type": "text"}, None),
@@ -129,7 +132,13 @@ def test_bad_reasoning_effort() -> None:
 
 
 def test_logprobs_stream_options_and_debug_render() -> None:
-    t = chat(logprobs=True, top_logprobs=3, stream=True, stream_options={"include_usage": True}, _debug_render_only=True)
+    t = chat(
+        logprobs=True,
+        top_logprobs=3,
+        stream=True,
+        stream_options={"include_usage": True},
+        _debug_render_only=True,
+    )
     assert (t.request.logprobs, t.request.top_logprobs, t.request.debug_render_only) == (True, 3, True)
     assert (t.request.stream, t.stream, t.include_usage) == (True, True, True)
     assert chat(stream=False, stream_options={"include_usage": True}).include_usage is True
@@ -169,7 +178,10 @@ def test_image_mime_types(kind: str) -> None:
             {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
             "image URLs are not currently supported, please use base64 encoded data instead",
         ),
-        ({"type": "image_url", "image_url": "http://x/a.png"}, "image URLs are not currently supported, please use base64 encoded data instead"),
+        (
+            {"type": "image_url", "image_url": "http://x/a.png"},
+            "image URLs are not currently supported, please use base64 encoded data instead",
+        ),
         ({"type": "image_url", "image_url": {"url": f"data:image/gif;base64,{PNG}"}}, "invalid image input"),
         ({"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@"}}, "invalid image input"),
         ({"type": "image_url", "image_url": {"url": 5}}, "invalid message format"),
@@ -197,7 +209,11 @@ def test_assistant_tool_calls_and_tool_results() -> None:
             "content": None,
             "reasoning": "need a tool",
             "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                }
             ],
         },
         {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
@@ -209,7 +225,11 @@ def test_assistant_tool_calls_and_tool_results() -> None:
         Message(
             role="assistant",
             thinking="need a tool",
-            tool_calls=[ToolCallIn(id="c1", function=ToolCallFunction(name="get_weather", arguments={"city": "Paris"}))],
+            tool_calls=[
+                ToolCallIn(
+                    id="c1", function=ToolCallFunction(name="get_weather", arguments={"city": "Paris"})
+                )
+            ],
         ),
         Message(role="tool", content="sunny", tool_name="get_weather", tool_call_id="c1"),
         Message(role="Tool", content="warm", tool_name="explicit", tool_call_id="c1"),
@@ -273,7 +293,7 @@ def test_invalid_tool_call_arguments(arguments: str | None) -> None:
 
 def test_request_shape_errors() -> None:
     assert chat_error(messages=[]) == "[] is too short - 'messages'"
-    with pytest.raises(BadRequest, match="^EOF$"):
+    with pytest.raises(BadRequest, match=r"^EOF$"):
         oa.chat_request(b"  ")
     with pytest.raises(BadRequest, match=r"\$\.messages\[0\]\.role"):
         oa.chat_request(b'{"model":"m","messages":[{"role":5,"content":"x"}]}')
@@ -288,7 +308,10 @@ def test_request_shape_errors() -> None:
         ("auto", ToolChoice()),
         ("none", ToolChoice(mode="none")),
         ("required", ToolChoice(mode="required")),
-        ({"type": "function", "function": {"name": "get_weather"}}, ToolChoice(mode="required", name="get_weather")),
+        (
+            {"type": "function", "function": {"name": "get_weather"}},
+            ToolChoice(mode="required", name="get_weather"),
+        ),
     ],
 )
 def test_tool_choice(value: Any, want: ToolChoice) -> None:
@@ -298,13 +321,33 @@ def test_tool_choice(value: Any, want: ToolChoice) -> None:
 @pytest.mark.parametrize(
     ("value", "tools", "message"),
     [
-        ("sometimes", TOOLS, 'invalid tool_choice: "sometimes" (must be "auto", "none", "required" or a function)'),
-        (3, TOOLS, "invalid tool_choice: expected a string or an object, got float64"),
-        ({"type": "allowed_tools"}, TOOLS, 'invalid tool_choice type: "allowed_tools" (only "function" is supported)'),
-        ({"function": {"name": "x"}}, TOOLS, 'invalid tool_choice type: <nil> (only "function" is supported)'),
+        (
+            "sometimes",
+            TOOLS,
+            'invalid tool_choice: "sometimes" (must be "auto", "none", "required" or a function)',
+        ),
+        (3, TOOLS, "invalid tool_choice: expected a string or an object, got number"),
+        (
+            {"type": "allowed_tools"},
+            TOOLS,
+            'invalid tool_choice type: "allowed_tools" (only "function" is supported)',
+        ),
+        (
+            {"function": {"name": "x"}},
+            TOOLS,
+            'invalid tool_choice: the object has no "type"',
+        ),
         ({"type": "function"}, TOOLS, 'tool_choice of type "function" needs the function\'s name'),
-        ({"type": "function", "name": "get_weather"}, TOOLS, 'tool_choice of type "function" needs the function\'s name'),
-        ({"type": "function", "function": {"name": "nope"}}, TOOLS, 'tool_choice names function "nope", which is not in tools'),
+        (
+            {"type": "function", "name": "get_weather"},
+            TOOLS,
+            'tool_choice of type "function" needs the function\'s name',
+        ),
+        (
+            {"type": "function", "function": {"name": "nope"}},
+            TOOLS,
+            'tool_choice names function "nope", which is not in tools',
+        ),
         ("required", None, "tool_choice requires tools: none were given"),
     ],
 )
@@ -319,12 +362,25 @@ def test_none_and_auto_need_no_tools() -> None:
 
 # --- chat answers ----------------------------------------------------------------------------------
 
-DONE = {"done": True, "done_reason": "stop", "prompt_eval_count": 10, "prompt_eval_cached_count": 4, "eval_count": 3}
-USAGE = {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13, "prompt_tokens_details": {"cached_tokens": 4}}
+DONE = {
+    "done": True,
+    "done_reason": "stop",
+    "prompt_eval_count": 10,
+    "prompt_eval_cached_count": 4,
+    "eval_count": 3,
+}
+USAGE = {
+    "prompt_tokens": 10,
+    "completion_tokens": 3,
+    "total_tokens": 13,
+    "prompt_tokens_details": {"cached_tokens": 4},
+}
 
 
 def completion_body(chunk: Chunk, **kw: Any) -> dict[str, Any]:
-    body = oa.chat_completion(chunk, completion_id="chatcmpl-7", model="m", created=100, rng=random.Random(0), **kw)
+    body = oa.chat_completion(
+        chunk, completion_id="chatcmpl-7", model="m", created=100, rng=random.Random(0), **kw
+    )
     ChatCompletion.model_validate(body)
     return body
 
@@ -337,7 +393,9 @@ def test_chat_completion_content() -> None:
         "created": 100,
         "model": "m",
         "system_fingerprint": "fp_ollama",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}
+        ],
         "usage": USAGE,
     }
     assert list(body) == ["id", "object", "created", "model", "system_fingerprint", "choices", "usage"]
@@ -373,13 +431,22 @@ def test_chat_completion_generates_missing_call_ids() -> None:
 
 
 def test_chat_completion_length_logprobs_and_debug() -> None:
-    lps = [TokenLogprob(token="Hi", logprob=-0.1, bytes=[72, 105], top_logprobs=[TokenLogprob(token="Hi", logprob=-0.1)])]
+    lps = [
+        TokenLogprob(
+            token="Hi", logprob=-0.1, bytes=[72, 105], top_logprobs=[TokenLogprob(token="Hi", logprob=-0.1)]
+        )
+    ]
     body = completion_body(Chunk(content="Hi", logprobs=lps, **{**DONE, "done_reason": "length"}))
     choice = body["choices"][0]
     assert choice["finish_reason"] == "length"
     assert choice["logprobs"] == {
         "content": [
-            {"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": None}]}
+            {
+                "token": "Hi",
+                "logprob": -0.1,
+                "bytes": [72, 105],
+                "top_logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": None}],
+            }
         ]
     }
     info = DebugInfo(rendered_template="<prompt>", image_count=1)
@@ -389,7 +456,9 @@ def test_chat_completion_length_logprobs_and_debug() -> None:
 
 
 def stream(chunks: list[Chunk], include_usage: bool = False) -> list[Any]:
-    w = oa.ChatStreamWriter(completion_id="chatcmpl-7", model="m", created=100, include_usage=include_usage, rng=random.Random(0))
+    w = oa.ChatStreamWriter(
+        completion_id="chatcmpl-7", model="m", created=100, include_usage=include_usage, rng=random.Random(0)
+    )
     frames = data_frames(b"".join(w.feed(c) for c in chunks))
     for f in frames[:-1]:
         ChatCompletionChunk.model_validate(f)
@@ -405,7 +474,10 @@ def stream(chunks: list[Chunk], include_usage: bool = False) -> list[Any]:
 
 
 def deltas(frames: list[Any]) -> list[Any]:
-    return [(f["choices"][0]["delta"], f["choices"][0]["finish_reason"]) if f["choices"] else f["usage"] for f in frames[:-1]]
+    return [
+        (f["choices"][0]["delta"], f["choices"][0]["finish_reason"]) if f["choices"] else f["usage"]
+        for f in frames[:-1]
+    ]
 
 
 def test_stream_content_only() -> None:
@@ -419,7 +491,9 @@ def test_stream_content_only() -> None:
 
 def test_stream_thinking_then_content_splits_the_mixed_chunk() -> None:
     lps = [TokenLogprob(token="a", logprob=-1.0)]
-    frames = stream([Chunk(thinking="Let me"), Chunk(thinking=" see", content="Yes", logprobs=lps), Chunk(**DONE)])
+    frames = stream(
+        [Chunk(thinking="Let me"), Chunk(thinking=" see", content="Yes", logprobs=lps), Chunk(**DONE)]
+    )
     assert deltas(frames) == [
         ({"role": "assistant", "content": "", "reasoning": "Let me"}, None),
         ({"reasoning": " see"}, None),
@@ -435,15 +509,28 @@ def test_stream_first_mixed_chunk_has_role_on_its_reasoning_half() -> None:
 
 
 def test_stream_tool_calls_are_whole_deltas() -> None:
-    calls = [ToolCall(name="f", arguments={"a": 1}, id="call_1"), ToolCall(name="g", arguments={}, id="call_2", index=1)]
+    calls = [
+        ToolCall(name="f", arguments={"a": 1}, id="call_1"),
+        ToolCall(name="g", arguments={}, id="call_2", index=1),
+    ]
     frames = stream([Chunk(content="ok"), Chunk(tool_calls=calls), Chunk(**DONE)])
     got = deltas(frames)
     assert got[1] == (
         {
             "content": "",
             "tool_calls": [
-                {"id": "call_1", "index": 0, "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}},
-                {"id": "call_2", "index": 1, "type": "function", "function": {"name": "g", "arguments": "{}"}},
+                {
+                    "id": "call_1",
+                    "index": 0,
+                    "type": "function",
+                    "function": {"name": "f", "arguments": '{"a":1}'},
+                },
+                {
+                    "id": "call_2",
+                    "index": 1,
+                    "type": "function",
+                    "function": {"name": "g", "arguments": "{}"},
+                },
             ],
         },
         None,
@@ -463,7 +550,10 @@ def test_stream_usage_off_has_no_usage_chunk() -> None:
 
 
 def test_stream_done_chunk_with_content_and_empty_completion() -> None:
-    assert deltas(stream([Chunk(content="all", **DONE)])) == [({"role": "assistant", "content": "all"}, None), ({}, "stop")]
+    assert deltas(stream([Chunk(content="all", **DONE)])) == [
+        ({"role": "assistant", "content": "all"}, None),
+        ({}, "stop"),
+    ]
     assert deltas(stream([Chunk(**DONE)])) == [({"role": "assistant", "content": ""}, None), ({}, "stop")]
     lps = [TokenLogprob(token="x", logprob=-0.5)]
     frames = stream([Chunk(content="x"), Chunk(logprobs=lps, **DONE)])
@@ -472,7 +562,9 @@ def test_stream_done_chunk_with_content_and_empty_completion() -> None:
 
 def test_stream_error_frame() -> None:
     w = oa.ChatStreamWriter(completion_id="c", model="m", created=1)
-    assert data_frames(w.error("boom")) == [{"error": {"message": "boom", "type": "api_error", "param": None, "code": None}}]
+    assert data_frames(w.error("boom")) == [
+        {"error": {"message": "boom", "type": "api_error", "param": None, "code": None}}
+    ]
 
 
 def test_ids_come_from_the_rng() -> None:
@@ -536,8 +628,13 @@ def test_completion_request_errors() -> None:
 
 
 def test_completion_body() -> None:
-    lps = [TokenLogprob(token="Hi", logprob=-0.1, top_logprobs=[TokenLogprob(token="Hi", logprob=-0.1)]), TokenLogprob(token="!", logprob=-2.0)]
-    body = oa.completion(Chunk(content="Hi!", logprobs=lps, **DONE), completion_id="cmpl-1", model="m", created=9)
+    lps = [
+        TokenLogprob(token="Hi", logprob=-0.1, top_logprobs=[TokenLogprob(token="Hi", logprob=-0.1)]),
+        TokenLogprob(token="!", logprob=-2.0),
+    ]
+    body = oa.completion(
+        Chunk(content="Hi!", logprobs=lps, **DONE), completion_id="cmpl-1", model="m", created=9
+    )
     Completion.model_validate(body)
     assert body == {
         "id": "cmpl-1",
@@ -566,7 +663,9 @@ def completion_stream(chunks: list[Chunk], include_usage: bool) -> list[Any]:
     w = oa.CompletionStreamWriter(completion_id="cmpl-1", model="m", created=9, include_usage=include_usage)
     frames = data_frames(b"".join(w.feed(c) for c in chunks))
     for f in frames[:-1]:
-        Completion.model_validate({**f, "choices": [{**c, "finish_reason": c["finish_reason"] or "stop"} for c in f["choices"]]})
+        Completion.model_validate(
+            {**f, "choices": [{**c, "finish_reason": c["finish_reason"] or "stop"} for c in f["choices"]]}
+        )
         assert list(f)[:6] == ["id", "object", "created", "choices", "model", "system_fingerprint"]
     assert frames[-1] == "[DONE]"
     return frames
@@ -574,15 +673,32 @@ def completion_stream(chunks: list[Chunk], include_usage: bool) -> list[Any]:
 
 def test_completion_stream() -> None:
     lps = [TokenLogprob(token="b", logprob=-1.0)]
-    frames = completion_stream([Chunk(content="a", logprobs=[TokenLogprob(token="a", logprob=-0.5)]), Chunk(), Chunk(content="b", logprobs=lps), Chunk(**DONE)], False)
-    assert [(f["choices"][0]["text"], f["choices"][0]["finish_reason"]) for f in frames[:-1]] == [("a", None), ("b", None), ("", "stop")]
+    frames = completion_stream(
+        [
+            Chunk(content="a", logprobs=[TokenLogprob(token="a", logprob=-0.5)]),
+            Chunk(),
+            Chunk(content="b", logprobs=lps),
+            Chunk(**DONE),
+        ],
+        False,
+    )
+    assert [(f["choices"][0]["text"], f["choices"][0]["finish_reason"]) for f in frames[:-1]] == [
+        ("a", None),
+        ("b", None),
+        ("", "stop"),
+    ]
     assert frames[1]["choices"][0]["logprobs"]["text_offset"] == [1]
     assert all("usage" not in f for f in frames[:-1])
 
 
 def test_completion_stream_usage() -> None:
     frames = completion_stream([Chunk(content="a"), Chunk(**{**DONE, "done_reason": "length"})], True)
-    zero = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "prompt_tokens_details": {"cached_tokens": 0}}
+    zero = {
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "total_tokens": 0,
+        "prompt_tokens_details": {"cached_tokens": 0},
+    }
     assert [f["usage"] for f in frames[:-1]] == [zero, zero, USAGE]  # Ollama writes zero usage on each chunk
     assert frames[1]["choices"][0]["finish_reason"] == "length"
     assert frames[2]["choices"] == []
@@ -598,7 +714,12 @@ def embed(**body: Any) -> oa.EmbeddingTranslation:
 
 def test_embedding_requests() -> None:
     t = embed(input=["a", "b"], dimensions=8, encoding_format="BASE64")
-    assert (t.request.model, t.request.input, t.request.dimensions, t.encoding_format) == ("e", ["a", "b"], 8, "BASE64")
+    assert (t.request.model, t.request.input, t.request.dimensions, t.encoding_format) == (
+        "e",
+        ["a", "b"],
+        8,
+        "BASE64",
+    )
     assert embed(input="").request.input == [""]
     assert embed(input="x").request.input == "x"
     assert embed(input=[[1, 2]]).request.input == [[1, 2]]  # /api/embed says "invalid input type"
