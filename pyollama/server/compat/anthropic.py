@@ -124,6 +124,7 @@ class MessagesTranslation(msgspec.Struct, frozen=True, kw_only=True):
     stream: bool
     think_requested: bool  # drop `think` silently when the model cannot think (relax_thinking)
     estimated_input_tokens: int  # Ollama's len/4 guess, for message_start before the real count
+    defaults: dict[str, Any] = {}  # Anthropic implies no sampling defaults (same shape as the others)
 
 
 def messages_request(body: bytes) -> MessagesTranslation:

@@ -567,3 +567,37 @@ def test_stream_error_event() -> None:
 def test_ids() -> None:
     mid = an.message_id(random.Random(0))
     assert mid == an.message_id(random.Random(0)) and mid.startswith("msg_") and len(mid) == 28
+
+
+def test_sdk_accumulates_the_stream() -> None:
+    """The SDK's own accumulator rebuilds the Message from our events."""
+    from anthropic.lib.streaming._messages import accumulate_event
+
+    calls = [
+        ToolCall(name="f", arguments={"a": 1}, id="c1"),
+        ToolCall(name="g", arguments={}, id="c2", index=1),
+    ]
+    chunks = [
+        Chunk(thinking="Let me"),
+        Chunk(thinking=" see", content="Yes"),
+        Chunk(content=" sir"),
+        Chunk(tool_calls=calls),
+        Chunk(**DONE),
+    ]
+    snapshot: Any = None
+    buffers: dict[str, Any] = {}
+    for _, data in stream(chunks):
+        snapshot = accumulate_event(
+            event=EVENT.validate_python(data), current_snapshot=snapshot, json_bufs=buffers
+        )
+    got = [
+        (b.type, getattr(b, "thinking", None) or getattr(b, "text", None) or b.input)
+        for b in snapshot.content
+    ]
+    assert got == [("thinking", "Let me see"), ("text", "Yes sir"), ("tool_use", {"a": 1}), ("tool_use", {})]
+    assert snapshot.stop_reason == "tool_use"
+    assert (
+        snapshot.usage.input_tokens,
+        snapshot.usage.output_tokens,
+        snapshot.usage.cache_read_input_tokens,
+    ) == (6, 3, 4)

@@ -760,3 +760,32 @@ def test_embedding_list_float_and_base64() -> None:
     raw = base64.b64decode(b64["data"][1]["embedding"])
     assert struct.unpack("<2f", raw) == (0.25, 2.0)
     assert oa.embedding_list(EmbedResponse(model="e", embeddings=[]), model="e")["data"] is None
+
+
+def test_sdk_accumulates_the_stream() -> None:
+    """The SDK's own stream helper rebuilds the whole answer from our chunks."""
+    from openai.lib.streaming.chat import ChatCompletionStreamState
+
+    calls = [
+        ToolCall(name="f", arguments={"a": 1}, id="c1"),
+        ToolCall(name="g", arguments={}, id="c2", index=1),
+    ]
+    chunks = [
+        Chunk(thinking="hm"),
+        Chunk(thinking="m", content="Yes"),
+        Chunk(content=" sir"),
+        Chunk(tool_calls=calls),
+        Chunk(**DONE),
+    ]
+    state = ChatCompletionStreamState()
+    for frame in stream(chunks, include_usage=True)[:-1]:
+        state.handle_chunk(ChatCompletionChunk.model_validate(frame))
+    final = state.get_final_completion()
+    message = final.choices[0].message
+    assert message.content == "Yes sir"
+    assert [(t.id, t.function.name, t.function.arguments) for t in message.tool_calls or ()] == [
+        ("c1", "f", '{"a":1}'),
+        ("c2", "g", "{}"),
+    ]
+    assert final.choices[0].finish_reason == "tool_calls"
+    assert final.usage is not None and final.usage.total_tokens == 13

@@ -583,3 +583,27 @@ def test_ids() -> None:
     assert rs.response_id(random.Random(1)) == rs.response_id(random.Random(1))
     assert rs.response_id(random.Random(1)).startswith("resp_")
     assert rs.message_item_id(random.Random(1)).startswith("msg_")
+
+
+def test_sdk_accumulates_the_stream() -> None:
+    """The SDK's own stream state rebuilds the Response from our events."""
+    from openai import omit
+    from openai.lib.streaming.responses._responses import ResponseStreamState
+
+    calls = [ToolCall(name="get_weather", arguments={"city": "Paris"}, id="c1")]
+    chunks = [
+        Chunk(thinking="hm"),
+        Chunk(content="Yes"),
+        Chunk(content=" sir"),
+        Chunk(tool_calls=calls),
+        Chunk(**DONE),
+    ]
+    state = ResponseStreamState(input_tools=omit, text_format=omit)
+    final = None
+    for _, data in stream(chunks, tools=[FN]):
+        for event in state.handle_event(EVENT.validate_python(data)):
+            if event.type == "response.completed":
+                final = event.response
+    assert final is not None
+    assert final.output_text == "Yes sir"
+    assert [item.type for item in final.output] == ["reasoning", "message", "function_call"]
