@@ -180,7 +180,12 @@ def _go_value(v: Any) -> Any:
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_float=_json_number, parse_int=_json_number, parse_constant=_reject_constant)
+    try:
+        return json.loads(
+            text, parse_float=_json_number, parse_int=_json_number, parse_constant=_reject_constant
+        )
+    except RecursionError:  # Go's decoder stops at depth 10000; Python's recursion limit comes first
+        raise ValueError("exceeded max depth") from None
 
 
 def json_any(text: str) -> Any:

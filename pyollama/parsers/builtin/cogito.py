@@ -13,7 +13,8 @@ so the output starts inside the reasoning. Thinking is on only when `think` is t
 is no assistant prefill with content.
 
 Streaming: reasoning is released less trailing whitespace and a partial `</think>`; content passes
-through as it comes, partial tags included (the tool tags are single special tokens). Each call is
+through as it comes, partial tags included (the tool tags are single special tokens). Whitespace
+next to a tag is dropped only when it comes in the tag's own piece. Each call is
 released at its `<|tool call end|>`; one that does not parse is skipped with the rest of its block.
 Tool outputs the model writes itself (`<|tool outputs begin|>...`) are dropped.
 """

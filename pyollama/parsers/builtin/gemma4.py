@@ -10,12 +10,12 @@ Renderer dependency: with thinking on, Ollama's gemma4 renderer prefills `<|chan
 after a tool response, so when the last message is a tool result the output starts inside the
 reasoning, channel name already written. An assistant prefill with content starts in the answer.
 
-Streaming: content is released less a partial `<|channel>`/`<|tool_call>` and the whitespace
-before it; reasoning less trailing whitespace and a partial `<channel|>`; on the final piece all
-of it is released. A call is released at `<tool_call|>`, or at the end of the stream if it was not
-closed; one that does not parse is dropped (Ollama logs it). Right after a call, stray
-`<tool_call|>` and `<|tool_response>` markers are dropped.
-"""
+Streaming: content is released less a partial `<|channel>`/`<|tool_call>` and the whitespace before
+it; reasoning less trailing whitespace and a partial `<channel|>`; on the final piece all of it is
+released. Whitespace next to a tag is trimmed only within the tag's own piece. A call is released at
+`<tool_call|>`, or at the end of the stream if it was not closed; one that does not parse is dropped
+(Ollama logs it). Right after a call, stray `<tool_call|>` and `<|tool_response>` markers are
+dropped."""
 
 from __future__ import annotations
 

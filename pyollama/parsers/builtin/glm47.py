@@ -8,11 +8,12 @@ there; with thinking off the prompt ends with `</think>` and the parser looks fo
 `<think>` first.
 
 Streaming: thinking and content are released as they come, less trailing whitespace (it may precede
-a closing tag) and less a partial tag; whitespace after `<think>`, `</think>`, `<tool_call>` and
-`</tool_call>` is dropped. A tool call is released whole at `</tool_call>`; one still open when the
-stream ends is accepted only if its XML is complete, its tool is declared and its required
-arguments are present (Go's `finalizeToolCall`). Argument values are typed by the tool's schema.
-"""
+a closing tag) and less a partial tag, which Ollama never flushes at the end. Whitespace after
+`<think>`, `</think>` and `<tool_call>` is dropped even when it comes in later pieces; after
+`</tool_call>` only when it comes in the tag's own piece (Ollama has no state that eats it later). A
+tool call is released whole at `</tool_call>`; one still open when the stream ends is accepted only
+if its XML is complete, its tool is declared and its required arguments are present (Go's
+`finalizeToolCall`). Argument values are typed by the tool's schema."""
 
 from __future__ import annotations
 

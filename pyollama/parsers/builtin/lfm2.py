@@ -7,11 +7,12 @@ only if the output opens with `<think>`: the model decides per turn, and an answ
 is content. An assistant prefill with content starts in the answer.
 
 Streaming: reasoning is released less trailing whitespace and a partial `</think>`, with the
-whitespace around the tags dropped; content passes through as it comes (a `<|tool_call_start|>`
-is a single special token, so it is never held back). Calls are released at `<|tool_call_end|>`;
-a block that does not parse is kept waiting (Ollama logs it) and what follows is lost. When the
-stream ends with tools declared and no wrapped call, the final piece's content is tried as bare
-calls (`[f(x=1)]`) naming declared tools.
+whitespace around the think tags dropped (also when it comes in later pieces); content passes
+through as it comes (a `<|tool_call_start|>` is a single special token, so it is never held back),
+so whitespace around the tool tags goes only when it comes in the tag's own piece. Calls are
+released at `<|tool_call_end|>`; a block that does not parse is kept waiting (Ollama logs it) and
+what follows is lost. When the stream ends with tools declared and no wrapped call, the final
+piece's content is tried as bare calls (`[f(x=1)]`) naming declared tools.
 
 Argument values: quoted strings verbatim (escapes are not undone), numbers, `true`/`True`,
 `false`/`False`, `null`/`None`, lists and dicts as JSON or as Python literals; anything else stays

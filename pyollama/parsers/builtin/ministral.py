@@ -7,7 +7,8 @@ Ollama registers `ministral` without thinking support, so the parser starts in t
 no registered name has, it would start inside the reasoning).
 
 Streaming: content is released less trailing whitespace and a partial `[TOOL_CALLS]`/`[THINK]`;
-reasoning is released less a partial `[/THINK]`, with the whitespace after it dropped. Nothing held
+reasoning is released less a partial `[/THINK]`; the whitespace after `[/THINK]` is dropped when it
+comes in the tag's own piece. Nothing held
 back is flushed at the end of the stream (Ollama does not either). A call is released when its
 JSON arguments close; a name that is not a declared tool, or arguments that are not a JSON object,
 end the stream with an error.

@@ -6,9 +6,11 @@ one per line inside `<function_calls>...</function_calls>`:
 
 No thinking. Content streams as it comes, less a partial `<function_calls>`. The calls are released
 together at `</function_calls>`; a block that does not parse is dropped, as Ollama drops it (it only
-logs). On the final piece (`done`) Ollama does not parse at all: it hands back whatever is buffered
-as content when outside a call block, and drops it otherwise — so a call must be closed before the
-stream's last piece to be seen.
+logs). What follows a block — the rest of its piece, or else the whole next piece — is content
+without a look for tags (Ollama's "calls done" state), so a second block there is not parsed. On the
+final piece (`done`) Ollama does not parse at all: it hands back whatever is buffered as content when
+outside a call block, and drops it otherwise — so a call must be closed before the stream's last
+piece to be seen.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class Olmo3Parser:
         if done:
             # Olmo3Parser.Add drains without parsing on the last piece.
             rest, self._buf = self._buf, ""
-            return Parsed(rest if self._state is _State.CONTENT else "")
+            return Parsed(rest if self._state is _State.CONTENT else "", "", [])
         content: list[str] = []
         calls: list[ToolCall] = []
         while self._eat(content, calls):
@@ -95,7 +97,8 @@ class Olmo3Parser:
                 return False  # wait for the close tag
             self._buf = after
             self._state = _State.TOOL_CALLS_DONE
-            with contextlib.suppress(ValueError):  # Ollama only logs a block it cannot parse
+            # Ollama only logs a block it cannot parse (deep nesting: Python's recursion limit).
+            with contextlib.suppress(ValueError, RecursionError):
                 calls.extend(parse_function_calls(block))
             return True
         # TOOL_CALLS_DONE: what follows the block is content again.

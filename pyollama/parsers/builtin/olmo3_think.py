@@ -6,7 +6,8 @@ Renderer dependency: Ollama's olmo3-think renderer always ends the prompt with
 only an assistant prefill with content starts in the answer.
 
 Streaming: reasoning is released as it comes, less trailing whitespace and a partial `</think>`;
-whitespace on both sides of `</think>` is dropped; the answer passes through untouched. Ollama
+whitespace before `</think>` is dropped, and after it what comes in the tag's own piece; the answer
+passes through untouched. Ollama
 never flushes reasoning held back at the end of the stream, and neither does this parser.
 """
 
