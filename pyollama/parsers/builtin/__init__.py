@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from pyollama.parsers import ParserFactory
+from pyollama.parsers.builtin.cogito import CogitoParser
+from pyollama.parsers.builtin.gemma4 import Gemma4Parser
+from pyollama.parsers.builtin.glm47 import GLM47Parser
+from pyollama.parsers.builtin.lfm2 import LFM2Parser
+from pyollama.parsers.builtin.ministral import MinistralParser
+from pyollama.parsers.builtin.olmo3 import Olmo3Parser
+from pyollama.parsers.builtin.olmo3_think import Olmo3ThinkParser
 
-PARSERS: Mapping[str, ParserFactory] = {}
+PARSERS: Mapping[str, ParserFactory] = {
+    # glm-4.7, olmo3, lfm2, cogito, ministral, gemma4 (the names in Ollama's ParserForName)
+    "glm-4.7": GLM47Parser,
+    "olmo3": Olmo3Parser,
+    "olmo3-think": Olmo3ThinkParser,
+    "lfm2": partial(LFM2Parser, thinking=False),
+    "lfm2-thinking": partial(LFM2Parser, thinking=True),
+    "cogito": CogitoParser,
+    "ministral": partial(MinistralParser, thinking=False),
+    "gemma4": partial(Gemma4Parser, thinking=True),
+    "gemma4-no-thinking": partial(Gemma4Parser, thinking=False),
+}
 """PARSER name -> factory of a fresh parser (Ollama's `parsers.ParserForName`)."""
