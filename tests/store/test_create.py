@@ -127,7 +127,8 @@ async def test_capabilities_from_template(
         "{{ if .Tools }}{{ .Tools }}{{ end }}"
         "{{ if .Suffix }}<PRE>{{ .Prompt }}<SUF>{{ .Suffix }}{{ end }}"
         # Ollama's InferTags reads the tags off the list that holds .Thinking: first and last text
-        "{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}{{ end }}"
+        "{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}"
+        "{{ .Content }}{{ end }}"
     )
     await create(store, model="caps", files={"e.gguf": d}, template=tmpl)
     shown = show_model(store, "caps", read_gguf=gguf_py_reader)

@@ -21,7 +21,7 @@ import enum
 import re
 from typing import Any
 
-from pyollama.gofmt import go_quote
+from pyollama.go.strconv import quote as go_quote
 from pyollama.parsers import Parsed, ParserError, Think
 from pyollama.parsers.builtin import _gocompat as go
 from pyollama.parsers.builtin._common import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyollama.gofmt import go_float_v
+from pyollama.go.fmt import float_v as go_float_v
 from pyollama.renderers import Think
 
 __all__ = [

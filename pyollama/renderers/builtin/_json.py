@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pyollama.gofmt import go_float_json
+from pyollama.go.json import float_string as go_float_json
 from pyollama.renderers.builtin._api import (
     OrderedMap,
     Tool,

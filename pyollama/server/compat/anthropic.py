@@ -19,7 +19,7 @@ from typing import Any, Literal
 import msgspec
 
 from pyollama.errors import BadRequest
-from pyollama.gofmt import go_quote
+from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk
 from pyollama.server.compat.common import (
     Body,

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 import msgspec
 
 from pyollama.errors import BadRequest
-from pyollama.gofmt import go_float_json, go_quote, json_string
+from pyollama.go.json import float_string as go_float_json
+from pyollama.go.json import string as json_string
+from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk, TokenLogprob, ToolCall
 from pyollama.server.planner import ToolChoice
 from pyollama.server.schemas import Think

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import msgspec
 
 from pyollama.errors import BadRequest
-from pyollama.gofmt import go_quote
+from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk, TokenLogprob, ToolCall
 from pyollama.server.compat.common import (
     Body,

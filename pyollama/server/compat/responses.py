@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from pyollama.errors import BadRequest
-from pyollama.gofmt import go_quote
+from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk, ToolCall
 from pyollama.server.compat.common import (
     Body,
