@@ -86,15 +86,6 @@ class Runner(Protocol):
         """Render messages with the model's Jinja template (no generation)."""
         ...
 
-    def proxy(self, route: str, body: dict[str, Any]) -> AsyncIterator[tuple[int, bytes]]:
-        """Pass a request to the engine's own OpenAI/Anthropic-compatible handler unchanged.
-
-        Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/messages,
-        /v1/messages/count_tokens. Yields (http_status, body bytes): one item for a plain answer, or
-        the SSE text pieces of a stream. Closing early cancels the request.
-        """
-        ...
-
     async def close(self) -> None:
         """End live streams, free the model. Idempotent."""
         ...

@@ -76,7 +76,6 @@ class FakeRunner:
         self.completions: list[CompletionRequest] = []
         self.chats: list[ChatRequest] = []
         self.embeds: list[list[str]] = []
-        self.proxied: list[tuple[str, dict[str, Any]]] = []
 
     @property
     def metadata(self) -> ModelMetadata:
@@ -150,39 +149,6 @@ class FakeRunner:
 
     async def apply_template(self, messages: list[dict[str, Any]], **kwargs: Any) -> str:
         return "".join(f"<{m.get('role', '')}>{m.get('content', '')}\n" for m in messages)
-
-    async def proxy(self, route: str, body: dict[str, Any]) -> AsyncIterator[tuple[int, bytes]]:
-        """OpenAI/Anthropic passthrough: a minimal non-streamed OpenAI answer, or SSE deltas."""
-        import json
-
-        self.proxied.append((route, body))
-        text = self._answer(str((body.get("messages") or [{}])[-1].get("content", body.get("prompt", ""))))
-        if not body.get("stream"):
-            yield (
-                200,
-                json.dumps(
-                    {
-                        "object": "chat.completion",
-                        "model": body.get("model", ""),
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": text},
-                            }
-                        ],
-                    }
-                ).encode(),
-            )
-            return
-        async for chunk in self._stream(text, {}, 1):
-            delta = {"content": chunk.content} if not chunk.done else {}
-            ev = {
-                "object": "chat.completion.chunk",
-                "choices": [{"index": 0, "delta": delta, "finish_reason": "stop" if chunk.done else None}],
-            }
-            yield 200, f"data: {json.dumps(ev)}\n\n".encode()
-        yield 200, b"data: [DONE]\n\n"
 
     async def close(self) -> None:
         self.closed = True

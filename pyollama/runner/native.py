@@ -476,23 +476,6 @@ class NativeRunner:
                     yield chunk
         raise EngineStateError("generation ended early (model unloading?)")
 
-    PROXY_ROUTES = frozenset(
-        {
-            "/v1/chat/completions",
-            "/v1/completions",
-            "/v1/embeddings",
-            "/v1/messages",
-            "/v1/messages/count_tokens",
-        }
-    )
-
-    async def proxy(self, route: str, body: dict[str, Any]) -> AsyncIterator[tuple[int, bytes]]:
-        if route not in self.PROXY_ROUTES:
-            raise NotFound(f"no engine route {route}")
-        async for status, _is_stream, data in self._stream(route, body):
-            if data:
-                yield status, data
-
     # --- the rest -------------------------------------------------------------------------------
 
     async def embed(self, inputs: list[str], *, truncate: bool = True, normalize: bool = True) -> Embeddings:

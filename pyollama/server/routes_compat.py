@@ -1,19 +1,18 @@
 """OpenAI- and Anthropic-compatible routes: `/v1/chat/completions`, `/v1/completions`,
-`/v1/embeddings`, `/v1/models[/{model}]`, `/v1/messages[/count_tokens]`.
+`/v1/embeddings`, `/v1/responses`, `/v1/messages[/count_tokens]`, `/v1/models[/{model}]`.
 
-Ollama translates these into its own requests; pyollama does not need to: llama.cpp's server core
-already speaks both dialects. The model is resolved through the store and held through the
-scheduler exactly as the Ollama routes do (same loading, slots, queue and keep_alive), then the body
-goes to the engine's own handler through `runner.proxy` and its answer (JSON, or SSE pieces as they
-come) goes back with only the `model` field set to the name the client asked for. Errors use each
-dialect's own shape.
+As in Ollama, each dialect is translated into one of Ollama's own requests
+(`pyollama.server.compat`), planned and run exactly as `/api/chat`, `/api/generate` and
+`/api/embed` are — so a Modelfile's TEMPLATE, SYSTEM, MESSAGEs and PARAMETERs apply — and the
+parsed chunks are written back in the dialect's JSON or SSE. Unlike Ollama, `tool_choice` is
+honoured. Errors use each dialect's own shape, with a real status before the first byte.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import secrets
+import time
 from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,224 +21,228 @@ import msgspec
 from aiohttp import web
 
 from pyollama.errors import BadRequest, PyollamaError
-from pyollama.runner.native import sampling_body
-from pyollama.server.planner.options import load_request, merge_options, sampling_options
-from pyollama.server.routes_inference import resolve
-from pyollama.server.schemas import encode
+from pyollama.runner.types import Chunk
+from pyollama.server.compat import anthropic, openai, responses
+from pyollama.server.compat.common import anthropic_error_body, collect, openai_error_body
+from pyollama.server.planner.plan import Plan, plan_chat, plan_generate
+from pyollama.server.planner.run import start
+from pyollama.server.routes_inference import chat_chunks, embed_request, resolve
+from pyollama.server.schemas import DebugInfo, encode
 from pyollama.server.state import STATE, ServerState
 from pyollama.server.streaming import unexpected_message
 
 log = logging.getLogger("pyollama.server")
 
 SSE = "text/event-stream"
-_decode = msgspec.json.Decoder()
 
 ErrorMaker = Callable[[int, str], web.Response]
-
-_OPENAI_TYPES = {400: "invalid_request_error", 404: "not_found_error"}
-_ANTHROPIC_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    429: "rate_limit_error",
-    503: "overloaded_error",
-    529: "overloaded_error",
-}
 
 
 def openai_error(status: int, message: str) -> web.Response:
     """`{"error":{"message","type","param":null,"code":null}}` (Ollama's openai.NewError)."""
-    body = {
-        "error": {
-            "message": message,
-            "type": _OPENAI_TYPES.get(status, "api_error"),
-            "param": None,
-            "code": None,
-        }
-    }
-    return web.Response(body=encode(body), status=status, content_type="application/json")
+    code, body = openai_error_body(status, message)
+    return web.Response(body=encode(body), status=code, content_type="application/json")
 
 
 def anthropic_error(status: int, message: str) -> web.Response:
-    body = {
-        "type": "error",
-        "error": {"type": _ANTHROPIC_TYPES.get(status, "api_error"), "message": message},
-        "request_id": "req_" + secrets.token_hex(12),
-    }
-    return web.Response(body=encode(body), status=status, content_type="application/json")
+    code, body = anthropic_error_body(status, message)
+    return web.Response(body=encode(body), status=code, content_type="application/json")
 
 
-def _engine_message(data: bytes) -> str:
-    """The message inside an engine error body (OpenAI- or Anthropic-shaped, or plain text)."""
+def _json(body: Any) -> web.Response:
+    return web.Response(body=encode(body), content_type="application/json")
+
+
+def _info(state: ServerState, model: str) -> Any:
+    if not model:
+        raise BadRequest("model is required")
+    return resolve(state, model, f'model "{model}" not found, try pulling it first')
+
+
+async def _chunks(state: ServerState, plan: Plan) -> AsyncGenerator[Chunk, None]:
+    async for chunk, _load in chat_chunks(state, plan):
+        yield chunk
+
+
+async def _debug(state: ServerState, plan: Plan) -> DebugInfo:
+    async with start(state.scheduler, state.templates, plan) as started:
+        r = started.rendered
+        return DebugInfo(rendered_template=r.text, image_count=len(r.images) or len(plan.images))
+
+
+async def _sse(
+    request: web.Request,
+    chunks: AsyncGenerator[Chunk, None],
+    feed: Callable[[Chunk], bytes],
+    error: Callable[[str], bytes],
+    error_response: ErrorMaker,
+) -> web.StreamResponse:
+    """Stream a plan's chunks as SSE; until the first chunk (the model scheduled, the prompt
+    evaluated) an error is still a real status in the dialect's shape."""
     try:
-        obj = _decode.decode(data)
-    except msgspec.DecodeError:
-        return data.decode("utf-8", "replace")
-    if isinstance(obj, dict):
-        err = obj.get("error", obj)
-        if isinstance(err, dict):
-            return str(err.get("message", ""))
-        return str(err)
-    return str(obj)
-
-
-def _rename(obj: Any, model: str) -> None:
-    if isinstance(obj, dict):
-        if "model" in obj:
-            obj["model"] = model
-        inner = obj.get("message")
-        if isinstance(inner, dict) and "model" in inner:
-            inner["model"] = model
-
-
-def rename_json(data: bytes, model: str) -> bytes:
-    """A JSON answer with its `model` field(s) set to the requested name."""
-    try:
-        obj = _decode.decode(data)
-    except msgspec.DecodeError:
-        return data
-    _rename(obj, model)
-    return encode(obj)
-
-
-def rename_sse(data: bytes, model: str) -> bytes:
-    """SSE text with each `data:` event's `model` set to the requested name (other lines kept)."""
-    if b'"model"' not in data:
-        return data
-    out = []
-    for line in data.split(b"\n"):
-        if line.startswith(b"data: ") and line[6:7] == b"{":
-            try:
-                obj = _decode.decode(line[6:])
-            except msgspec.DecodeError:
-                out.append(line)
-                continue
-            _rename(obj, model)
-            line = b"data: " + encode(obj)
-        out.append(line)
-    return b"\n".join(out)
-
-
-async def _read_object(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if not raw.strip():
-        raise BadRequest("missing request body")
-    try:
-        body = _decode.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise BadRequest(str(exc)) from None
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
-    return body
-
-
-def _defaults(
-    route: str, body: dict[str, Any], options: dict[str, Any], modelfile: dict[str, Any]
-) -> dict[str, Any]:
-    """Modelfile PARAMETERs and Ollama's defaults under the request, with OpenAI's sampling
-    defaults as Ollama applies them (temperature and top_p 1.0 unless the request or the Modelfile
-    sets them)."""
-    if route in ("/v1/chat/completions", "/v1/completions"):
-        out = dict(body)
-        options = {k: v for k, v in options.items() if k in modelfile or k not in ("temperature", "top_p")}
-        params = sampling_body(sampling_options(options))
-        if "max_tokens" in out or "max_completion_tokens" in out:
-            params.pop("n_predict", None)
-        for key, value in params.items():
-            out.setdefault(key, value)
-        out.setdefault("temperature", 1.0)
-        if not out.get("top_p"):
-            out["top_p"] = 1.0
-        return out
-    return body
-
-
-async def _proxy(request: web.Request, route: str, error: ErrorMaker, need: str) -> web.StreamResponse:
-    state = request.app[STATE]
-    try:
-        body = await _read_object(request)
-        model = body.get("model")
-        if not isinstance(model, str) or not model:
-            raise BadRequest("model is required")
-        info = resolve(state, model, f'model "{model}" not found, try pulling it first')
-        if need == "completion" and "completion" not in info.capabilities:
-            raise BadRequest(f'"{model}" does not support chat')
-        if route == "/v1/messages" and not body.get("messages"):
-            raise BadRequest("messages: field required")
-        if route == "/v1/chat/completions" and not body.get("messages"):
-            raise BadRequest("[] is too short - 'messages'")
-        options = merge_options(info, None)
-        lreq = load_request(state.settings, info, options, None)
-        body = _defaults(route, body, options, info.parameters)
-        streaming = bool(body.get("stream"))
-        pieces = _pieces(state, lreq, route, body)
         try:
-            first = await anext(pieces)
+            first = await anext(chunks)
         except StopAsyncIteration:
             raise PyollamaError("the engine gave no answer") from None
-    except PyollamaError as exc:
-        return error(exc.status, exc.message)
-
-    try:
-        status, data = first
-        if status != 200:
-            return error(status, _engine_message(data))
-        if not streaming:
-            return web.Response(body=rename_json(data, model), status=200, content_type="application/json")
+        except PyollamaError as exc:
+            return error_response(exc.status, exc.message)
         response = web.StreamResponse(status=200, headers={"Content-Type": SSE, "Cache-Control": "no-cache"})
         await response.prepare(request)
         try:
-            await response.write(rename_sse(data, model))
-            async for _status, data in pieces:
-                await response.write(rename_sse(data, model))
+            if data := feed(first):
+                await response.write(data)
+            async for chunk in chunks:
+                if data := feed(chunk):
+                    await response.write(data)
         except PyollamaError as exc:
-            await response.write(b"data: " + encode({"error": {"message": exc.message}}) + b"\n\n")
+            await response.write(error(exc.message))
         except ConnectionError:
             return response
-        except Exception as exc:
+        except Exception as exc:  # after the first byte only the stream itself can say it
             log.exception("stream failed")
-            message = unexpected_message(exc)
-            await response.write(b"data: " + encode({"error": {"message": message}}) + b"\n\n")
+            await response.write(error(unexpected_message(exc)))
         await response.write_eof()
         return response
     finally:
-        await pieces.aclose()
+        await chunks.aclose()
 
 
-async def _pieces(
-    state: ServerState, lreq: Any, route: str, body: dict[str, Any]
-) -> AsyncGenerator[tuple[int, bytes], None]:
-    """The engine's answer, holding one slot of the model until it ends (or the client leaves)."""
-    async with state.scheduler.use(lreq) as lease:
-        stream = lease.runner.proxy(route, body)
-        try:
-            async for item in stream:
-                yield item
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
+async def _collect(chunks: AsyncGenerator[Chunk, None]) -> Chunk:
+    try:
+        return collect([c async for c in chunks])
+    finally:
+        await chunks.aclose()
+
+
+# --- OpenAI ----------------------------------------------------------------------------------------
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    return await _proxy(request, "/v1/chat/completions", openai_error, "completion")
+    state = request.app[STATE]
+    try:
+        t = openai.chat_request(await request.read())
+        req = t.request
+        info = _info(state, req.model)
+        plan = plan_chat(state.settings, info, req, tool_choice=t.tool_choice, dialect_defaults=t.defaults)
+        ident, created = openai.chat_id(), int(time.time())
+        if req.debug_render_only:
+            debug = await _debug(state, plan)
+            done = Chunk(done=True, done_reason="stop")
+            return _json(
+                openai.chat_completion(
+                    done, completion_id=ident, model=req.model, created=created, debug_info=debug
+                )
+            )
+        if not t.stream:
+            chunk = await _collect(_chunks(state, plan))
+            return _json(openai.chat_completion(chunk, completion_id=ident, model=req.model, created=created))
+    except PyollamaError as exc:
+        return openai_error(exc.status, exc.message)
+    writer = openai.ChatStreamWriter(
+        completion_id=ident, model=req.model, created=created, include_usage=t.include_usage
+    )
+    return await _sse(request, _chunks(state, plan), writer.feed, writer.error, openai_error)
 
 
 async def completions(request: web.Request) -> web.StreamResponse:
-    return await _proxy(request, "/v1/completions", openai_error, "completion")
+    state = request.app[STATE]
+    try:
+        t = openai.completion_request(await request.read())
+        req = t.request
+        info = _info(state, req.model)
+        plan = plan_generate(state.settings, info, req, dialect_defaults=t.defaults)
+        ident, created = openai.completion_id(), int(time.time())
+        if not t.stream:
+            chunk = await _collect(_chunks(state, plan))
+            return _json(openai.completion(chunk, completion_id=ident, model=req.model, created=created))
+    except PyollamaError as exc:
+        return openai_error(exc.status, exc.message)
+    writer = openai.CompletionStreamWriter(
+        completion_id=ident, model=req.model, created=created, include_usage=t.include_usage
+    )
+    return await _sse(request, _chunks(state, plan), writer.feed, writer.error, openai_error)
 
 
 async def embeddings(request: web.Request) -> web.StreamResponse:
-    return await _proxy(request, "/v1/embeddings", openai_error, "embedding")
+    state = request.app[STATE]
+    try:
+        t = openai.embedding_request(await request.read())
+        _info(state, t.request.model)
+        resp = await embed_request(state, t.request, time.perf_counter_ns())
+        return _json(openai.embedding_list(resp, model=t.request.model, encoding_format=t.encoding_format))
+    except PyollamaError as exc:
+        return openai_error(exc.status, exc.message)
+
+
+async def responses_route(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    try:
+        t = responses.responses_request(await request.read())
+        req = t.request
+        info = _info(state, req.model)
+        plan = plan_chat(state.settings, info, req, tool_choice=t.tool_choice, dialect_defaults=t.defaults)
+        response_id, item_id = responses.response_id(), responses.message_item_id()
+        if not t.stream:
+            created = int(time.time())
+            chunk = await _collect(_chunks(state, plan))
+            body = responses.response_object(
+                chunk,
+                t,
+                response_id=response_id,
+                item_id=item_id,
+                created_at=created,
+                completed_at=int(time.time()),
+            )
+            return _json(body)
+    except PyollamaError as exc:
+        return openai_error(exc.status, exc.message)
+    writer = responses.ResponsesStreamWriter(t, response_id=response_id, item_id=item_id)
+    return await _sse(request, _chunks(state, plan), writer.feed, writer.error, openai_error)
+
+
+# --- Anthropic -------------------------------------------------------------------------------------
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
-    return await _proxy(request, "/v1/messages", anthropic_error, "completion")
+    state = request.app[STATE]
+    try:
+        t = anthropic.messages_request(await request.read())
+        req = t.request
+        info = _info(state, req.model)
+        plan = plan_chat(
+            state.settings, info, req, tool_choice=t.tool_choice, relax_thinking=t.think_requested
+        )
+        message_id = anthropic.message_id()
+        if not t.stream:
+            chunk = await _collect(_chunks(state, plan))
+            return _json(anthropic.messages_response(chunk, message_id=message_id, model=req.model))
+    except PyollamaError as exc:
+        return anthropic_error(exc.status, exc.message)
+    writer = anthropic.MessagesStreamWriter(
+        message_id=message_id, model=req.model, input_tokens=t.estimated_input_tokens
+    )
+    return await _sse(request, _chunks(state, plan), writer.feed, writer.error, anthropic_error)
 
 
 async def count_tokens(request: web.Request) -> web.StreamResponse:
-    return await _proxy(request, "/v1/messages/count_tokens", anthropic_error, "completion")
+    """The rendered prompt's real token count (Ollama has no such route; its Claude proxy guesses)."""
+    state = request.app[STATE]
+    try:
+        t = anthropic.count_tokens_request(await request.read())
+        req = t.request
+        info = _info(state, req.model)
+        plan = plan_chat(state.settings, info, req, tool_choice=t.tool_choice, relax_thinking=True)
+        plan.debug_render_only = True  # render the text even where a short chat would skip it
+        async with start(state.scheduler, state.templates, plan) as started:
+            r = started.rendered
+            n = (
+                len(r.prompt)
+                if isinstance(r.prompt, list)
+                else len(await started.run.runner.tokenize(r.text, add_special=True))
+            )
+        return _json(anthropic.count_tokens_response(n))
+    except PyollamaError as exc:
+        return anthropic_error(exc.status, exc.message)
 
 
 # --- /v1/models ------------------------------------------------------------------------------------
@@ -276,9 +279,7 @@ def _entries(state: ServerState) -> list[dict[str, Any]]:
 
 async def list_models(request: web.Request) -> web.Response:
     data = [_model_object(e) for e in _entries(request.app[STATE])]
-    return web.Response(
-        body=encode({"object": "list", "data": data or None}), content_type="application/json"
-    )
+    return _json({"object": "list", "data": data or None})
 
 
 async def retrieve_model(request: web.Request) -> web.Response:
@@ -290,8 +291,8 @@ async def retrieve_model(request: web.Request) -> web.Response:
         return openai_error(exc.status, exc.message)
     for entry in _entries(state):
         if entry.get("name") == info.name:
-            return web.Response(body=encode(_model_object(entry)), content_type="application/json")
-    return web.Response(body=encode(_model_object({"name": info.name})), content_type="application/json")
+            return _json(_model_object(entry))
+    return _json(_model_object({"name": info.name}))
 
 
 def add_routes(app: web.Application) -> None:
@@ -299,6 +300,7 @@ def add_routes(app: web.Application) -> None:
     r.add_route("POST", "/v1/chat/completions", chat_completions)
     r.add_route("POST", "/v1/completions", completions)
     r.add_route("POST", "/v1/embeddings", embeddings)
+    r.add_route("POST", "/v1/responses", responses_route)
     r.add_route("POST", "/v1/messages", messages)
     r.add_route("POST", "/v1/messages/count_tokens", count_tokens)
     r.add_get("/v1/models", list_models, allow_head=False)

@@ -1,4 +1,5 @@
-"""OpenAI/Anthropic-compatible routes over FakeRunner: model resolution, passthrough, SSE, errors."""
+"""OpenAI/Anthropic routes over FakeRunner: translated into Ollama's requests and planned like them
+(Modelfile applies), streamed back in each dialect, errors in each dialect's shape."""
 
 from __future__ import annotations
 
@@ -8,32 +9,35 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from pyollama.runner.fake import FakeRunnerFactory
-from pyollama.server.routes_compat import rename_json, rename_sse
 
 Client = TestClient[Any, Any]
 
 
-async def test_chat_completions_passthrough_and_model_name(
-    client: Client, factory: FakeRunnerFactory
-) -> None:
+async def test_chat_completions_through_the_planner(client: Client, factory: FakeRunnerFactory) -> None:
     body = {"model": "m1", "messages": [{"role": "user", "content": "hello there"}]}
     r = await client.post("/v1/chat/completions", json=body)
     assert r.status == 200
     assert r.headers["Content-Type"].startswith("application/json")
     out = await r.json()
-    assert out["model"] == "m1"
+    assert out["model"] == "m1" and out["object"] == "chat.completion"
     assert out["choices"][0]["message"]["content"] == "hello there"
-    route, sent = factory.runners[0].proxied[-1]
-    assert route == "/v1/chat/completions"
-    assert sent["temperature"] == 1.0 and sent["top_p"] == 1.0  # Ollama's OpenAI defaults
+    assert out["choices"][0]["finish_reason"] == "stop"
+    sent = factory.runners[0].chats[-1]
+    assert sent.options["temperature"] == 1.0 and sent.options["top_p"] == 1.0  # Ollama's OpenAI defaults
 
 
-async def test_modelfile_parameters_under_request(client: Client, factory: FakeRunnerFactory) -> None:
-    body = {"model": "tmpl", "messages": [{"role": "user", "content": "x"}], "temperature": 0.5}
+async def test_modelfile_applies_on_v1(client: Client, factory: FakeRunnerFactory) -> None:
+    """SYSTEM, TEMPLATE and PARAMETERs of the Modelfile apply to /v1 as to /api/chat (Ollama
+    translates; pyollama once passed the body to llama.cpp and lost them)."""
+    body = {"model": "tmpl", "messages": [{"role": "user", "content": "x"}]}
     r = await client.post("/v1/chat/completions", json=body)
     assert r.status == 200
-    sent = factory.runners[0].proxied[-1][1]
-    assert sent["temperature"] == 0.5  # the request wins over PARAMETER temperature 0.1
+    sent = factory.runners[0].completions[-1]
+    assert sent.prompt == "SYS|x"  # the Go TEMPLATE rendered the Modelfile's SYSTEM
+    assert sent.options["temperature"] == 0.1  # its PARAMETER wins over OpenAI's default
+    body["temperature"] = 0.5
+    await client.post("/v1/chat/completions", json=body)
+    assert factory.runners[0].completions[-1].options["temperature"] == 0.5  # the request wins over both
 
 
 async def test_chat_completions_stream_sse(client: Client) -> None:
@@ -45,12 +49,15 @@ async def test_chat_completions_stream_sse(client: Client) -> None:
     events = [e for e in text.split("\n\n") if e]
     assert all(e.startswith("data: ") for e in events)
     assert events[-1] == "data: [DONE]"
-    deltas = [json.loads(e[6:])["choices"][0]["delta"].get("content", "") for e in events[:-1]]
-    assert "".join(deltas) == "a b c"
+    chunks = [json.loads(e[6:]) for e in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == "a b c"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
 
 
 async def test_openai_errors_shape(client: Client) -> None:
-    r = await client.post("/v1/chat/completions", json={"model": "nope", "messages": [{"role": "user"}]})
+    user = [{"role": "user", "content": "x"}]
+    r = await client.post("/v1/chat/completions", json={"model": "nope", "messages": user})
     assert r.status == 404
     err = (await r.json())["error"]
     assert err == {
@@ -61,17 +68,28 @@ async def test_openai_errors_shape(client: Client) -> None:
     }
     r = await client.post("/v1/chat/completions", data=b"{bad")
     assert r.status == 400 and (await r.json())["error"]["type"] == "invalid_request_error"
-    r = await client.post("/v1/chat/completions", json={"messages": []})
+    r = await client.post("/v1/chat/completions", json={"messages": user})
     assert r.status == 400 and (await r.json())["error"]["message"] == "model is required"
     r = await client.post("/v1/chat/completions", json={"model": "m1", "messages": []})
     assert r.status == 400 and (await r.json())["error"]["message"] == "[] is too short - 'messages'"
-    r = await client.post("/v1/chat/completions", json={"model": "emb", "messages": [{"role": "user"}]})
+    r = await client.post("/v1/chat/completions", json={"model": "emb", "messages": user})
+    assert r.status == 400 and (await r.json())["error"]["message"] == '"emb" does not support chat'
+
+
+async def test_tool_choice_none_offers_no_tools(client: Client, factory: FakeRunnerFactory) -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    body = {"model": "m1", "messages": [{"role": "user", "content": "x"}], "tools": tools}
+    r = await client.post("/v1/chat/completions", json={**body, "tool_choice": "none"})
+    assert r.status == 200  # m1 cannot call tools, but none asks for no tools at all
+    assert factory.runners[0].chats[-1].tools is None
+    r = await client.post("/v1/chat/completions", json={**body, "tool_choice": "required"})
     assert r.status == 400
 
 
 async def test_anthropic_error_shape(client: Client) -> None:
     r = await client.post(
-        "/v1/messages", json={"model": "nope", "max_tokens": 5, "messages": [{"role": "user"}]}
+        "/v1/messages",
+        json={"model": "nope", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]},
     )
     assert r.status == 404
     body = await r.json()
@@ -79,17 +97,26 @@ async def test_anthropic_error_shape(client: Client) -> None:
     assert body["request_id"].startswith("req_")
 
 
-async def test_messages_and_embeddings_reach_engine(client: Client, factory: FakeRunnerFactory) -> None:
+async def test_messages_responses_count_and_embeddings(client: Client, factory: FakeRunnerFactory) -> None:
     r = await client.post(
         "/v1/messages", json={"model": "m1", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
     )
     assert r.status == 200
-    r = await client.post("/v1/messages/count_tokens", json={"model": "m1", "messages": [{"role": "user"}]})
+    body = await r.json()
+    assert body["type"] == "message" and body["content"][0] == {"type": "text", "text": "hi"}
+    assert factory.runners[0].chats[-1].options["num_predict"] == 5
+    r = await client.post(
+        "/v1/messages/count_tokens", json={"model": "m1", "messages": [{"role": "user", "content": "hi"}]}
+    )
+    assert r.status == 200 and (await r.json())["input_tokens"] > 0
+    r = await client.post("/v1/responses", json={"model": "m1", "input": "hello"})
     assert r.status == 200
+    body = await r.json()
+    assert body["object"] == "response" and body["output"][0]["content"][0]["text"] == "hello"
     r = await client.post("/v1/embeddings", json={"model": "emb", "input": "hi"})
     assert r.status == 200
-    routes = [route for runner in factory.runners for route, _ in runner.proxied]
-    assert routes == ["/v1/messages", "/v1/messages/count_tokens", "/v1/embeddings"]
+    body = await r.json()
+    assert body["object"] == "list" and len(body["data"][0]["embedding"]) == 8
 
 
 async def test_models_list_and_retrieve(client: Client) -> None:
@@ -109,10 +136,3 @@ async def test_models_list_and_retrieve(client: Client) -> None:
 async def test_models_list_empty_is_null(make_client: Any) -> None:
     c = await make_client(models={})
     assert (await (await c.get("/v1/models")).json()) == {"object": "list", "data": None}
-
-
-def test_rename_helpers() -> None:
-    assert json.loads(rename_json(b'{"model":"x.gguf","a":1}', "m")) == {"model": "m", "a": 1}
-    sse = b'event: message_start\ndata: {"message":{"model":"x"}}\n\ndata: [DONE]\n\n'
-    out = rename_sse(sse, "m")
-    assert b'"model":"m"' in out and out.endswith(b"data: [DONE]\n\n") and b"event: message_start" in out

@@ -428,10 +428,10 @@ async def test_ollama_sampling_defaults_under_modelfile_under_request(
     # the OpenAI routes: temperature and top_p 1.0 unless the request or the Modelfile says otherwise
     msgs = [{"role": "user", "content": "x"}]
     await c.post("/v1/chat/completions", json={"model": "m1", "messages": msgs})
-    sent = factory.runners[0].proxied[-1][1]
+    sent = factory.runners[0].chats[-1].options
     assert (sent["temperature"], sent["top_p"], sent["min_p"]) == (1.0, 1.0, 0.0)
     await c.post("/v1/chat/completions", json={"model": "tuned", "messages": msgs})
-    sent = factory.runners[-1].proxied[-1][1]
+    sent = factory.runners[-1].chats[-1].options
     assert (sent["temperature"], sent["top_p"]) == (0.2, 1.0)
 
 
