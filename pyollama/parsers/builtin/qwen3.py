@@ -2,9 +2,10 @@
 
 PARSER `qwen3` (no thinking support) and `qwen3-thinking` (thinks unless the request says not to).
 
-Renderer detail: with thinking on, Ollama's qwen3 renderer ends the prompt with `<think>`, so the
-output starts inside the thinking, without an opening tag; some checkpoints repeat the tag anyway,
-and one leading `<think>` is dropped. A `<tool_call>` before `</think>` ends the thinking too.
+Renderer detail: with thinking on, the prompt (the model's template or renderer) ends with
+`<think>`, so the output starts inside the thinking, without an opening tag; some checkpoints
+repeat the tag anyway, and one leading `<think>` is dropped. A `<tool_call>` before `</think>`
+ends the thinking too.
 
 Calls are `{"name": ..., "arguments": {...}}` between `<tool_call>` and `</tool_call>`, decoded
 as Go decodes them into a struct (field names matched ignoring case, other members ignored);
