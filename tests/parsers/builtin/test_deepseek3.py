@@ -96,8 +96,8 @@ def test_outputs(
 
 def tokens(text: str) -> list[str]:
     """`text` as a stream: the special tokens whole, other text two characters at a time."""
-    specials = ("</think>", TOOL_CALLS_BEGIN, TOOL_CALLS_END, TOOL_CALL_BEGIN, TOOL_CALL_END, TOOL_SEP)
-    specials += (TOOL_OUTPUT_BEGIN, TOOL_OUTPUT_END)
+    specials = ["</think>", TOOL_CALLS_BEGIN, TOOL_CALLS_END, TOOL_CALL_BEGIN, TOOL_CALL_END, TOOL_SEP]
+    specials += [TOOL_OUTPUT_BEGIN, TOOL_OUTPUT_END]
     out: list[str] = []
     i = 0
     while i < len(text):

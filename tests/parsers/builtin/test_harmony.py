@@ -85,7 +85,9 @@ GPT_OSS = (
 
 
 def test_thinking_then_a_tool_call_in_every_split() -> None:
-    tools = [{"type": "function", "function": {"name": "get-weather", "description": "d"}}]
+    tools: list[dict[str, Any]] = [
+        {"type": "function", "function": {"name": "get-weather", "description": "d"}}
+    ]
     for pieces in splits(GPT_OSS.replace("get_weather", "get_weather"), TAGS):
         p = parser_for_name("harmony")
         assert p is not None
