@@ -29,12 +29,14 @@ from pyollama.go.strconv import format_float as go_format_float
 from pyollama.go.strconv import quote as go_quote
 
 __all__ = [
+    "MALFORMED_ESCAPE",
     "MALFORMED_OBJECT",
     "GoJSONError",
     "Overflow",
     "arguments_from_value",
     "check_numbers",
     "decode",
+    "first_overflow",
     "fold_name",
     "json_kind",
     "sort_maps",
@@ -48,6 +50,9 @@ MALFORMED_OBJECT = "Value looks like object, but can't find closing '}' symbol"
 """jsonparser's error, which the ordered map behind `api.ToolCallFunctionArguments` returns for a
 JSON value that is not an object."""
 
+MALFORMED_ESCAPE = "Encountered an invalid escape sequence in a string"
+"""jsonparser's error for a key of that map with a lone UTF-16 surrogate escape."""
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = " \t\n\r"
 
@@ -59,6 +64,18 @@ class GoJSONError(ValueError):
 class Overflow(str):
     """A number literal that float64 cannot hold. Go fails only when it converts the number (a field
     it skips is never converted), so `decode` leaves these for `check_numbers` to judge."""
+
+
+class _BadKey(str):
+    """An object key that had a lone surrogate escape: U+FFFD to Go's decoder, an error to the
+    jsonparser behind Ollama's ordered maps."""
+
+
+class _Obj(dict[str, Any]):
+    """A decoded object that remembers the first overflowing number anywhere inside it, including
+    in members a repeated key overwrote (Go converted those too)."""
+
+    overflow: Overflow | None = None
 
 
 def _go_number(s: str) -> int | float | Overflow:
@@ -75,7 +92,57 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON to Go
 
 
-_DECODER = json.JSONDecoder(parse_float=_go_number, parse_int=_go_number, parse_constant=_reject_constant)
+def first_overflow(v: Any) -> Overflow | None:
+    """The first number in `v` (in the text's order) that float64 cannot hold."""
+    if isinstance(v, Overflow):
+        return v
+    if isinstance(v, _Obj):
+        return v.overflow
+    if isinstance(v, list):
+        for x in v:
+            if (o := first_overflow(x)) is not None:
+                return o
+    return None
+
+
+def _fix(v: Any) -> Any:
+    """Go decodes a lone surrogate escape to U+FFFD; Python keeps the surrogate. Objects are fixed
+    by the hook as they are built, so this only walks strings and arrays."""
+    if isinstance(v, str):
+        if not isinstance(v, Overflow) and _SURROGATE.search(v):
+            return _SURROGATE.sub("\ufffd", v)
+        return v
+    if isinstance(v, list):
+        return [_fix(x) for x in v]
+    return v
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Obj:
+    obj = _Obj()
+    for k, v in pairs:
+        if obj.overflow is None:
+            obj.overflow = first_overflow(v)
+        obj[k] = v
+    return obj
+
+
+def _pairs_fixing(pairs: list[tuple[str, Any]]) -> _Obj:
+    fixed = []
+    for k, v in pairs:
+        if _SURROGATE.search(k):
+            k = _BadKey(_SURROGATE.sub("\ufffd", k))
+        fixed.append((k, _fix(v)))
+    return _pairs(fixed)
+
+
+def _decoder(hook: Any) -> json.JSONDecoder:
+    return json.JSONDecoder(
+        object_pairs_hook=hook, parse_float=_go_number, parse_int=_go_number, parse_constant=_reject_constant
+    )
+
+
+_DECODER = _decoder(_pairs)
+_DECODER_FIXING = _decoder(_pairs_fixing)  # only for text with \u escapes
 
 
 def _skip_ws(text: str, i: int) -> int:
@@ -85,49 +152,33 @@ def _skip_ws(text: str, i: int) -> int:
     return i
 
 
-def _fix_surrogates(v: Any) -> Any:
-    """Go decodes a lone surrogate escape to U+FFFD; Python keeps the surrogate."""
-    if isinstance(v, str):
-        if not isinstance(v, Overflow) and _SURROGATE.search(v):
-            return _SURROGATE.sub("\ufffd", v)
-        return v
-    if isinstance(v, list):
-        return [_fix_surrogates(x) for x in v]
-    if isinstance(v, dict):
-        return {_fix_surrogates(k): _fix_surrogates(x) for k, x in v.items()}
-    return v
-
-
 def decode(text: str) -> Any:
     """The whole document decoded, objects in the text's key order (a repeated key keeps its first
     place and its last value, as Go's sequential assignment leaves it); numbers float64 cannot hold
     stay `Overflow`. Raises GoJSONError with Go's syntax message (Go checks all the text first)."""
+    escapes = "\\u" in text
     try:
-        v, end = _DECODER.raw_decode(text, _skip_ws(text, 0))
+        v, end = (_DECODER_FIXING if escapes else _DECODER).raw_decode(text, _skip_ws(text, 0))
         if _skip_ws(text, end) != len(text):
             raise ValueError("trailing data")
     except (ValueError, RecursionError):
         msg = syntax_error(text)
         raise GoJSONError(msg or "invalid JSON") from None  # None: Python refused deep nesting
-    return _fix_surrogates(v) if "\\u" in text else v
+    return _fix(v) if escapes else v
 
 
 def check_numbers(v: Any) -> None:
     """Raise Go's error for the first number in `v` that float64 cannot hold."""
-    if isinstance(v, Overflow):
-        raise GoJSONError(f"json: cannot unmarshal number {v} into Go value of type float64")
-    if isinstance(v, dict):
-        for x in v.values():
-            check_numbers(x)
-    elif isinstance(v, list):
-        for x in v:
-            check_numbers(x)
+    o = first_overflow(v)
+    if o is not None:
+        raise GoJSONError(f"json: cannot unmarshal number {o} into Go value of type float64")
 
 
 def sort_maps(v: Any) -> Any:
-    """A decoded value with every object's keys sorted, as Go marshals a `map[string]any`."""
+    """A decoded value with every object's keys sorted, as Go marshals a `map[string]any` (and
+    plain `dict`s and `str`s, whatever the decoder built)."""
     if isinstance(v, dict):
-        return {k: sort_maps(v[k]) for k in sorted(v)}
+        return {str(k): sort_maps(v[k]) for k in sorted(v)}
     if isinstance(v, list):
         return [sort_maps(x) for x in v]
     return v
@@ -161,11 +212,10 @@ def arguments_from_value(v: Any) -> dict[str, Any]:
         return {}
     if not isinstance(v, dict):
         raise GoJSONError(MALFORMED_OBJECT)
-    out: dict[str, Any] = {}
-    for k, x in v.items():
-        check_numbers(x)
-        out[k] = sort_maps(x)
-    return out
+    if any(isinstance(k, _BadKey) for k in v):
+        raise GoJSONError(MALFORMED_ESCAPE)
+    check_numbers(v)
+    return {str(k): sort_maps(x) for k, x in v.items()}
 
 
 def json_kind(v: Any) -> str:

@@ -24,6 +24,7 @@ How it reads the text, as Go does:
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any
 
 from pyollama.parsers import gojson
@@ -31,6 +32,10 @@ from pyollama.parsers.gostrings import trim_space
 from pyollama.runner.types import ToolCall
 
 __all__ = ["ToolCallParser", "find_arguments", "find_tool"]
+
+
+_BRACES = re.compile(r'[\\"{}]')
+_BRACKETS = re.compile(r'[\\"\[\]]')
 
 
 class _State(enum.Enum):
@@ -128,7 +133,7 @@ class ToolCallParser:
         end = max(end, i)
         call = ToolCall(
             name=tool_name(tool),
-            arguments={k: gojson.sort_maps(v) for k, v in args.items()},
+            arguments={str(k): gojson.sort_maps(v) for k, v in args.items()},
             index=self._n,
         )
         self._n += 1
@@ -144,20 +149,20 @@ class ToolCallParser:
         else:
             return False
         count = 0
-        in_string = escaped = False
-        for c in self._buffer:
-            if escaped:
-                escaped = False
-                continue
+        in_string = False
+        buf = self._buffer
+        specials = _BRACES if open_c == "{" else _BRACKETS
+        i = 0
+        # Go walks every byte; only backslashes, quotes and the two brackets matter
+        while (m := specials.search(buf, i)) is not None:
+            c, i = m[0], m.end()
             if c == "\\":
-                escaped = True
-                continue
-            if c == '"':
+                i += 1  # the escaped character is skipped, whatever it is (outside strings too)
+            elif c == '"':
                 in_string = not in_string
+            elif in_string:
                 continue
-            if in_string:
-                continue
-            if c == open_c:
+            elif c == open_c:
                 count += 1
             elif c == close_c:
                 count -= 1
@@ -249,13 +254,13 @@ def find_arguments(tool: dict[str, Any], buffer: str) -> tuple[dict[str, Any] | 
     name = tool_name(tool)
     start = -1
     braces = 0
-    in_string = escaped = False
-    for i, c in enumerate(buffer):
-        if escaped:
-            escaped = False
-            continue
+    in_string = False
+    pos = 0
+    # Go walks every byte; only backslashes, quotes and braces matter, so jump between those
+    while (m := _BRACES.search(buffer, pos)) is not None:
+        c, i, pos = m[0], m.start(), m.end()
         if c == "\\":
-            escaped = True
+            pos += 1  # the escaped character is skipped, whatever it is (outside strings too)
             continue
         if c == '"':
             in_string = not in_string
@@ -266,7 +271,7 @@ def find_arguments(tool: dict[str, Any], buffer: str) -> tuple[dict[str, Any] | 
             if braces == 0:
                 start = i
             braces += 1
-        elif c == "}":
+        else:
             braces -= 1
             if braces == 0 and start != -1:
                 try:

@@ -8,6 +8,8 @@ tags are whole characters, so slicing a `str` by them cuts at the same places.
 
 from __future__ import annotations
 
+from pyollama.parsers import Think
+
 GO_SPACE = (
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000"
@@ -58,3 +60,10 @@ def overlap(s: str, delim: str) -> int:
 def trailing_whitespace_len(s: str) -> int:
     """Go's `trailingWhitespaceLen`: how many characters of whitespace end `s`."""
     return len(s) - len(s.rstrip(GO_SPACE))
+
+
+def think_bool(think: Think) -> bool:
+    """`api.ThinkValue.Bool`: thinking asked for (true, or any of the levels); None is false."""
+    if isinstance(think, bool):
+        return think
+    return think in ("high", "medium", "low", "max")
