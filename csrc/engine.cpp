@@ -119,6 +119,7 @@ extern "C" void po_set_log_verbosity(int verbosity) {
 }
 
 extern "C" void po_init(int verbosity) {
+    if (verbosity < 0) verbosity = g_verbosity.load();  // keep the level set before
     po_guard_void("init", [] {
         std::call_once(g_init_once, [] {
             std::setlocale(LC_NUMERIC, "C");

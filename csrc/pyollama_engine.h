@@ -44,7 +44,8 @@ typedef struct po_chunk {
     size_t len;
 } po_chunk;
 
-/* Process-wide: backend init and log level (0 = errors only .. 4 = debug). Idempotent. */
+/* Process-wide: backend init and log level (0 = errors only .. 4 = debug; < 0 keeps the level set
+ * before). Idempotent. */
 void po_init(int log_verbosity);
 void po_set_log_verbosity(int log_verbosity);
 const char * po_version(void);  /* llama.cpp build info, static string */

@@ -108,14 +108,14 @@ def _default_models_dir() -> Path:
 
 @dataclass(frozen=True)
 class Setting:
-    """One environment variable: its Ollama name, Settings field, parser, default and meaning."""
+    """One environment variable: its Ollama name, the Settings field it sets (whose default is the
+    default), its parser and what it means."""
 
     name: str
     attr: str
     parse: Callable[[str], Any]
-    default: Callable[[], Any]
-    default_text: str
     meaning: str
+    default_text: str  # the Settings field holds the value; this says it for --help
     pyollama_only: bool = False
 
     @property
@@ -163,123 +163,114 @@ SETTINGS: tuple[Setting, ...] = (
         "OLLAMA_HOST",
         "host",
         parse_host,
-        lambda: parse_host(""),
-        "127.0.0.1:11434",
         "address to bind; bare host -> port 11434, http://h -> 80, https://h -> 443",
+        default_text="127.0.0.1:11434",
     ),
     Setting(
         "OLLAMA_MODELS",
         "models",
         lambda v: Path(v).expanduser(),
-        _default_models_dir,
-        "<user data dir>/pyollama/models",
         "model store root (manifests/ and blobs/)",
+        default_text="<user data dir>/pyollama/models",
     ),
     Setting(
         "OLLAMA_KEEP_ALIVE",
         "keep_alive",
         parse_keep_alive,
-        lambda: 300.0,
-        "5m",
         "how long an idle model stays loaded (Go duration or seconds; negative = forever, 0 = unload)",
+        default_text="5m",
     ),
     Setting(
         "OLLAMA_LOAD_TIMEOUT",
         "load_timeout",
         _load_timeout,
-        lambda: 300.0,
-        "5m",
         "give up on a model load after this long (<= 0: never)",
+        default_text="5m",
     ),
     Setting(
         "OLLAMA_NUM_PARALLEL",
         "num_parallel",
         _int,
-        lambda: 0,
-        f"{DEFAULT_NUM_PARALLEL} if memory allows, else 1",
         "parallel requests (slots) per model; each slot gets its own num_ctx",
+        default_text=f"{DEFAULT_NUM_PARALLEL} if memory allows, else 1",
     ),
     Setting(
         "OLLAMA_MAX_LOADED_MODELS",
         "max_loaded_models",
         _int,
-        lambda: 0,
-        "3",
         "models kept resident at once; idle ones are evicted first",
+        default_text="3",
     ),
     Setting(
         "OLLAMA_MAX_QUEUE",
         "max_queue",
         _int,
-        lambda: 512,
-        "512",
         "requests waiting for a model or a slot before answering 503",
+        default_text="512",
     ),
     Setting(
         "OLLAMA_CONTEXT_LENGTH",
         "context_length",
         _int,
-        lambda: 0,
-        "4096",
         "default num_ctx per slot (clamped to the model's trained context)",
+        default_text="4096",
     ),
     Setting(
         "OLLAMA_ORIGINS",
         "origins",
         _origins,
-        tuple,
-        "(none)",
         "extra comma-separated CORS origins, wildcards allowed, added to the localhost/app ones",
+        default_text="(none)",
     ),
     Setting(
         "OLLAMA_FLASH_ATTENTION",
         "flash_attention",
         _flash,
-        lambda: "auto",
-        "auto",
         "flash attention: 1/on, 0/off, auto",
+        default_text="auto",
     ),
     Setting(
         "OLLAMA_KV_CACHE_TYPE",
         "kv_cache_type",
         lambda v: v.lower() or "f16",
-        lambda: "f16",
-        "f16",
         "KV cache quantization: f16, q8_0, q4_0",
+        default_text="f16",
     ),
-    Setting("OLLAMA_DEBUG", "debug", _debug, lambda: 0, "0", "log level: 0 info, 1 debug, 2 trace"),
+    Setting(
+        "OLLAMA_DEBUG",
+        "debug",
+        _debug,
+        "log level: 0 info, 1 debug (llama.cpp's info), 2 trace (llama.cpp's debug)",
+        default_text="0",
+    ),
     Setting(
         "OLLAMA_NOPRUNE",
         "noprune",
         parse_bool,
-        lambda: False,
-        "false",
         "do not prune unreferenced blobs at start",
+        default_text="false",
     ),
     Setting(
         "OLLAMA_GO_TEMPLATE",
         "go_template",
         _go_template,
-        lambda: None,
-        "(auto)",
         "1: always use a Modelfile TEMPLATE, 0: always use the GGUF's Jinja template",
+        default_text="(auto)",
     ),
     Setting(
         "PYOLLAMA_NUM_THREAD",
         "num_thread",
         _int,
-        lambda: 0,
-        "0 (llama.cpp's choice)",
         "CPU threads per model",
+        default_text="0 (llama.cpp's choice)",
         pyollama_only=True,
     ),
     Setting(
         "PYOLLAMA_MAX_REQUEST_SIZE",
         "max_request_size",
         _int,
-        lambda: 256 * 1024 * 1024,
-        "268435456",
         "largest JSON request body in bytes (blob uploads are streamed and not limited)",
+        default_text="268435456",
         pyollama_only=True,
     ),
 )
@@ -328,6 +319,12 @@ class Settings:
     @property
     def effective_max_loaded_models(self) -> int:
         return self.max_loaded_models if self.max_loaded_models > 0 else 3
+
+    @property
+    def llama_log_level(self) -> int:
+        """llama.cpp's log level for OLLAMA_DEBUG: errors only by default (it is chatty), its info
+        logs at debug, its debug logs at trace and above."""
+        return 0 if self.debug <= 0 else 3 if self.debug == 1 else 4
 
     @property
     def default_num_ctx(self) -> int:

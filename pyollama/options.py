@@ -20,11 +20,23 @@ OptionType = Literal["int", "float", "bool", "string_list"]
 
 @dataclass(frozen=True)
 class OptionSpec:
+    """One option: Ollama's name, type and default, whether changing it reloads the model, and the
+    llama.cpp request field a per-request option becomes (the runner does the translation)."""
+
     name: str
     type: OptionType
     default: Any  # None: unset / decided at load time
     load_time: bool = False
     doc: str = ""
+    llama: str | None = None  # llama.cpp's /completion field (per-request options only)
+    sent_by_default: bool = False  # Ollama's default goes to llama.cpp even when nobody set it
+
+
+def _sampling(
+    name: str, type_: OptionType, default: Any, doc: str = "", llama: str | None = None
+) -> OptionSpec:
+    """A sampling option whose Ollama default replaces llama.cpp's (top_p 0.9, not 0.95; ...)."""
+    return OptionSpec(name, type_, default, False, doc, llama or name, True)
 
 
 OPTIONS: dict[str, OptionSpec] = {
@@ -43,24 +55,25 @@ OPTIONS: dict[str, OptionSpec] = {
             "num_parallel", "int", None, True, "slots for this model; unset = OLLAMA_NUM_PARALLEL/auto"
         ),
         # per request (sampling / prediction)
-        OptionSpec("num_keep", "int", 4, False, "tokens kept on context shift"),
-        OptionSpec("seed", "int", -1, False, "-1 = random"),
-        OptionSpec("num_predict", "int", -1, False, "-1 = until stop"),
-        OptionSpec("top_k", "int", 40),
-        OptionSpec("top_p", "float", 0.9),
-        OptionSpec("min_p", "float", 0.0),
-        OptionSpec("typical_p", "float", 1.0),
-        OptionSpec("repeat_last_n", "int", 64, False, "0 off, -1 = num_ctx"),
-        OptionSpec("temperature", "float", 0.8),
-        OptionSpec("repeat_penalty", "float", 1.0),
-        OptionSpec("presence_penalty", "float", 0.0),
-        OptionSpec("frequency_penalty", "float", 0.0),
-        OptionSpec("stop", "string_list", [], False, "repeatable in a Modelfile"),
+        OptionSpec("num_keep", "int", 4, False, "tokens kept on context shift", "n_keep"),
+        OptionSpec("seed", "int", -1, False, "-1 = random", "seed"),
+        OptionSpec("num_predict", "int", -1, False, "-1 = until stop (10 x num_ctx)", "n_predict"),
+        _sampling("top_k", "int", 40),
+        _sampling("top_p", "float", 0.9),
+        _sampling("min_p", "float", 0.0),
+        _sampling("typical_p", "float", 1.0),
+        _sampling("repeat_last_n", "int", 64, "0 off, -1 = num_ctx"),
+        _sampling("temperature", "float", 0.8),
+        _sampling("repeat_penalty", "float", 1.0),
+        _sampling("presence_penalty", "float", 0.0),
+        _sampling("frequency_penalty", "float", 0.0),
+        OptionSpec("stop", "string_list", [], False, "repeatable in a Modelfile", "stop"),
     )
 }
 
 LOAD_TIME_OPTIONS: frozenset[str] = frozenset(n for n, s in OPTIONS.items() if s.load_time)
-SAMPLING_OPTIONS: frozenset[str] = frozenset(n for n, s in OPTIONS.items() if not s.load_time)
+DEFAULTS_SENT: dict[str, Any] = {n: s.default for n, s in OPTIONS.items() if s.sent_by_default}
+"""Ollama's sampling defaults that always reach llama.cpp, whose own would differ (api.DefaultOptions)."""
 
 # Accepted by old Ollama; a Modelfile using them gets a warning and the value is dropped.
 DEPRECATED_PARAMETERS: tuple[str, ...] = (
@@ -150,20 +163,3 @@ def check_option(key: str, val: Any) -> Any | None:
     if not all(isinstance(x, str) for x in val):
         raise InternalError(f'option "{key}" must be of an array of strings')
     return list(val)
-
-
-def check_options(options: dict[str, Any]) -> dict[str, Any]:
-    """All known, well-typed options of an API request; unknown ones are dropped."""
-    out: dict[str, Any] = {}
-    for k, v in options.items():
-        checked = check_option(k, v)
-        if checked is not None:
-            out[k] = checked
-    return out
-
-
-def split_load_time(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(load-time, per-request) halves of an options dict."""
-    load = {k: v for k, v in options.items() if k in LOAD_TIME_OPTIONS}
-    rest = {k: v for k, v in options.items() if k not in LOAD_TIME_OPTIONS}
-    return load, rest

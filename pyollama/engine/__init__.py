@@ -1,6 +1,8 @@
 """The native engine: llama.cpp's server core, in-process, through Cython and a C ABI.
 
-Import errors here mean the extension was not built (`pip install -e .` builds it).
+Import errors here mean the extension was not built (`pip install -e .` builds it). llama.cpp logs
+errors only until `init(level)` or `set_log_verbosity(level)` says otherwise (the daemon passes
+`Settings.llama_log_level`, from OLLAMA_DEBUG).
 """
 
 from __future__ import annotations
@@ -17,16 +19,6 @@ __all__ = ["Server", "Stream", "init", "read_gguf", "set_log_verbosity", "versio
 
 def read_gguf(path: str | os.PathLike[str], max_array_len: int = -1) -> dict[str, Any]:
     """GGUF header as {"version", "kv", "tensors"} without loading weights (raises GGUFError)."""
-    init(_default_verbosity())
+    init()
     result: dict[str, Any] = json.loads(_read_gguf_json(os.fspath(path), max_array_len))
     return result
-
-
-def _default_verbosity() -> int:
-    """OLLAMA_DEBUG / PYOLLAMA_DEBUG turn on llama.cpp's info logs; errors only otherwise."""
-    debug = os.environ.get("PYOLLAMA_DEBUG") or os.environ.get("OLLAMA_DEBUG") or ""
-    if debug.lower() in ("1", "true", "yes", "on"):
-        return 3
-    if debug == "2":
-        return 4
-    return 0

@@ -49,8 +49,8 @@ cdef int _check(po_status rc, char * err) except -1:
     raise EngineError(msg or f"engine error {int(rc)}")
 
 
-def init(int log_verbosity=1):
-    """Process-wide backend init (idempotent) and log level: 0 errors .. 4 debug."""
+def init(int log_verbosity=-1):
+    """Process-wide backend init (idempotent) and log level: 0 errors .. 4 debug, -1 keeps it."""
     with nogil:
         po_init(log_verbosity)
 

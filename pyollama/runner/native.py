@@ -27,6 +27,7 @@ from pyollama.errors import (
     PyollamaError,
     ServerBusy,
 )
+from pyollama.options import OPTIONS
 from pyollama.runner.base import IMAGE_TAG, ChatRequest, CompletionRequest, Format
 from pyollama.runner.types import (
     Capabilities,
@@ -37,27 +38,6 @@ from pyollama.runner.types import (
     TokenLogprob,
     ToolCall,
 )
-
-# Ollama option name -> llama.cpp request field (per-request sampling options only).
-SAMPLING_FIELDS: dict[str, str] = {
-    "num_predict": "n_predict",
-    "temperature": "temperature",
-    "top_k": "top_k",
-    "top_p": "top_p",
-    "min_p": "min_p",
-    "typical_p": "typical_p",
-    "repeat_last_n": "repeat_last_n",
-    "repeat_penalty": "repeat_penalty",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
-    "seed": "seed",
-    "stop": "stop",
-    "num_keep": "n_keep",
-    "mirostat": "mirostat",
-    "mirostat_tau": "mirostat_tau",
-    "mirostat_eta": "mirostat_eta",
-    "tfs_z": "tfs_z",
-}
 
 _decode_json = msgspec.json.Decoder()
 _encode_json = msgspec.json.Encoder()
@@ -110,7 +90,8 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
 
 
 def sampling_body(options: dict[str, Any], *, slot_context: int = 0) -> dict[str, Any]:
-    """Map Ollama's per-request options onto llama.cpp's request fields (unknown keys dropped).
+    """Ollama's per-request options as llama.cpp's request fields, as the options table names them
+    (unknown and load-time keys dropped).
 
     As in Ollama, an unlimited `num_predict` (absent or -1) becomes 10 x the context: with context
     shift on, a model that never emits its end token would otherwise generate forever.
@@ -121,7 +102,8 @@ def sampling_body(options: dict[str, Any], *, slot_context: int = 0) -> dict[str
         if n is None or (isinstance(n, int) and n == -1):
             body["n_predict"] = 10 * slot_context
     for key, value in options.items():
-        field = SAMPLING_FIELDS.get(key)
+        spec = OPTIONS.get(key)
+        field = spec.llama if spec is not None else None
         if field is None or value is None or (field in body and key == "num_predict"):
             continue
         if key == "stop" and isinstance(value, str):
@@ -269,7 +251,7 @@ class NativeRunner:
         """Load a model (blocking work runs in a thread) and start its task loop."""
         from pyollama import engine
 
-        engine.init(engine._default_verbosity())
+        engine.init()  # the level stays what the daemon set (OLLAMA_DEBUG)
         header = await asyncio.to_thread(engine.read_gguf, model_path, 0)  # GGUFError if unreadable
         check_hparams(header["kv"])
         server = engine.Server(json.dumps(engine_config(model_path, options)))

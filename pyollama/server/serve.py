@@ -41,9 +41,11 @@ def _default_store(settings: Settings) -> ModelStore:
     return StoreAdapter(store, noprune=settings.noprune, go_template=settings.go_template)
 
 
-def _default_factory() -> RunnerFactory:
+def _default_factory(settings: Settings) -> RunnerFactory:
+    from pyollama import engine
     from pyollama.runner.native import NativeRunner
 
+    engine.init(settings.llama_log_level)
     return NativeRunner.load
 
 
@@ -60,7 +62,7 @@ async def serve(
     app = make_app(
         settings,
         store if store is not None else _default_store(settings),
-        runner_factory if runner_factory is not None else _default_factory(),
+        runner_factory if runner_factory is not None else _default_factory(settings),
     )
     runner = web.AppRunner(
         app,

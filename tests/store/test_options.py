@@ -7,9 +7,7 @@ from pyollama.options import (
     LOAD_TIME_OPTIONS,
     OPTIONS,
     check_option,
-    check_options,
     format_params,
-    split_load_time,
 )
 
 
@@ -57,5 +55,3 @@ def test_check_option() -> None:
         check_option("use_mmap", 1)
     with pytest.raises(InternalError, match='option "stop" must be of type array'):
         check_option("stop", "x")
-    assert check_options({"seed": 1, "bogus": 2}) == {"seed": 1}
-    assert split_load_time({"num_ctx": 1, "seed": 2}) == ({"num_ctx": 1}, {"seed": 2})

@@ -13,7 +13,7 @@ from typing import Any
 
 from pyollama.config import Settings
 from pyollama.errors import BadRequest, InternalError
-from pyollama.options import LOAD_TIME_OPTIONS, OPTIONS, check_option
+from pyollama.options import DEFAULTS_SENT, LOAD_TIME_OPTIONS, OPTIONS, check_option
 from pyollama.runner.base import Format
 from pyollama.runner.types import LoadOptions
 from pyollama.server.models import ModelInfo
@@ -23,31 +23,13 @@ log = logging.getLogger("pyollama.server")
 
 THINK_LEVELS = ("low", "medium", "high", "max")
 
-# Ollama's sampling defaults (api.DefaultOptions) where llama.cpp's differ or matter: llama.cpp
-# would otherwise sample with its own top_p 0.95 and min_p 0.05. seed -1 and num_predict -1 mean
-# "unset" and stay out; num_keep is applied by the planner.
-SAMPLING_DEFAULTS: dict[str, Any] = {
-    name: OPTIONS[name].default
-    for name in (
-        "temperature",
-        "top_k",
-        "top_p",
-        "min_p",
-        "typical_p",
-        "repeat_last_n",
-        "repeat_penalty",
-        "presence_penalty",
-        "frequency_penalty",
-    )
-}
-
 
 def merge_options(
     info: ModelInfo, request_options: dict[str, Any] | None, dialect_defaults: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Ollama's defaults (and a dialect's), the Modelfile's PARAMETERs, then the checked request
     options; unknown request keys are logged and dropped."""
-    merged = {**SAMPLING_DEFAULTS, **(dialect_defaults or {}), **info.parameters}
+    merged = {**DEFAULTS_SENT, **(dialect_defaults or {}), **info.parameters}
     for key, value in (request_options or {}).items():
         if key not in OPTIONS:
             log.warning("invalid option provided: %s", key)
