@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, S
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyollama.template.gotemplate import (
+from pyollama.template.gotemplate import Template
+from pyollama.template.govalues import GoList, GoStruct, OrderedMap, PropertyType
+from pyollama.template.nodes import (
     ActionNode,
     BranchNode,
     ChainNode,
@@ -26,12 +28,10 @@ from pyollama.template.gotemplate import (
     Node,
     PipeNode,
     RangeNode,
-    Template,
     TemplateNode,
     TextNode,
     WithNode,
 )
-from pyollama.template.govalues import GoList, GoStruct, OrderedMap, PropertyType
 
 __all__ = [
     "DEFAULT_TEMPLATE",
