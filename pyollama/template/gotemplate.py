@@ -6,13 +6,14 @@ byte as Go does, so the engine follows Go's own files closely, including error m
 interface, which reads false in `if`, compares unequal in `eq`, and prints as `<no value>` (exactly
 what Ollama emits). One module per Go file, each importing only those before it:
 
-    lex.py           text/template/parse/lex.go      source -> items
-    nodes.py         text/template/parse/node.go     the tree's node types
-    parser.py        text/template/parse/parse.go    items -> tree, Go's parse errors
-    funcs.py         text/template/funcs.go          Go's built-in functions
-    ollama_funcs.py  ollama template/template.go     json, currentDate, yesterdayDate, toTypeScriptType
-    exec.py          text/template/exec.go           tree + data -> text, Go's exec errors
-    gotemplate.py    text/template/template.go       Template: parse once, execute, introspect
+    errors.py        parse.go's and exec.go's errors  TemplateError, raised by parser and exec
+    lex.py           text/template/parse/lex.go       source -> items
+    nodes.py         text/template/parse/node.go      the tree's node types
+    parser.py        text/template/parse/parse.go     items -> tree, Go's parse errors
+    funcs.py         text/template/funcs.go           Go's built-in functions
+    ollama_funcs.py  ollama's template/template.go    json, currentDate, yesterdayDate, toTypeScriptType
+    exec.py          text/template/exec.go            tree + data -> text, Go's exec errors
+    gotemplate.py    text/template/template.go        Template: parse once, execute, introspect
 
 Values follow `govalues.py` (Go's value model, `fmt` and `encoding/json`). Here: `Template` (parsed
 with Ollama's function map, `missingkey=zero`), its introspection as Ollama's `template.go` does it
