@@ -5,8 +5,8 @@ which exec wraps as `error calling NAME: ...`. `BUILTINS` and `BUILTIN_ARITY` ar
 `builtins()` table and the argument counts Go derives from each function's signature.
 
 `MISSING` (Go's invalid `reflect.Value`) and `truth` (Go's `isTrue`, in exec.go) live here rather
-than in exec because `not`, `and`, `or` and `len` need them and exec imports this module, not the
-other way round.
+than in exec because `not` needs `truth` and `len`/`index`/`slice` need `MISSING`, and exec imports
+this module, not the other way round.
 """
 
 from __future__ import annotations
