@@ -34,7 +34,7 @@ _GGUF_CACHE = 16
 def check_go_template(text: str) -> None:
     """Reject a TEMPLATE that Go's parser would reject, with Ollama's `template error: ...`."""
     from pyollama.errors import BadRequest
-    from pyollama.template.gotemplate import TemplateError, parse
+    from pyollama.template import TemplateError, parse
 
     try:
         parse(text)

@@ -12,10 +12,7 @@ from pyollama.template.prompt import (
     chat_prompt,
     chat_prompt_async,
     collate,
-    infer_thinking_tags,
     render_generate,
-    template_capabilities,
-    tool_call_tag,
 )
 
 # Ollama's built-in templates (template/*.gotmpl)
@@ -346,25 +343,6 @@ def test_think_values() -> None:
     assert t.execute([U1], think=True) == "true/medium/true"
     assert t.execute([U1], think=False) == "false//true"
     assert t.execute([U1], think="high") == "true/high/true"
-
-
-def test_capabilities_from_template() -> None:
-    assert template_capabilities(PromptTemplate(QWEN_LIKE)) == ["tools"]
-    assert tool_call_tag(PromptTemplate(QWEN_LIKE)) == "<tool_call>"
-    fim = PromptTemplate(
-        "{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}"
-    )
-    assert template_capabilities(fim) == ["insert"]
-    think = PromptTemplate(
-        '{{ range .Messages }}{{ if eq .Role "assistant" }}{{ if .Thinking }}<think>\n{{ .Thinking }}\n</think>'  # noqa: E501
-        "{{ end }}{{ .Content }}{{ end }}{{ end }}"
-    )
-    assert infer_thinking_tags(think) == ("<think>", "</think>")
-    assert template_capabilities(think) == ["thinking"]
-    assert template_capabilities(PromptTemplate(GEMMA3)) == []
-    # .Thinking outside `range .Messages` does not count
-    assert infer_thinking_tags(PromptTemplate("<think>{{ .Thinking }}</think>{{ .Messages }}")) == ("", "")
-    assert tool_call_tag(PromptTemplate(CHATML)) == "{"
 
 
 def test_thinking_rendered_in_history() -> None:
