@@ -1,4 +1,5 @@
-"""Make tiny random-weight GGUF models with the `gguf` package (fast plumbing tests)."""
+"""Make tiny GGUF models for tests: random-weight llamas (plumbing), scripted models (constructed
+weights that make the real engine emit a chosen output) and a random-weight vision projector."""
 
 from __future__ import annotations
 
@@ -153,6 +154,8 @@ def _read_gguf_kv(path: Path) -> dict[str, tuple[int, Any]]:
         else:
             dt = np.dtype(_SCALAR[vtype])
             value = np.frombuffer(buf, dt, 1, off)[0].item()
+            if vtype == _BOOL:
+                value = bool(value)
             off += dt.itemsize
         out[key] = (vtype, value)
     return out
@@ -178,7 +181,9 @@ def _gguf_value(vtype: int, value: Any) -> bytes:
 def _write_gguf(path: Path, kv: list[tuple[str, int, Any]], tensors: list[tuple[str, np.ndarray]]) -> None:
     """Write a GGUF v3 file: metadata, then f32/f16 tensors (numpy shape (rows, cols) = ggml {cols, rows})."""
     parts = [b"GGUF", struct.pack("<IQQ", 3, len(tensors), len(kv))]
-    parts += [_gguf_str(key) + struct.pack("<I", vtype) + _gguf_value(vtype, value) for key, vtype, value in kv]
+    parts += [
+        _gguf_str(key) + struct.pack("<I", vtype) + _gguf_value(vtype, value) for key, vtype, value in kv
+    ]
     offset = 0
     blobs = []
     for name, arr in tensors:
@@ -317,10 +322,14 @@ class BpeTokenizer:
         self._merges = merges
         self._ranks: dict[tuple[str, str], int] | None = None
         special = [
-            i for i, ty in enumerate(types.tolist()) if ty in (_TOKEN_CONTROL, _TOKEN_USER_DEFINED, _TOKEN_UNKNOWN)
+            i
+            for i, ty in enumerate(types.tolist())
+            if ty in (_TOKEN_CONTROL, _TOKEN_USER_DEFINED, _TOKEN_UNKNOWN)
         ]
         special.sort(key=lambda i: -len(tokens[i]))
-        self._special = re.compile("(" + "|".join(re.escape(tokens[i]) for i in special) + ")") if special else None
+        self._special = (
+            re.compile("(" + "|".join(re.escape(tokens[i]) for i in special) + ")") if special else None
+        )
         self._cache: dict[str, list[int]] = {}
 
     def _bpe(self, word: str) -> list[int]:
@@ -424,6 +433,7 @@ _GATE = 30.0  # FFN gates: silu(+-30) is +30 / -3e-12
 _LOGIT = 100.0  # the scripted token's logit (others <= 50, the rest of the vocabulary 0)
 _END_BIAS = 0.5  # default end-of-generation code, in units of a script token's code
 _RAMP_TAIL = 1e-7  # Gaussian harmonics kept down to this relative size
+_MAX_RAMP = 10000.0  # ramp score range: f16 rounding of Q and K errs by < 2.5 nats at this size
 
 # Qwen3's added tokens, at Qwen3's ids, written over the [PAD...] placeholders of a Qwen2 vocab
 QWEN3_ADDED_TOKENS: dict[int, str] = {
@@ -434,7 +444,9 @@ QWEN3_ADDED_TOKENS: dict[int, str] = {
     151667: "<think>",
     151668: "</think>",
 }
-QWEN_VOCAB = Path(__file__).resolve().parent.parent / "vendor" / "llama.cpp" / "models" / "ggml-vocab-qwen2.gguf"
+QWEN_VOCAB = (
+    Path(__file__).resolve().parent.parent / "vendor" / "llama.cpp" / "models" / "ggml-vocab-qwen2.gguf"
+)
 
 
 class ScriptError(ValueError):
@@ -611,7 +623,7 @@ def scripted_weights(
 
     # --- rotary pairs -----------------------------------------------------------------------------------
     n_bin = max(1, (n_ctx - 1).bit_length())  # distances up to n_ctx - 1 < 2^n_bin
-    d = 64 if n_ctx <= 2048 else 96  # head size: binary pairs, a constant pair, >= 20 ramp pairs
+    d = 64 if n_ctx <= 2048 else 96 if n_ctx <= 4096 else 128  # binary pairs, a constant pair, ramp pairs
     n_ramp = d // 2 - 1 - n_bin
     if n_ramp < 20:
         raise ScriptError(f"n_ctx {n_ctx} is too large for this construction")
@@ -703,6 +715,11 @@ def scripted_weights(
     L1["k_b"][2 * P_BIN : 2 * (P_BIN + n_bin) : 2] = 1.0
     dist = np.arange(n_ctx, dtype=np.float64)
     ramp = (alpha[None, :] * np.cos(omega_ramp[None, :] * (dist[:, None] + shift))).sum(1)
+    if ramp.max() - ramp.min() > _MAX_RAMP:  # f16 K/V rounding would eat the margins
+        raise ScriptError(
+            f"a {n_think - 1}-token script in a {n_ctx}-token context is too much for this construction "
+            "(about 200 tokens fit in 2048)"
+        )
     sink = _PEAK * n_bin  # the current position's sink score
     for j in range(1, n_think + 1):
         h = (j - 1) * d
@@ -713,7 +730,9 @@ def scripted_weights(
         assert ramp[n_think + 1 :].max() + eff < -0.4 * _STEP
         L1["q_b"][h + 2 * P_BIN : h + 2 * (P_BIN + n_bin) : 2] = _PEAK * qscale
         L1["q_b"][h + 2 * P_CONST] = q_const
-        L1["q_b"][h + 2 * P_RAMP : h + 2 * (P_RAMP + n_ramp) : 2] = alpha * np.cos(omega_ramp * shift) / kappa * qscale
+        L1["q_b"][h + 2 * P_RAMP : h + 2 * (P_RAMP + n_ramp) : 2] = (
+            alpha * np.cos(omega_ramp * shift) / kappa * qscale
+        )
         L1["q_b"][h + 2 * P_RAMP + 1 : h + 2 * (P_RAMP + n_ramp) : 2] = (
             alpha * np.sin(omega_ramp * shift) / kappa * qscale
         )
@@ -780,3 +799,100 @@ def scripted_weights(
             (b + "ffn_down.weight", L["down_w"]),
         ]
     return kv, tensors
+
+
+# =============================================================================================
+# A tiny random-weight vision projector (LLaVA-style "mlp" mmproj for llama.cpp's mtmd)
+# =============================================================================================
+
+SCRIPTED_CONST = _CONST  # a scripted model's residual constant (dimension 0 of every embedding)
+
+
+def make_tiny_projector(
+    path: Path,
+    n_embd_text: int,
+    *,
+    image_size: int = 32,
+    patch_size: int = 8,
+    n_embd: int = 32,
+    n_layer: int = 2,
+    const_dim0: float = 0.0,
+    seed: int = 0,
+) -> Path:
+    """A CLIP mmproj (`clip.projector_type` "mlp": ViT, then linear-GELU-linear) for a text model
+    of width `n_embd_text`; an image becomes (image_size / patch_size)^2 embeddings.
+
+    `const_dim0` is added to dimension 0 of every image embedding: SCRIPTED_CONST makes the image
+    read as ordinary text to a scripted model (it keeps its script), 0 leaves it random.
+    """
+    rng = np.random.default_rng(seed)
+    n_ff = 2 * n_embd
+    n_patches = (image_size // patch_size) ** 2
+
+    def rand(*shape: int) -> np.ndarray:
+        return (rng.standard_normal(shape) * 0.02).astype(np.float32)
+
+    kv: list[tuple[str, int, Any]] = [
+        ("general.architecture", _STR, "clip"),
+        ("general.name", _STR, "tiny-projector"),
+        ("general.file_type", _U32, 0),
+        ("clip.has_vision_encoder", _BOOL, True),
+        ("clip.projector_type", _STR, "mlp"),
+        ("clip.use_gelu", _BOOL, True),
+        ("clip.vision.image_size", _U32, image_size),
+        ("clip.vision.patch_size", _U32, patch_size),
+        ("clip.vision.embedding_length", _U32, n_embd),
+        ("clip.vision.feed_forward_length", _U32, n_ff),
+        ("clip.vision.block_count", _U32, n_layer),
+        ("clip.vision.projection_dim", _U32, n_embd_text),
+        ("clip.vision.attention.head_count", _U32, 2),
+        ("clip.vision.attention.layer_norm_epsilon", _F32, 1e-6),
+        ("clip.vision.image_mean", _ARR, (_F32, [0.5, 0.5, 0.5])),
+        ("clip.vision.image_std", _ARR, (_F32, [0.5, 0.5, 0.5])),
+    ]
+    ones = np.ones(n_embd, dtype=np.float32)
+    zeros = np.zeros(n_embd, dtype=np.float32)
+    tensors: list[tuple[str, np.ndarray]] = [
+        ("v.patch_embd.weight", rand(n_embd, 3, patch_size, patch_size).astype(np.float16)),
+        ("v.patch_embd.bias", zeros),
+        ("v.position_embd.weight", rand(n_patches, n_embd)),
+        ("v.pre_ln.weight", ones),
+        ("v.pre_ln.bias", zeros),
+    ]
+    for i in range(n_layer):
+        b = f"v.blk.{i}."
+        tensors += [
+            (b + "ln1.weight", ones),
+            (b + "ln1.bias", zeros),
+            (b + "attn_q.weight", rand(n_embd, n_embd)),
+            (b + "attn_q.bias", zeros),
+            (b + "attn_k.weight", rand(n_embd, n_embd)),
+            (b + "attn_k.bias", zeros),
+            (b + "attn_v.weight", rand(n_embd, n_embd)),
+            (b + "attn_v.bias", zeros),
+            (b + "attn_out.weight", rand(n_embd, n_embd)),
+            (b + "attn_out.bias", zeros),
+            (b + "ln2.weight", ones),
+            (b + "ln2.bias", zeros),
+            (b + "ffn_up.weight", rand(n_ff, n_embd)),
+            (b + "ffn_up.bias", np.zeros(n_ff, dtype=np.float32)),
+            (b + "ffn_down.weight", rand(n_embd, n_ff)),
+            (b + "ffn_down.bias", zeros),
+        ]
+    out_bias = np.zeros(n_embd_text, dtype=np.float32)
+    out_bias[0] = const_dim0
+    tensors += [
+        ("mm.0.weight", rand(n_embd_text, n_embd)),
+        ("mm.0.bias", np.zeros(n_embd_text, dtype=np.float32)),
+        ("mm.2.weight", rand(n_embd_text, n_embd_text)),
+        ("mm.2.bias", out_bias),
+    ]
+    _write_gguf(path, kv, tensors)
+    return path
+
+
+def gguf_embedding_length(path: Path) -> int:
+    """`{arch}.embedding_length` of a GGUF file (for make_tiny_projector's n_embd_text)."""
+    kv = _read_gguf_kv(path)
+    arch = kv["general.architecture"][1]
+    return int(kv[f"{arch}.embedding_length"][1])

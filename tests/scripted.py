@@ -28,7 +28,9 @@ THINK_ANSWER = f"<think>\n{THINKING}\n</think>\n\n{ANSWER}"
 
 TOOL_THINKING = "The user wants the weather, so I call get_weather."
 TOOL_CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
-TOOL_CALL_2 = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "London", "unit": "celsius"}}\n</tool_call>'
+TOOL_CALL_2 = (
+    '<tool_call>\n{"name": "get_weather", "arguments": {"city": "London", "unit": "celsius"}}\n</tool_call>'
+)
 TWO_TOOL_CALLS = TOOL_CALL + "\n" + TOOL_CALL_2
 THINK_TOOL_CALL = f"<think>\n{TOOL_THINKING}\n</think>\n\n{TOOL_CALL}"
 # what the engine parses out of them: (name, arguments)
@@ -39,7 +41,11 @@ TOOL_ANSWER = "It is sunny and 22 degrees in Paris."  # after the tool result
 JSON_ANSWER = '{"city": "Paris", "temperature": 22, "sunny": true}'
 JSON_ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"city": {"type": "string"}, "temperature": {"type": "integer"}, "sunny": {"type": "boolean"}},
+    "properties": {
+        "city": {"type": "string"},
+        "temperature": {"type": "integer"},
+        "sunny": {"type": "boolean"},
+    },
     "required": ["city", "temperature", "sunny"],
 }
 
@@ -60,7 +66,9 @@ WEATHER_TOOL: dict[str, Any] = {
 }
 
 
-def chat_entries(answer: str, *, thinking: str | None = None, after_tool: str | None = None) -> list[tuple[str, str]]:
+def chat_entries(
+    answer: str, *, thinking: str | None = None, after_tool: str | None = None
+) -> list[tuple[str, str]]:
     """(trigger, script) entries for a model behind QWEN3_JINJA / QWEN3_GO.
 
     After the assistant header it emits `<think>\\n{thinking}\\n</think>\\n\\n{answer}` (or just the
@@ -105,12 +113,14 @@ QWEN3_JINJA = """\
     {%- if messages and messages[0].role == 'system' %}
         {{- messages[0].content + '\\n\\n' }}
     {%- endif %}
-    {{- '# Tools\\n\\nThese functions can be called; their JSON signatures are inside <tools></tools>:\\n<tools>' }}
+    {{- '# Tools\\n\\nThese functions can be called; their JSON signatures are inside ' }}
+    {{- '<tools></tools>:\\n<tools>' }}
     {%- for tool in tools %}
         {{- '\\n' + (tool | tojson) }}
     {%- endfor %}
     {{- '\\n</tools>\\n\\nTo call one, answer with its name and arguments as a JSON object inside ' }}
-    {{- '<tool_call></tool_call> tags:\\n<tool_call>\\n{"name": <function-name>, "arguments": <args-json-object>}' }}
+    {{- '<tool_call></tool_call> tags:\\n<tool_call>\\n' }}
+    {{- '{"name": <function-name>, "arguments": <args-json-object>}' }}
     {{- '\\n</tool_call><|im_end|>\\n' }}
 {%- elif messages and messages[0].role == 'system' %}
     {{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}
@@ -166,8 +176,8 @@ QWEN3_JINJA = """\
 
 # --- the Ollama Go template (Modelfile TEMPLATE; Ollama's server renders it) --------------------------
 # The same turns as QWEN3_JINJA. Differences: tools and arguments print as Go's compact JSON, and
-# each tool result gets its own user turn. `{{ .Thinking }}` inside `range .Messages`, between
-# `<think>` and `</think>`, is how Ollama infers the thinking tags.
+# each tool result gets its own user turn. `{{ .Thinking }}` (a field of the range's dot, not of
+# `$m`) between `<think>` and `</think>` inside `range .Messages` is how Ollama infers the thinking tags.
 
 QWEN3_GO = """\
 {{- $lastUser := -1 }}
@@ -193,26 +203,26 @@ To call one, answer with its name and arguments as a JSON object inside <tool_ca
 {{ end }}
 {{- range $i, $m := .Messages }}
 {{- $last := eq (len (slice $.Messages $i)) 1 }}
-{{- if eq $m.Role "user" }}<|im_start|>user
-{{ $m.Content }}<|im_end|>
-{{ else if eq $m.Role "assistant" }}<|im_start|>assistant
-{{ if and $m.Thinking (gt $i $lastUser) }}<think>
-{{ $m.Thinking }}
+{{- if eq .Role "user" }}<|im_start|>user
+{{ .Content }}<|im_end|>
+{{ else if eq .Role "assistant" }}<|im_start|>assistant
+{{ if and .Thinking (gt $i $lastUser) }}<think>
+{{ .Thinking }}
 </think>
 
-{{ end }}{{ $m.Content }}
-{{- range $j, $call := $m.ToolCalls }}{{ if or $j $m.Content }}
+{{ end }}{{ .Content }}
+{{- range $j, $call := .ToolCalls }}{{ if or $j $m.Content }}
 {{ end }}<tool_call>
 {"name": "{{ $call.Function.Name }}", "arguments": {{ $call.Function.Arguments }}}
 </tool_call>
 {{- end }}{{ if not $last }}<|im_end|>
 {{ end }}
-{{- else if eq $m.Role "tool" }}<|im_start|>user
+{{- else if eq .Role "tool" }}<|im_start|>user
 <tool_response>
-{{ $m.Content }}
+{{ .Content }}
 </tool_response><|im_end|>
 {{ end }}
-{{- if and (ne $m.Role "assistant") $last }}<|im_start|>assistant
+{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
 {{ if and $.IsThinkSet (not $.Think) }}<think>
 
 </think>
