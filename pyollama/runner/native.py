@@ -401,12 +401,12 @@ class NativeRunner:
         body.update(sampling_body(request.options, slot_context=self._metadata.slot_context))
         body.update(format_body(request.format, chat=True))
         if request.think is not None:
-            enable = request.think is not False
-            body["chat_template_kwargs"] = {"enable_thinking": enable}
+            # as Ollama passes it (llamaServerChatTemplateKwargs); llama.cpp's reasoning parser stays
+            # on, so the empty think block of a think-off generation prompt never reaches content
+            kwargs: dict[str, Any] = {"enable_thinking": request.think is not False}
             if isinstance(request.think, str):
-                body["reasoning_effort"] = request.think
-            if not enable:
-                body["reasoning_format"] = "none"
+                kwargs["reasoning_effort"] = request.think
+            body["chat_template_kwargs"] = kwargs
         if request.logprobs and not request.tools:  # llama.cpp refuses logprobs with streamed tools
             body["logprobs"] = True
             body["top_logprobs"] = max(1, request.top_logprobs)
