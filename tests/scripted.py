@@ -177,7 +177,8 @@ QWEN3_JINJA = """\
 # --- the Ollama Go template (Modelfile TEMPLATE; Ollama's server renders it) --------------------------
 # The same turns as QWEN3_JINJA. Differences: tools and arguments print as Go's compact JSON, and
 # each tool result gets its own user turn. `{{ .Thinking }}` (a field of the range's dot, not of
-# `$m`) between `<think>` and `</think>` inside `range .Messages` is how Ollama infers the thinking tags.
+# `$m`) between `<think>` and `</think>` inside `range .Messages` is how Ollama infers the thinking tags,
+# and the text opening the `{{ if .ToolCalls }}` block (`<tool_call>`) is its tool-call tag.
 
 QWEN3_GO = """\
 {{- $lastUser := -1 }}
@@ -211,11 +212,13 @@ To call one, answer with its name and arguments as a JSON object inside <tool_ca
 </think>
 
 {{ end }}{{ .Content }}
-{{- range $j, $call := .ToolCalls }}{{ if or $j $m.Content }}
-{{ end }}<tool_call>
-{"name": "{{ $call.Function.Name }}", "arguments": {{ $call.Function.Arguments }}}
+{{- if .ToolCalls }}<tool_call>
+{{- range $j, $call := .ToolCalls }}{{ if $j }}
 </tool_call>
-{{- end }}{{ if not $last }}<|im_end|>
+<tool_call>{{ end }}
+{"name": "{{ $call.Function.Name }}", "arguments": {{ $call.Function.Arguments }}}
+{{- end }}
+</tool_call>{{ end }}{{ if not $last }}<|im_end|>
 {{ end }}
 {{- else if eq .Role "tool" }}<|im_start|>user
 <tool_response>

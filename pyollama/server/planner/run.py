@@ -224,7 +224,10 @@ class Run:
             seen = done_text + first.content
             cut = seen.find(pipeline.thinking.closing_tag)
             if cut >= 0:
-                done_text = seen[: cut + len(pipeline.thinking.closing_tag)]
+                # keep the whitespace the model put after the tag: a grammar would forbid it
+                end = cut + len(pipeline.thinking.closing_tag)
+                rest = seen[end:]
+                done_text = seen[:end] + rest[: len(rest) - len(rest.lstrip())]
         prompt = await self._extend(prompt, done_text + prefill)
         if prefill:
             pipeline.prime(prefill)
