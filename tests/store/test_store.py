@@ -140,6 +140,20 @@ def test_manifest_bytes_like_go(store: Store) -> None:
     assert Manifest.from_bytes(raw).to_bytes() == raw
 
 
+def test_copy_is_the_same_bytes_written_durably(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyollama.store import files
+
+    cd, cn, _ = store.write_blob_bytes(b"{}\n")
+    src = store.write_manifest(ModelName.parse("a/src"), Layer(MEDIA_CONFIG, cd, cn), [])
+    synced: list[Path] = []
+    monkeypatch.setattr(files, "fsync_dir", synced.append)
+    store.copy(ModelName.parse("a/src"), ModelName.parse("b/dst:v2"))
+    dst = store.manifests_dir / "registry.ollama.ai/b/dst/v2"
+    assert src.path is not None and dst.read_bytes() == src.path.read_bytes()
+    assert synced == [dst.parent]  # the rename survives a power cut, as write_manifest's does
+    assert sorted(p.name for p in dst.parent.iterdir()) == ["v2"]
+
+
 def test_case_insensitive_lookup_and_delete_prunes(store: Store) -> None:
     shared, sn, _ = store.write_blob_bytes(b"shared weights")
     own, on, _ = store.write_blob_bytes(b"own system")
