@@ -1,7 +1,8 @@
 """Registry pull and push over the OCI distribution v2 API with Ollama's media types.
 
 `pull_model` / `push_model` are async generators of Ollama's progress objects; the daemon's
-`/api/pull` and `/api/push` stream them (pyollama/server/routes_registry.py).
+`/api/pull` and `/api/push` stream them (its `ModelStore.pull` / `push`, bound in
+pyollama/server/store_adapter.py).
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ from yarl import URL
 from pyollama.registry.client import RegistryClient
 from pyollama.registry.hashstate import ResumableSha256, load_sha256
 from pyollama.registry.types import Progress, RegistryError, TransferOptions, TransientError
-from pyollama.store.store import Store, file_digest, fsync_dir
+from pyollama.store.files import atomic_write, commit_temp
+from pyollama.store.store import Store, file_digest
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -123,12 +124,13 @@ def load_parts(blob: Path, total: int) -> list[Part] | None:
 
 
 def save_part(blob: Path, part: Part) -> None:
-    """Atomically replace `-partial-N` (a temp file + rename: a kill leaves the old or the new state)."""
-    path = state_path(blob, part.n)
-    tmp = blob.with_name(f"{blob.name}-partial.{part.n}.tmp")  # outside Ollama's `-partial-*` glob
+    """Atomically replace `-partial-N` (a kill leaves the old or the new state).
+
+    Not fsync'ed: it is rewritten several times a second per part, on the event loop, and after a
+    power cut a stale state only costs re-fetching bytes (the sha256 check catches the rest)."""
     completed = part.completed
-    tmp.write_bytes(json.dumps(part.to_json(), separators=(",", ":")).encode())
-    os.replace(tmp, path)
+    data = json.dumps(part.to_json(), separators=(",", ":")).encode()
+    atomic_write(state_path(blob, part.n), data, durable=False)
     part.saved = completed
 
 
@@ -163,10 +165,8 @@ def load_hash_state(blob: Path, parts: list[Part]) -> ResumableSha256 | None:
 
 def save_hash_state(blob: Path, h: ResumableSha256, gen: str) -> None:
     """Record `h` as the hash of the first `h.offset` bytes of the `-partial` file of download `gen`."""
-    path = hash_state_path(blob)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(json.dumps({"Offset": h.offset, "State": h.state().hex(), "Gen": gen}).encode())
-    os.replace(tmp, path)
+    data = json.dumps({"Offset": h.offset, "State": h.state().hex(), "Gen": gen}).encode()
+    atomic_write(hash_state_path(blob), data)
 
 
 def complete_prefix(parts: list[Part], field: str) -> int:
@@ -185,8 +185,8 @@ def remove_partial(blob: Path) -> None:
     for p in [
         partial_path(blob),
         *state_files(blob),
-        *blob.parent.glob(blob.name + "-partial-*.tmp"),  # older pyollama's temp names
-        *blob.parent.glob(blob.name + "-partial.*.tmp"),
+        *blob.parent.glob(blob.name + "-partial-*.tmp"),  # older pyollama's temp names (now the
+        *blob.parent.glob(blob.name + "-partial.*.tmp"),  # store's temp files, which housekeeping removes)
         hash_state_path(blob),
         hash_state_path(blob).with_name(hash_state_path(blob).name + ".tmp"),
     ]:
@@ -436,17 +436,9 @@ class BlobDownload:
             raise RegistryError(
                 f"digest mismatch, file must be downloaded again: want {self.digest}, got {got}"
             )
-        # data durable before the name says "complete" (temp file + fsync + rename)
-        fd = os.open(partial, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(partial, 0o644)
-        os.replace(partial, blob)
+        commit_temp(partial, blob)  # data durable before the name says "complete"
         for p in [*state_files(blob), hash_state_path(blob)]:
             p.unlink(missing_ok=True)
-        fsync_dir(blob.parent)
 
     async def _part(self, fd: int, part: Part, url: list[URL]) -> None:
         """Fetch what is missing of one part; transient errors are retried with exponential back-off."""

@@ -2,22 +2,26 @@
 
 Routes talk to this seam rather than to `pyollama.store` directly, so the server's unit tests run
 against a small in-memory fake and the real store is bound in one place
-(`pyollama.server.store_adapter.StoreAdapter`).
+(`pyollama.server.store_adapter.StoreAdapter`). The protocol answers with Ollama's typed replies
+(`ShowResponse`, `ListResponse`, `ProgressResponse`) and `ModelInfo`, never with dicts.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
 
-from pyollama.server.schemas import ModelDetails
+from pyollama.server.schemas import ListResponse, ModelDetails, ProgressResponse, ShowResponse
 
 
 class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """A local model resolved from its name: everything a request needs to run it."""
+    """A local model resolved from its name: everything a request needs to run it.
+
+    What routes, the planner and the scheduler use; the adapter builds it from the store's
+    `pyollama.store.ModelDescription` (the same description `/api/show` reports)."""
 
     name: str  # display name, e.g. "smollm2:latest"
     model_path: str  # the GGUF weights blob
@@ -56,18 +60,29 @@ class ModelStore(Protocol):
         """Raises `ModelNotFound` (unknown) or `BadRequest` (invalid name)."""
         ...
 
-    def list_models(self) -> object:
-        """The whole `/api/tags` body (`{\"models\": [...]}`), JSON-encodable."""
+    def list_models(self) -> ListResponse:
+        """The whole `/api/tags` body."""
         ...
 
     def show(
         self, name: str, *, verbose: bool = False, system: str = "", options: dict[str, Any] | None = None
-    ) -> object:
-        """The `/api/show` body, JSON-encodable; raises `ModelNotFound`."""
+    ) -> ShowResponse:
+        """The `/api/show` body; raises `ModelNotFound`."""
         ...
 
     def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
         """Run an `/api/create` body (already type-checked); yields progress objects."""
+        ...
+
+    def pull(self, name: str, *, insecure: bool = False) -> AsyncGenerator[ProgressResponse, None]:
+        """`/api/pull`: fetch a model from its registry, yielding Ollama's progress objects.
+
+        A generator, so the route can close it when the client leaves (that cancels a download
+        nobody else waits for). An invalid name raises `BadRequest` before the first item."""
+        ...
+
+    def push(self, name: str, *, insecure: bool = False) -> AsyncGenerator[ProgressResponse, None]:
+        """`/api/push`: send a local model to its registry, yielding Ollama's progress objects."""
         ...
 
     def copy(self, source: str, destination: str) -> None: ...

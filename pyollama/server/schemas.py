@@ -14,6 +14,8 @@ import msgspec
 from pyollama.config import FOREVER
 from pyollama.errors import BadRequest
 from pyollama.go.time import DurationError, parse_duration
+from pyollama.registry.types import Progress
+from pyollama.store.model import ModelDetails as ModelDetails  # the store's, sent as it is
 
 T = TypeVar("T")
 
@@ -82,15 +84,6 @@ class Logprob(_Wire, kw_only=True, omit_defaults=True):
     logprob: float
     bytes: list[int] | None = None
     top_logprobs: list[TopLogprob] | None = None
-
-
-class ModelDetails(msgspec.Struct, kw_only=True):
-    parent_model: str = ""
-    format: str = ""
-    family: str = ""
-    families: list[str] | None = None
-    parameter_size: str = ""
-    quantization_level: str = ""
 
 
 # --- requests --------------------------------------------------------------------------------------
@@ -252,9 +245,11 @@ class EmbeddingsResponse(msgspec.Struct, kw_only=True):
     embedding: list[float]
 
 
-class ListModel(msgspec.Struct, kw_only=True):
+class ListModel(_Wire, kw_only=True, omit_defaults=True):
     name: str
     model: str
+    remote_model: str = ""
+    remote_host: str = ""
     modified_at: str
     size: int
     digest: str
@@ -296,6 +291,8 @@ class ShowResponse(_Wire, kw_only=True, omit_defaults=True):
     parser: str = ""
     details: ModelDetails = msgspec.field(default_factory=ModelDetails)
     messages: list[MessageOut] | None = None
+    remote_model: str = ""
+    remote_host: str = ""
     model_info: dict[str, Any]
     projector_info: dict[str, Any] | None = None
     tensors: list[TensorOut] | None = None
@@ -304,11 +301,8 @@ class ShowResponse(_Wire, kw_only=True, omit_defaults=True):
     requires: str = ""
 
 
-class ProgressResponse(_Wire, kw_only=True, omit_defaults=True):
-    status: str
-    digest: str = ""
-    total: int = 0
-    completed: int = 0
+# Ollama's ProgressResponse (create, pull, push): one type with the registry's transfers
+ProgressResponse = Progress
 
 
 class VersionResponse(msgspec.Struct, kw_only=True):

@@ -1,9 +1,16 @@
-"""Binds `pyollama.store` (manifests, blobs, create/show/list/copy/delete) to the server's `ModelStore`."""
+"""Binds `pyollama.store` and `pyollama.registry` to the server's `ModelStore`, and owns the replies.
+
+The store answers with domain values (`ModelDescription`, `ModelSummary`); this module turns them
+into Ollama's `/api/show` and `/api/tags` replies (`show_response`, `list_response`), byte for byte
+as Ollama's handlers encode them.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,29 +18,40 @@ import msgspec
 
 from pyollama.errors import BadRequest, GGUFError, ModelNotFound
 from pyollama.gguf import GGUFInfo, read_gguf_info
+from pyollama.go import json as go_json
+from pyollama.go.time import rfc3339
+from pyollama.registry import DownloadManager, TransferOptions, pull_model, push_model
 from pyollama.server.models import ModelInfo
-from pyollama.server.schemas import ModelDetails
+from pyollama.server.schemas import (
+    ListModel,
+    ListResponse,
+    MessageOut,
+    ProgressResponse,
+    ShowResponse,
+    TensorOut,
+)
 from pyollama.store import (
     ManifestNotFound,
+    ModelDescription,
+    ModelDetails,
     ModelName,
+    ModelSummary,
     Store,
     copy_model,
     create_model,
     delete_model,
-    load_model,
+    describe_model,
     show_model,
 )
 from pyollama.store import list_models as store_list_models
-from pyollama.store.capabilities import prompt_setup
 from pyollama.store.names import INVALID_NAME
-from pyollama.store.show import details as store_details
 
 _GGUF_CACHE = 16
+_HIDDEN_KV = ("general.name", "tokenizer.chat_template")  # show leaves these out of model_info
 
 
 def check_go_template(text: str) -> None:
     """Reject a TEMPLATE that Go's parser would reject, with Ollama's `template error: ...`."""
-    from pyollama.errors import BadRequest
     from pyollama.template import TemplateError, parse
 
     try:
@@ -42,8 +60,86 @@ def check_go_template(text: str) -> None:
         raise BadRequest(f"template error: {exc.message}") from None
 
 
+# --- replies ---------------------------------------------------------------------------------------
+
+
+def _go_number(v: Any) -> Any:
+    """Floats spelled as Go's encoder spells them: whole ones as ints (`100000`, not `100000.0`),
+    and where msgspec would pick an exponent Go does not (below 1e-5, from 1e15: Go writes
+    `0.000001`, msgspec `1e-6`), the exact Go text as raw JSON."""
+    if isinstance(v, float):
+        negative_zero = v == 0 and math.copysign(1.0, v) < 0  # stays a float: no int says -0
+        if v.is_integer() and abs(v) < 1e21 and not negative_zero:
+            return int(v)
+        if v != 0 and math.isfinite(v) and not 1e-5 <= abs(v) < 1e15:
+            return msgspec.Raw(go_json.float_string(v).encode())
+        return v
+    if isinstance(v, list | tuple) and v and isinstance(v[0], float | list | tuple):
+        return [_go_number(x) for x in v]
+    return v
+
+
+def model_info(info: GGUFInfo, verbose: bool) -> dict[str, Any]:
+    """show's `model_info` / `projector_info`: the GGUF key/values minus name and chat template,
+    sorted as Go marshals a map; arrays over 5 items are emptied unless verbose."""
+    kv = {k: v for k, v in info.kv.items() if k not in _HIDDEN_KV}
+    kv.setdefault("general.parameter_count", info.parameter_count)
+    if not verbose:
+        kv = {k: ([] if isinstance(v, list | tuple) and len(v) > 5 else v) for k, v in kv.items()}
+    return go_json.sorted_map({k: _go_number(v) for k, v in kv.items()})
+
+
+def show_response(d: ModelDescription, *, verbose: bool = False) -> ShowResponse:
+    """Ollama's `ShowResponse` for a described model (`verbose` keeps long arrays and adds tensors)."""
+    return ShowResponse(
+        license=d.license,
+        modelfile=d.modelfile,
+        parameters=d.parameters,
+        template=d.template,
+        system=d.system,
+        renderer=d.renderer,
+        parser=d.parser,
+        details=d.details,
+        messages=[MessageOut(role=m.get("role", ""), content=m.get("content", "")) for m in d.messages]
+        or None,
+        remote_model=d.remote_model,
+        remote_host=d.remote_host,
+        model_info=model_info(d.gguf, verbose) if d.gguf is not None else {},
+        projector_info=model_info(d.projector, verbose) if d.projector is not None else None,
+        tensors=[TensorOut(name=t.name, type=t.type, shape=list(t.shape)) for t in d.tensors]
+        if verbose and d.tensors
+        else None,
+        capabilities=list(d.capabilities) or None,
+        modified_at=rfc3339(d.modified_ns, utc=False),
+        requires=d.requires,
+    )
+
+
+def list_entry(s: ModelSummary) -> ListModel:
+    """One `/api/tags` row (`name` and `model` are both the shortest display name, as Ollama's)."""
+    shown = s.name.display_shortest()
+    return ListModel(
+        name=shown,
+        model=shown,
+        remote_model=s.remote_model,
+        remote_host=s.remote_host,
+        modified_at=rfc3339(s.modified_ns, utc=False),
+        size=s.size,
+        digest=s.digest,
+        details=s.details,
+    )
+
+
+def list_response(models: list[ModelSummary]) -> ListResponse:
+    return ListResponse(models=[list_entry(s) for s in models])
+
+
+# --- the adapter -----------------------------------------------------------------------------------
+
+
 class StoreAdapter:
-    """`ModelStore` over an on-disk `Store`; GGUF headers are cached by (path, mtime)."""
+    """`ModelStore` over an on-disk `Store` and its registries; GGUF headers are cached by
+    (path, mtime), resolved models by manifest (path, mtime)."""
 
     def __init__(
         self,
@@ -52,28 +148,36 @@ class StoreAdapter:
         noprune: bool = False,
         go_template: bool | None = None,
         read_gguf: Callable[[str | os.PathLike[str]], GGUFInfo] = read_gguf_info,
+        key_path: Path | None = None,
+        transfer: TransferOptions | None = None,
     ) -> None:
         self.store = store
         self.noprune = noprune
         self.go_template = go_template  # OLLAMA_GO_TEMPLATE when set
         self.read_gguf = read_gguf
+        self.key_path = key_path  # the registry signing key; None: platformdirs' default
+        self.transfer = transfer or TransferOptions()
+        self.downloads = DownloadManager()  # shared by every pull of this daemon
         self._gguf: dict[tuple[str, int], GGUFInfo | None] = {}
         self._resolved: dict[tuple[str, int], ModelInfo] = {}
 
-    def _header(self, path: Path) -> GGUFInfo | None:
-        try:
-            key = (str(path), path.stat().st_mtime_ns)
-        except OSError:
-            return None
+    def _header(self, path: str | os.PathLike[str]) -> GGUFInfo:
+        """`read_gguf`, cached: blobs are content-addressed, so a header never changes under its
+        key. Raises `GGUFError` (also for a file that failed before) or `OSError`."""
+        p = Path(path)
+        key = (str(p), p.stat().st_mtime_ns)
         if key not in self._gguf:
             try:
-                info: GGUFInfo | None = self.read_gguf(path)
+                info: GGUFInfo | None = self.read_gguf(p)
             except (GGUFError, OSError):
                 info = None
             if len(self._gguf) >= _GGUF_CACHE:
                 self._gguf.pop(next(iter(self._gguf)))
             self._gguf[key] = info
-        return self._gguf[key]
+        found = self._gguf[key]
+        if found is None:
+            raise GGUFError(f"{p} is not a readable GGUF")
+        return found
 
     def resolve(self, name: str) -> ModelInfo:
         """Everything a route needs about a model; cached per manifest file and mtime, since a
@@ -98,27 +202,15 @@ class StoreAdapter:
 
     def _resolve(self, name: str, parsed: ModelName) -> ModelInfo:
         try:
-            lm = load_model(self.store, parsed)
+            d = describe_model(self.store, parsed, read_gguf=self._header, go_template_env=self.go_template)
         except ManifestNotFound:
             raise ModelNotFound(f"model '{name}' not found") from None
+        lm = d.model
         if lm.model_path is None:
             raise BadRequest(f'"{name}" does not support generate')
-        info = self._header(lm.model_path)
-        cfg = lm.config
-        setup = prompt_setup(
-            kv=info.kv if info else None,
-            go_template=lm.template,
-            chat_template=info.chat_template if info else "",
-            renderer=str(cfg.get("renderer") or ""),
-            parser=str(cfg.get("parser") or ""),
-            family=str(cfg.get("model_family") or ""),
-            has_projector=bool(lm.projector_paths),
-            go_template_env=self.go_template,
-        )
-        d = store_details(cfg, lm.parent_model)
         kv: dict[str, Any] = {}
-        if info is not None:
-            kv = {k: v for k, v in info.kv.items() if not (isinstance(v, list | tuple) and len(v) > 512)}
+        if d.gguf is not None:
+            kv = {k: v for k, v in d.gguf.kv.items() if not (isinstance(v, list | tuple) and len(v) > 512)}
         try:
             size = lm.model_path.stat().st_size
         except OSError:
@@ -131,39 +223,34 @@ class StoreAdapter:
             system=lm.system,
             parameters=dict(lm.options),
             messages=list(lm.messages),
-            details=ModelDetails(
-                parent_model=d["parent_model"],
-                format=d["format"],
-                family=d["family"],
-                families=d["families"],
-                parameter_size=d["parameter_size"],
-                quantization_level=d["quantization_level"],
-            ),
-            capabilities=setup.capabilities or ("completion",),
+            # what /api/ps shows: no lengths (its own context_length is the loaded one)
+            details=ModelDetails.from_config(lm.config, lm.parent_model, lengths=False),
+            capabilities=d.capabilities or ("completion",),
             projector=str(lm.projector_paths[0]) if lm.projector_paths else None,
             adapters=tuple(str(p) for p in lm.adapter_paths),
-            context_length=info.context_length if info else 0,
+            context_length=d.gguf.context_length if d.gguf is not None else 0,
             kv=kv,
             size=size,
-            renderer=setup.renderer,
-            parser=setup.parser,
-            prompt_source=setup.source,
+            renderer=d.setup.renderer,
+            parser=d.setup.parser,
+            prompt_source=d.setup.source,
         )
 
-    def list_models(self) -> object:
-        return store_list_models(self.store)
+    def list_models(self) -> ListResponse:
+        return list_response(store_list_models(self.store))
 
     def show(
         self, name: str, *, verbose: bool = False, system: str = "", options: dict[str, Any] | None = None
-    ) -> object:
-        return show_model(
+    ) -> ShowResponse:
+        d = show_model(
             self.store,
             name,
-            verbose=verbose,
             system=system,
             options=options,
+            read_gguf=self._header,
             go_template_env=self.go_template,
         )
+        return show_response(d, verbose=verbose)
 
     def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
         return create_model(
@@ -176,10 +263,37 @@ class StoreAdapter:
 
     async def _pull_statuses(self, name: ModelName) -> AsyncIterator[dict[str, Any]]:
         """`create` from a model that is not local pulls it first, as Ollama does."""
-        from pyollama.registry import pull_model
+        async with contextlib.aclosing(self._pull(name, insecure=False)) as lines:
+            async for progress in lines:
+                yield msgspec.to_builtins(progress)
 
-        async for progress in pull_model(self.store, name, noprune=self.noprune):
-            yield msgspec.to_builtins(progress)
+    def _pull(self, name: ModelName, *, insecure: bool) -> AsyncGenerator[ProgressResponse, None]:
+        return pull_model(
+            self.store,
+            name,
+            insecure=insecure,
+            noprune=self.noprune,
+            key_path=self.key_path,
+            options=self.transfer,
+            downloads=self.downloads,
+        )
+
+    async def pull(self, name: str, *, insecure: bool = False) -> AsyncGenerator[ProgressResponse, None]:
+        # InvalidName is a 400 `invalid model name`; a model already here keeps its spelling, as
+        # Ollama's PullHandler does
+        parsed = self.store.existing_name(ModelName.parse(name))
+        async with contextlib.aclosing(self._pull(parsed, insecure=insecure)) as lines:
+            async for progress in lines:
+                yield progress
+
+    async def push(self, name: str, *, insecure: bool = False) -> AsyncGenerator[ProgressResponse, None]:
+        parsed = self.store.existing_name(ModelName.parse(name))
+        lines = push_model(
+            self.store, parsed, insecure=insecure, key_path=self.key_path, options=self.transfer
+        )
+        async with contextlib.aclosing(lines):
+            async for progress in lines:
+                yield progress
 
     def copy(self, source: str, destination: str) -> None:
         copy_model(self.store, source, destination)

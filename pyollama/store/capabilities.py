@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pyollama.gguf import GGUFInfo
 
 PromptSource = Literal["renderer", "template", "jinja", "none"]
 
@@ -185,3 +188,25 @@ def prompt_setup(
     if family in _HARMONY_FAMILIES:
         _append(caps, "thinking")
     return PromptSetup(source=source, renderer=renderer, parser=parser, capabilities=tuple(caps))
+
+
+def model_prompt_setup(
+    config: Mapping[str, Any],
+    *,
+    go_template: str | None,
+    gguf: GGUFInfo | None,
+    has_projector: bool,
+    go_template_env: bool | None = None,
+) -> PromptSetup:
+    """`prompt_setup` for a model's config blob, Go TEMPLATE and GGUF header: the one way create
+    (for the config it writes), show and the daemon's resolved model all ask it."""
+    return prompt_setup(
+        kv=gguf.kv if gguf is not None else None,
+        go_template=go_template,
+        chat_template=gguf.chat_template if gguf is not None else "",
+        renderer=str(config.get("renderer") or ""),
+        parser=str(config.get("parser") or ""),
+        family=str(config.get("model_family") or ""),
+        has_projector=has_projector,
+        go_template_env=go_template_env,
+    )

@@ -20,7 +20,7 @@ from pyollama.gguf import GGUFInfo, read_gguf_info
 from pyollama.go import json as go_json
 from pyollama.go.format import human_number
 from pyollama.options import OPTIONS, check_option
-from pyollama.store.capabilities import prompt_setup
+from pyollama.store.capabilities import model_prompt_setup
 from pyollama.store.names import INVALID_NAME, ModelName
 from pyollama.store.store import (
     MEDIA_ADAPTER,
@@ -405,15 +405,6 @@ class Creator:
         for layer in layers:
             if layer.media_type == MEDIA_TEMPLATE:
                 template_text = self.store.read_blob(layer.digest).decode("utf-8", "replace")
-        caps = prompt_setup(
-            kv=model_info.kv if model_info else None,
-            go_template=template_text,
-            chat_template=model_info.chat_template if model_info else "",
-            renderer=str(self.config.get("renderer") or ""),
-            parser=str(self.config.get("parser") or ""),
-            family=family,
-            has_projector=has_projector,
-        ).capabilities
         raw_info = r.get("info")
         info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
         cfg: dict[str, Any] = {
@@ -426,6 +417,10 @@ class Creator:
         for k in ("renderer", "parser", "requires"):
             if self.config.get(k):
                 cfg[k] = self.config[k]
+        # what show and run will decide for this model, from the config written so far
+        caps = model_prompt_setup(
+            cfg, go_template=template_text, gguf=model_info, has_projector=has_projector
+        ).capabilities
         caps_out = list(info.get("capabilities") or caps)
         if caps_out:
             cfg["capabilities"] = caps_out

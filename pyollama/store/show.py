@@ -1,36 +1,31 @@
-"""show / list / copy / delete with Ollama's fields, wording and omission rules.
+"""show / list / copy / delete: the store's side, as domain values (`ModelDescription`, `ModelSummary`).
 
-Results are plain dicts in Go's struct field order (omitempty fields left out exactly where Go
-leaves them out), so the daemon can encode them as they are.
+The daemon turns these into Ollama's `/api/show` and `/api/tags` replies
+(`pyollama.server.store_adapter`); the rules that decide a reply's content live here, the JSON
+shapes there.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
-
-import msgspec
 
 from pyollama.errors import BadRequest, GGUFError, ModelNotFound
 from pyollama.gguf import GGUFInfo, read_gguf_info
 from pyollama.go import fmt as go_fmt
-from pyollama.go import json as go_json
 from pyollama.go.strconv import quote as go_quote
-from pyollama.go.time import rfc3339
 from pyollama.options import OPTIONS
-from pyollama.store.capabilities import prompt_setup
-from pyollama.store.model import LocalModel, load_model
+from pyollama.store.capabilities import model_prompt_setup
+from pyollama.store.model import LocalModel, ModelDescription, ModelDetails, ModelSummary, load_model
 from pyollama.store.modelfile import Command, Modelfile
 from pyollama.store.names import INVALID_NAME, ModelName
 from pyollama.store.store import ManifestNotFound, Store
 
 GGUFReader = Callable[[str | os.PathLike[str]], GGUFInfo]
 DEFAULT_TEMPLATE = "{{ .Prompt }}"
-_HIDDEN_KV = ("general.name", "tokenizer.chat_template")
 
 
 def _opt_value(key: str, v: Any) -> Any:
@@ -85,44 +80,62 @@ def show_modelfile(lm: LocalModel, options: dict[str, Any] | None = None) -> str
     )
 
 
-def details(config: dict[str, Any], parent_model: str = "") -> dict[str, Any]:
-    d: dict[str, Any] = {
-        "parent_model": parent_model,
-        "format": str(config.get("model_format", "") or ""),
-        "family": str(config.get("model_family", "") or ""),
-        "families": config.get("model_families"),
-        "parameter_size": str(config.get("model_type", "") or ""),
-        "quantization_level": str(config.get("file_type", "") or ""),
-    }
-    for k in ("context_length", "embedding_length"):
-        if config.get(k):
-            d[k] = config[k]
-    return d
+def _read_header(read_gguf: GGUFReader, path: os.PathLike[str] | None) -> GGUFInfo | None:
+    if path is None:
+        return None
+    try:
+        return read_gguf(path)
+    except (GGUFError, OSError):
+        return None
 
 
-def _go_number(v: Any) -> Any:
-    """Floats spelled as Go's encoder spells them: whole ones as ints (`100000`, not `100000.0`),
-    and where msgspec would pick an exponent Go does not (below 1e-5, from 1e15: Go writes
-    `0.000001`, msgspec `1e-6`), the exact Go text as raw JSON."""
-    if isinstance(v, float):
-        negative_zero = v == 0 and math.copysign(1.0, v) < 0  # stays a float: no int says -0
-        if v.is_integer() and abs(v) < 1e21 and not negative_zero:
-            return int(v)
-        if v != 0 and math.isfinite(v) and not 1e-5 <= abs(v) < 1e15:
-            return msgspec.Raw(go_json.float_string(v).encode())
-        return v
-    if isinstance(v, list | tuple) and v and isinstance(v[0], float | list | tuple):
-        return [_go_number(x) for x in v]
-    return v
+def describe_model(
+    store: Store,
+    name: ModelName,
+    *,
+    read_gguf: GGUFReader = read_gguf_info,
+    go_template_env: bool | None = None,
+    system: str = "",
+    options: dict[str, Any] | None = None,
+) -> ModelDescription:
+    """A model from its manifest and GGUF header: the one place show and the daemon's resolved
+    model get their prompt path, capabilities and details from. Raises `ManifestNotFound`.
 
-
-def model_info(info: GGUFInfo, verbose: bool) -> dict[str, Any]:
-    """GGUF key/values minus name and chat template; arrays over 5 items emptied unless verbose."""
-    kv = {k: v for k, v in info.kv.items() if k not in _HIDDEN_KV}
-    kv.setdefault("general.parameter_count", info.parameter_count)
-    if not verbose:
-        kv = {k: ([] if isinstance(v, list | tuple) and len(v) > 5 else v) for k, v in kv.items()}
-    return go_json.sorted_map({k: _go_number(v) for k, v in kv.items()})
+    `system` replaces the model's SYSTEM and `options` are added to its PARAMETERs in the
+    Modelfile text, as `/api/show` takes them; `go_template_env` is `OLLAMA_GO_TEMPLATE`.
+    """
+    lm = load_model(store, name)
+    if system:
+        lm = replace(lm, system=system)
+    info = _read_header(read_gguf, lm.model_path)
+    projector = _read_header(read_gguf, lm.projector_paths[0]) if lm.projector_paths else None
+    cfg = lm.config
+    setup = model_prompt_setup(
+        cfg,
+        go_template=lm.template,
+        gguf=info,
+        has_projector=bool(lm.projector_paths),
+        go_template_env=go_template_env,
+    )
+    # the template that renders this model's prompts (Ollama's selectedModelTemplate)
+    if setup.source == "jinja" and info is not None and info.chat_template:
+        template = info.chat_template
+    else:
+        template = lm.template if lm.template is not None else DEFAULT_TEMPLATE
+    capabilities = setup.capabilities
+    if info is None and cfg.get("capabilities"):
+        capabilities = tuple(cfg["capabilities"])  # nothing to read them from: what create recorded
+    return ModelDescription(
+        model=lm,
+        gguf=info,
+        projector=projector,
+        setup=setup,
+        capabilities=capabilities,
+        details=ModelDetails.from_config(cfg, lm.parent_model),
+        template=template,
+        modelfile=show_modelfile(lm, options),
+        parameters=format_parameters(lm.options),
+    )
 
 
 def _parse_or_400(model: str, message: str = INVALID_NAME) -> ModelName:
@@ -136,83 +149,25 @@ def show_model(
     store: Store,
     model: str,
     *,
-    verbose: bool = False,
     system: str = "",
     options: dict[str, Any] | None = None,
     read_gguf: GGUFReader = read_gguf_info,
     go_template_env: bool | None = None,
-) -> dict[str, Any]:
-    """`POST /api/show`."""
+) -> ModelDescription:
+    """`POST /api/show`'s model, with Ollama's errors for a missing or unknown name."""
     if not model:
         raise BadRequest("model is required")
     name = _parse_or_400(model)
     try:
-        lm = load_model(store, name)
+        return describe_model(
+            store, name, read_gguf=read_gguf, go_template_env=go_template_env, system=system, options=options
+        )
     except ManifestNotFound:
         raise ModelNotFound(f"model '{model}' not found") from None
-    if system:
-        lm.system = system
-    info: GGUFInfo | None = None
-    if lm.model_path is not None:
-        try:
-            info = read_gguf(lm.model_path)
-        except (GGUFError, OSError):
-            info = None
-    cfg = lm.config
-    setup = prompt_setup(
-        kv=info.kv if info else None,
-        go_template=lm.template,
-        chat_template=info.chat_template if info else "",
-        renderer=str(cfg.get("renderer") or ""),
-        parser=str(cfg.get("parser") or ""),
-        family=str(cfg.get("model_family") or ""),
-        has_projector=bool(lm.projector_paths),
-        go_template_env=go_template_env,
-    )
-    # the template that renders this model's prompts (Ollama's selectedModelTemplate)
-    if setup.source == "jinja" and info is not None and info.chat_template:
-        template = info.chat_template
-    else:
-        template = lm.template if lm.template is not None else DEFAULT_TEMPLATE
-    resp: dict[str, Any] = {}
-    if lm.license:
-        resp["license"] = "\n".join(lm.license)
-    resp["modelfile"] = show_modelfile(lm, options)
-    params = format_parameters(lm.options)
-    if params:
-        resp["parameters"] = params
-    if template:
-        resp["template"] = template
-    if lm.system:
-        resp["system"] = lm.system
-    for k in ("renderer", "parser"):
-        if cfg.get(k):
-            resp[k] = cfg[k]
-    resp["details"] = details(cfg, lm.parent_model)
-    if lm.messages:
-        resp["messages"] = [{"role": m.get("role", ""), "content": m.get("content", "")} for m in lm.messages]
-    for k in ("remote_model", "remote_host"):
-        if cfg.get(k):
-            resp[k] = cfg[k]
-    resp["model_info"] = model_info(info, verbose) if info else {}
-    if lm.projector_paths:
-        with contextlib.suppress(GGUFError, OSError):
-            resp["projector_info"] = model_info(read_gguf(lm.projector_paths[0]), verbose)
-    if verbose and info and info.tensors:
-        resp["tensors"] = [{"name": t.name, "type": t.type, "shape": list(t.shape)} for t in info.tensors]
-    caps = list(setup.capabilities)
-    if info is None and cfg.get("capabilities"):
-        caps = list(cfg["capabilities"])
-    if caps:
-        resp["capabilities"] = caps
-    resp["modified_at"] = rfc3339(lm.manifest.mtime_ns, utc=False)
-    if cfg.get("requires"):
-        resp["requires"] = cfg["requires"]
-    return resp
 
 
-def list_models(store: Store) -> dict[str, Any]:
-    """`GET /api/tags`: newest first; models with unreadable configs are skipped."""
+def list_models(store: Store) -> list[ModelSummary]:
+    """`GET /api/tags`'s models, newest first; models with unreadable configs are skipped."""
     rows = []
     for m in store.list_manifests():
         assert m.name is not None
@@ -224,17 +179,19 @@ def list_models(store: Store) -> dict[str, Any]:
                 continue
             if isinstance(loaded, dict):
                 cfg = loaded
-        entry: dict[str, Any] = {"name": m.name.display_shortest(), "model": m.name.display_shortest()}
-        for k in ("remote_model", "remote_host"):
-            if cfg.get(k):
-                entry[k] = cfg[k]
-        entry["modified_at"] = rfc3339(m.mtime_ns, utc=False)
-        entry["size"] = m.size
-        entry["digest"] = m.digest
-        entry["details"] = details(cfg)
-        rows.append((m.mtime_ns, entry))
-    rows.sort(key=lambda r: (-r[0], r[1]["name"]))
-    return {"models": [e for _, e in rows]}
+        rows.append(
+            ModelSummary(
+                name=m.name,
+                size=m.size,
+                digest=m.digest,
+                modified_ns=m.mtime_ns,
+                details=ModelDetails.from_config(cfg),
+                remote_model=str(cfg.get("remote_model") or ""),
+                remote_host=str(cfg.get("remote_host") or ""),
+            )
+        )
+    rows.sort(key=lambda r: (-r.modified_ns, r.name.display_shortest()))
+    return rows
 
 
 def copy_model(store: Store, source: str, destination: str) -> None:

@@ -7,9 +7,10 @@
 
 Crash safety comes from ordering: every blob is written to a temp file in `blobs/`, hashed while
 written, fsync'ed and renamed to its digest name; the manifest that references blobs is written
-last (temp + fsync + rename) and only after checking every blob it names exists. A process killed
-at any point leaves either the old manifest or the new one, never one with missing blobs; at
-worst an orphan temp file or unreferenced blob, which `housekeeping()` removes.
+last and only after checking every blob it names exists. Every file goes in through
+`pyollama.store.files` (temp file in the same folder, fsync, rename, fsync the folder). A process
+killed at any point leaves either the old manifest or the new one, never one with missing blobs;
+at worst an orphan temp file or unreferenced blob, which `housekeeping()` removes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 from pyollama.errors import BadRequest, ModelNotFound, NotFound
 from pyollama.go import json as go_json
+from pyollama.store.files import TMP_PREFIX, atomic_write, commit_temp, temp_path
 from pyollama.store.names import ModelName
 
 _NAME_PARTS = ("host", "namespace", "model", "tag")
@@ -69,7 +70,6 @@ LAYER_MEDIA_TYPES = frozenset(
 
 DIGEST_RE = re.compile(r"sha256[:-][0-9a-fA-F]{64}")
 INVALID_DIGEST = "invalid digest format"
-_TMP_PREFIX = ".pyollama-tmp-"
 _WRITE_BUFFER = 4 << 20
 
 
@@ -186,16 +186,6 @@ class Manifest:
         return next((x for x in self.layers if x.media_type == media_type), None)
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename in `path` durable (best effort: some filesystems refuse a directory fsync)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def file_digest(path: Path) -> str:
     """`sha256:<hex>` of a file's content (streamed; hashlib releases the GIL on large reads)."""
     with open(path, "rb") as f:
@@ -208,7 +198,7 @@ class BlobWriter:
     def __init__(self, store: Store) -> None:
         self._store = store
         store.blobs_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp_path = store.blobs_dir / f"{_TMP_PREFIX}{secrets.token_hex(8)}"
+        self.tmp_path = temp_path(store.blobs_dir)
         self._f: BinaryIO | None = open(self.tmp_path, "xb")  # noqa: SIM115
         self._hash = hashlib.sha256()
         self.size = 0
@@ -233,17 +223,13 @@ class BlobWriter:
         if expected_size is not None and self.size != expected_size:
             self.abort()
             raise BadRequest(f"unexpected EOF: got {self.size} of {expected_size} bytes")
-        self._f.flush()
-        os.fsync(self._f.fileno())
         self._f.close()
         self._f = None
         final = self._store.blob_path(got)
         if final.exists():
             self.tmp_path.unlink(missing_ok=True)
             return False
-        os.chmod(self.tmp_path, 0o644)
-        os.replace(self.tmp_path, final)
-        fsync_dir(self._store.blobs_dir)
+        commit_temp(self.tmp_path, final)
         return True
 
     def abort(self) -> None:
@@ -447,18 +433,7 @@ class Store:
                 if not self.has_blob(d):
                     raise BlobNotFound(d)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.parent / f"{_TMP_PREFIX}{secrets.token_hex(8)}"
-            try:
-                with open(tmp, "xb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            fsync_dir(path.parent)
+            atomic_write(path, data)
         m.name, m.path = name, path
         m.digest = hashlib.sha256(data).hexdigest()
         m.mtime_ns = path.stat().st_mtime_ns
@@ -475,16 +450,7 @@ class Store:
             data = m.path.read_bytes()
             path = self.manifest_path(dst)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.parent / f"{_TMP_PREFIX}{secrets.token_hex(8)}"
-            try:
-                with open(tmp, "xb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            atomic_write(path, data)  # the same bytes, so the copy lists with the same digest
 
     def delete(self, name: ModelName, *, prune_blobs: bool = True) -> Manifest:
         """Remove a model's manifest, empty folders, and the blobs nobody else references."""
@@ -546,7 +512,7 @@ class Store:
                     continue
                 if now - st.st_mtime < min_age or not p.is_file():
                     continue
-                if p.name.startswith(_TMP_PREFIX):
+                if p.name.startswith(TMP_PREFIX):
                     p.unlink(missing_ok=True)
                     removed.append(p.name)
                     continue
@@ -561,7 +527,7 @@ class Store:
         """Startup chores, as Ollama's server does them (OLLAMA_NOPRUNE skips pruning)."""
         self.fix_blobs()
         if self.manifests_dir.is_dir():
-            for p in self.manifests_dir.rglob(f"{_TMP_PREFIX}*"):
+            for p in self.manifests_dir.rglob(f"{TMP_PREFIX}*"):
                 if time.time() - p.stat().st_mtime >= min_age:
                     p.unlink(missing_ok=True)
         if not noprune:

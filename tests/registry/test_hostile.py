@@ -21,7 +21,6 @@ from pyollama.registry import RegistryError, TransferOptions, pull_model
 from pyollama.registry.auth import EMPTY_BODY_HASH
 from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
-from pyollama.server.routes_registry import REGISTRY
 from pyollama.server.store_adapter import StoreAdapter
 from pyollama.store import ModelName, Store
 from tests.registry.conftest import collect, tree
@@ -512,8 +511,8 @@ async def test_daemon_keeps_serving_after_hostile_pull(
     reg, name = fake
     reg.manifest = b'{"config":{"digest":"../../x","size":1},"layers":[]}'
     store = Store(tmp_path / "models")
-    app = make_app(Settings(models=store.root), StoreAdapter(store), FakeRunnerFactory(), host_guard=False)
-    app[REGISTRY].options = OPTS
+    adapter = StoreAdapter(store, transfer=OPTS)
+    app = make_app(Settings(models=store.root), adapter, FakeRunnerFactory(), host_guard=False)
     client = await aiohttp_client(app)
     resp = await client.post("/api/pull", json={"model": name, "insecure": True})
     assert resp.status == 200
@@ -548,8 +547,8 @@ async def test_pull_keeps_the_spelling_of_a_model_already_here(
     """As Ollama's PullHandler: `…/ns/M:LATEST` after `…/ns/m:latest` updates the same model."""
     _, name = fake
     store = Store(tmp_path / "models")
-    app = make_app(Settings(models=store.root), StoreAdapter(store), FakeRunnerFactory(), host_guard=False)
-    app[REGISTRY].options = OPTS
+    adapter = StoreAdapter(store, transfer=OPTS)
+    app = make_app(Settings(models=store.root), adapter, FakeRunnerFactory(), host_guard=False)
     client = await aiohttp_client(app)
     for model in (name, name.upper().replace("HTTP", "http")):
         resp = await client.post("/api/pull", json={"model": model, "insecure": True, "stream": False})

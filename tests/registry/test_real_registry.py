@@ -17,7 +17,6 @@ from pyollama.registry import DownloadManager, pull_model, push_model
 from pyollama.registry.download import hash_state_path, state_files
 from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
-from pyollama.server.routes_registry import REGISTRY
 from pyollama.server.store_adapter import StoreAdapter
 from pyollama.store import ModelName, Store, create_model
 from tests.registry.conftest import FAST, ROOT, RealRegistry, collect, env_with_path, sha256_file, tree
@@ -211,8 +210,7 @@ async def test_resume_after_kill_fetches_only_missing_bytes(
 async def test_daemon_pull_streams_progress(pushed: str, tmp_path: Path, aiohttp_client: Any) -> None:
     store = Store(tmp_path / "models")
     settings = Settings(models=store.root)
-    app = make_app(settings, StoreAdapter(store), FakeRunnerFactory(), host_guard=False)
-    app[REGISTRY].options = FAST
+    app = make_app(settings, StoreAdapter(store, transfer=FAST), FakeRunnerFactory(), host_guard=False)
     client = await aiohttp_client(app)
     resp = await client.post("/api/pull", json={"model": pushed, "insecure": True})
     assert resp.status == 200 and resp.headers["Content-Type"] == "application/x-ndjson"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from pyollama.server.models import ModelInfo
 from pyollama.server.schemas import (
     CreateRequest,
     ListModel,
+    ListResponse,
     ModelDetails,
     ProgressResponse,
     ShowResponse,
@@ -47,9 +48,9 @@ class MemoryStore:
             raise ModelNotFound(f"model '{name}' not found")
         return self.models[key]
 
-    def list_models(self) -> object:
-        return {
-            "models": [
+    def list_models(self) -> ListResponse:
+        return ListResponse(
+            models=[
                 ListModel(
                     name=k,
                     model=k,
@@ -60,7 +61,7 @@ class MemoryStore:
                 )
                 for k, m in self.models.items()
             ]
-        }
+        )
 
     def show(
         self, name: str, *, verbose: bool = False, system: str = "", options: dict[str, Any] | None = None
@@ -84,6 +85,23 @@ class MemoryStore:
         key = self._key(request.model)
         self.models[key] = msgspec.structs.replace(self.resolve(request.from_ or "m1"), name=key)
         yield ProgressResponse(status="writing manifest")
+        yield ProgressResponse(status="success")
+
+    async def pull(self, name: str, *, insecure: bool = False) -> AsyncGenerator[ProgressResponse, None]:
+        """Pulls `name` as a copy of `m1` (a `bad/...` name fails after the first line)."""
+        key = self._key(name)
+        yield ProgressResponse(status="pulling manifest")
+        if key.startswith("bad/"):
+            raise BadRequest("pull model manifest: file does not exist")
+        digest = "sha256:" + "0" * 64
+        yield ProgressResponse(status=f"pulling {digest[7:19]}", digest=digest, total=3, completed=3)
+        self.models[key] = msgspec.structs.replace(self.models["m1:latest"], name=key)
+        yield ProgressResponse(status="success")
+
+    async def push(self, name: str, *, insecure: bool = False) -> AsyncGenerator[ProgressResponse, None]:
+        self.resolve(name)
+        yield ProgressResponse(status="retrieving manifest")
+        yield ProgressResponse(status="pushing manifest")
         yield ProgressResponse(status="success")
 
     def copy(self, source: str, destination: str) -> None:

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from pyollama.config import Settings
+from pyollama.gguf import GGUFInfo, read_gguf_info
+from pyollama.go.time import rfc3339
 from pyollama.runner.fake import FakeRunnerFactory
 from pyollama.server.app import make_app
-from pyollama.server.store_adapter import StoreAdapter
-from pyollama.store import Store
+from pyollama.server.schemas import encode
+from pyollama.server.store_adapter import StoreAdapter, model_info
+from pyollama.store import Layer, ModelName, Store, create_model
+from pyollama.store.create import collect
+from pyollama.store.store import MEDIA_CONFIG
+from tests.conftest import requires_engine
+from tests.store.conftest import gguf_py_reader, make_gguf
 
 
 def sha(b: bytes) -> str:
@@ -130,3 +139,187 @@ async def test_create_accepts_num_parallel(client: Any, tiny_gguf: Path) -> None
     assert (await create(client, tiny_gguf, parameters={"num_parallel": 2})).status == 200
     shown = await (await client.post("/api/show", json={"model": "m"})).json()
     assert "num_parallel                   2" in shown["parameters"]
+
+
+# --- the replies the adapter builds from the store's descriptions -----------------------------------
+
+
+def py_adapter(store: Store) -> StoreAdapter:
+    return StoreAdapter(store, read_gguf=gguf_py_reader)
+
+
+async def make(store: Store, name: str, gguf: Path, **req: Any) -> None:
+    digest, _, _ = store.write_blob_file(gguf)
+    await collect(
+        create_model(store, {"model": name, "files": {"m.gguf": digest}, **req}, read_gguf=gguf_py_reader)
+    )
+
+
+async def test_show_reply_has_ollamas_fields_in_go_order(store: Store, tmp_path: Path) -> None:
+    await make(
+        store,
+        "alice/mine:v1",
+        make_gguf(tmp_path / "m.gguf"),
+        template="{{ .System }} {{ .Prompt }}",
+        system="sys",
+        parameters={"temperature": 0.7},
+        messages=[{"role": "user", "content": "hi there"}],
+        license=["MIT", "BSD"],
+    )
+    body = json.loads(encode(py_adapter(store).show("Alice/Mine:V1")))
+    assert list(body) == [
+        "license",
+        "modelfile",
+        "parameters",
+        "template",
+        "system",
+        "details",
+        "messages",
+        "model_info",
+        "capabilities",
+        "modified_at",
+    ]
+    assert body["license"] == "MIT\nBSD" and body["capabilities"] == ["completion"]
+    assert body["details"] == {
+        "parent_model": str(store.blob_path(sha((tmp_path / "m.gguf").read_bytes()))),
+        "format": "gguf",
+        "family": "llama",
+        "families": ["llama"],
+        "parameter_size": "64",
+        "quantization_level": "F16",
+        "context_length": 2048,
+        "embedding_length": 16,
+    }
+    assert body["messages"] == [{"role": "user", "content": "hi there"}]
+    info = body["model_info"]
+    assert "general.name" not in info and info["general.parameter_count"] == 64
+    assert info["tokenizer.ggml.tokens"] == []  # 8 > 5: elided
+    assert list(info) == sorted(info)
+    assert body["modified_at"] == rfc3339(
+        store.manifest_path(ModelName.parse("alice/mine:v1")).stat().st_mtime_ns
+    )
+    verbose = json.loads(encode(py_adapter(store).show("alice/mine:v1", verbose=True)))
+    assert len(verbose["model_info"]["tokenizer.ggml.tokens"]) == 8
+    assert verbose["tensors"] == [{"name": "token_embd.weight", "type": "F32", "shape": [64]}]
+    assert list(verbose)[list(verbose).index("model_info") + 1] == "tensors"
+
+
+async def test_show_reply_of_a_remote_model_and_a_projector(store: Store, tmp_path: Path) -> None:
+    cfg = {"model_format": "", "remote_host": "https://ollama.com:443", "remote_model": "gpt-oss:20b"}
+    cfg |= {"capabilities": ["completion", "tools"], "requires": "0.12.0", "renderer": "r", "parser": "p"}
+    cd, cn, _ = store.write_blob_bytes(json.dumps(cfg).encode())
+    store.write_manifest(ModelName.parse("cloud"), Layer(MEDIA_CONFIG, cd, cn), [])
+    body = json.loads(encode(py_adapter(store).show("cloud")))
+    assert list(body) == [
+        "modelfile",
+        "template",
+        "renderer",
+        "parser",
+        "details",
+        "remote_model",
+        "remote_host",
+        "model_info",
+        "capabilities",
+        "modified_at",
+        "requires",
+    ]
+    assert body["model_info"] == {} and body["capabilities"] == ["completion", "tools"]
+    w, _, _ = store.write_blob_file(make_gguf(tmp_path / "w.gguf"))
+    p, _, _ = store.write_blob_file(make_gguf(tmp_path / "p.gguf", arch="clip", general_type="mmproj"))
+    await collect(
+        create_model(store, {"model": "vis", "files": {"a.gguf": w, "b.gguf": p}}, read_gguf=gguf_py_reader)
+    )
+    shown = py_adapter(store).show("vis")
+    assert shown.projector_info is not None and shown.projector_info["general.type"] == "mmproj"
+    assert shown.capabilities == ["completion", "vision"]
+
+
+async def test_list_reply(store: Store, tmp_path: Path) -> None:
+    assert encode(py_adapter(store).list_models()) == b'{"models":[]}'
+    await make(store, "m", make_gguf(tmp_path / "m.gguf"))
+    cfg = {"remote_host": "https://ollama.com:443", "remote_model": "gpt-oss:20b"}
+    cd, cn, _ = store.write_blob_bytes(json.dumps(cfg).encode())
+    store.write_manifest(ModelName.parse("cloud"), Layer(MEDIA_CONFIG, cd, cn), [])
+    os.utime(store.manifest_path(ModelName.parse("m")), ns=(1, 1_000_000_000_000_000_000))
+    rows = json.loads(encode(py_adapter(store).list_models()))["models"]
+    assert [r["name"] for r in rows] == ["cloud:latest", "m:latest"]
+    assert list(rows[0]) == [
+        "name",
+        "model",
+        "remote_model",
+        "remote_host",
+        "modified_at",
+        "size",
+        "digest",
+        "details",
+    ]
+    assert list(rows[1]) == ["name", "model", "modified_at", "size", "digest", "details"]
+    assert rows[1]["modified_at"] == rfc3339(1_000_000_000_000_000_000, utc=False)
+    assert rows[1]["details"]["parent_model"] == "" and rows[1]["details"]["context_length"] == 2048
+    assert rows[0]["details"] == {
+        "parent_model": "",
+        "format": "",
+        "family": "",
+        "families": None,
+        "parameter_size": "",
+        "quantization_level": "",
+    }
+
+
+async def test_show_and_resolve_start_from_one_description(store: Store, tmp_path: Path) -> None:
+    """The resolved model's prompt path and capabilities are show's; its details are ps's (no lengths)."""
+    chat = "{% if tools %}{{ tools }}{% endif %}<think></think>"
+    await make(store, "m", make_gguf(tmp_path / "m.gguf", chat_template=chat), system="s")
+    reads: list[str] = []
+
+    def reader(path: Any) -> Any:
+        reads.append(str(path))
+        return gguf_py_reader(path)
+
+    adapter = StoreAdapter(store, read_gguf=reader)
+    shown, info = adapter.show("m"), adapter.resolve("m")
+    assert shown.capabilities == list(info.capabilities) == ["tools", "thinking", "completion"]
+    assert shown.template == chat and info.prompt_source == "jinja" and info.system == "s"
+    assert info.details == msgspec.structs.replace(
+        shown.details, context_length=msgspec.UNSET, embedding_length=msgspec.UNSET
+    )
+    assert b"context_length" not in encode(info.details)
+    assert len(reads) == 1  # one header read, cached for both
+
+
+@requires_engine
+async def test_model_info_floats_as_ollama_prints_them(store: Store, tmp_path: Path) -> None:
+    extra = {
+        "llama.rope.freq_base": 100000.0,
+        "llama.attention.layer_norm_rms_epsilon": 1e-5,
+        "llama.rope.scaling.factor": 0.1,
+        "test.floats": [0.1, 2.0, -0.5],
+    }
+    d, _, _ = store.write_blob_file(make_gguf(tmp_path / "f.gguf", extra=extra))
+    await collect(create_model(store, {"model": "floats", "files": {"m.gguf": d}}))
+    info = StoreAdapter(store).show("floats").model_info  # the engine reader widens float32 to double
+    assert info["llama.attention.layer_norm_rms_epsilon"] == 1e-05  # not 9.999999747378752e-06
+    assert info["llama.rope.scaling.factor"] == 0.1
+    assert info["test.floats"] == [0.1, 2, -0.5]
+    assert info["llama.rope.freq_base"] == 100000 and isinstance(info["llama.rope.freq_base"], int)
+    body = msgspec.json.encode(info)
+    assert b'"llama.rope.freq_base":100000,' in body
+    assert b'"llama.attention.layer_norm_rms_epsilon":0.00001,' in body  # as Ollama
+    assert b'"test.floats":[0.1,2,-0.5]' in body
+
+
+@requires_engine
+def test_model_info_floats_smollm2(smollm2_path: Path) -> None:
+    info = model_info(read_gguf_info(smollm2_path), verbose=False)
+    assert info["llama.attention.layer_norm_rms_epsilon"] == 1e-05
+    assert info["llama.rope.freq_base"] == 100000 and isinstance(info["llama.rope.freq_base"], int)
+
+
+def test_model_info_floats_where_go_and_msgspec_differ() -> None:
+    """Go's encoder writes 'f' from 1e-6 up to 1e21; msgspec switches to exponents earlier."""
+    kv = {"general.architecture": "qwen2", "qwen2.attention.layer_norm_rms_epsilon": 1e-6, "a.big": 1.5e20}
+    kv |= {"a.tiny": 1e-7, "a.mid": 0.25}
+    info = model_info(GGUFInfo(version=3, kv=kv), verbose=False)
+    body = msgspec.json.encode(info)
+    assert b'"qwen2.attention.layer_norm_rms_epsilon":0.000001' in body
+    assert b'"a.big":150000000000000000000' in body and b'"a.tiny":1e-7' in body and b'"a.mid":0.25' in body

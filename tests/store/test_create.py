@@ -48,7 +48,7 @@ async def test_create_from_files(store: Store, fake_gguf: Path, upload: Callable
     media = [x.media_type.rsplit(".", 1)[-1] for x in lm.manifest.layers]
     assert media == ["model", "template", "system", "license", "license", "params", "messages"]
     assert lm.manifest.layers[0].from_ == str(store.blob_path(d))  # as Ollama records it
-    assert lm.template == GEMMA_TEMPLATE and lm.system == "Be nice." and lm.license == ["MIT", "Apache"]
+    assert lm.template == GEMMA_TEMPLATE and lm.system == "Be nice." and lm.license == ("MIT", "Apache")
     params = store.read_blob(lm.manifest.layers[5].digest)
     assert params == b'{"stop":["\\u003cend_of_turn\\u003e"],"temperature":0.7}\n'
     assert store.read_blob(lm.manifest.layers[6].digest) == b'[{"role":"user","content":"hi"}]\n'
@@ -112,11 +112,11 @@ async def test_create_from_model_merges(store: Store, fake_gguf: Path, upload: C
     assert lm.template == "{{ .Prompt }}"  # inherited
     assert lm.system == "child sys"  # replaced
     assert lm.options == {"stop": ["b"], "temperature": 0.9, "top_k": 10}  # override + inherit
-    assert lm.license == ["L1", "L2"]  # appended
-    assert lm.messages == [{"role": "user", "content": "base"}]  # empty list keeps the base's
+    assert lm.license == ("L1", "L2")  # appended
+    assert lm.messages == ({"role": "user", "content": "base"},)  # empty list keeps the base's
     assert lm.manifest.layers[0].from_ == "base:latest" and lm.parent_model == "base:latest"
     await create(store, model="child2", **{"from": "child"}, messages=[{"role": "user", "content": "new"}])
-    assert load_model(store, ModelName.parse("child2")).messages == [{"role": "user", "content": "new"}]
+    assert load_model(store, ModelName.parse("child2")).messages == ({"role": "user", "content": "new"},)
 
 
 async def test_capabilities_from_template(
@@ -132,10 +132,10 @@ async def test_capabilities_from_template(
     )
     await create(store, model="caps", files={"e.gguf": d}, template=tmpl)
     shown = show_model(store, "caps", read_gguf=gguf_py_reader)
-    assert shown["capabilities"] == ["completion", "tools", "insert", "thinking"]
+    assert shown.capabilities == ("completion", "tools", "insert", "thinking")
     emb = upload(make_gguf(tmp_path / "emb.gguf", arch="bert", extra={"bert.pooling_type": 1}))
     await create(store, model="emb", files={"x.gguf": emb})
-    assert show_model(store, "emb", read_gguf=gguf_py_reader)["capabilities"] == ["embedding"]
+    assert show_model(store, "emb", read_gguf=gguf_py_reader).capabilities == ("embedding",)
 
 
 async def test_adapter_and_projector(store: Store, tmp_path: Path, upload: Callable[[Path], str]) -> None:
@@ -147,8 +147,8 @@ async def test_adapter_and_projector(store: Store, tmp_path: Path, upload: Calla
     assert [x.media_type.rsplit(".", 1)[-1] for x in lm.manifest.layers] == ["model", "projector", "adapter"]
     assert lm.config["model_families"] == ["llama"]  # only model layers fill the config
     shown = show_model(store, "vis", read_gguf=gguf_py_reader)
-    assert "vision" in shown["capabilities"] and "projector_info" in shown
-    assert "ADAPTER " in shown["modelfile"]
+    assert "vision" in shown.capabilities and shown.projector is not None
+    assert "ADAPTER " in shown.modelfile
     with pytest.raises(BadRequest, match=r"^only one adapter is currently supported$"):
         await create(store, model="x", files={"b.gguf": base}, adapters={"a.gguf": lora, "b.gguf": lora})
 
@@ -189,9 +189,9 @@ async def test_projector_sorted_first_does_not_describe_the_model(
     assert cfg["file_type"] == "Q4_K_M"
     assert cfg["context_length"] == 4096
     assert "vision" in cfg["capabilities"]
-    details = show_model(store, "vis", read_gguf=gguf_py_reader)["details"]
-    assert (details["family"], details["families"]) == ("llama", ["llama"])
-    assert (details["parameter_size"], details["quantization_level"]) == ("64", "Q4_K_M")
+    details = show_model(store, "vis", read_gguf=gguf_py_reader).details
+    assert (details.family, details.families) == ("llama", ["llama"])
+    assert (details.parameter_size, details.quantization_level) == ("64", "Q4_K_M")
 
 
 @pytest.mark.parametrize(

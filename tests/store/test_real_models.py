@@ -55,13 +55,13 @@ async def test_smollm2(tmp_path: Path, smollm2_path: Path, reader: Callable[[Any
     assert out[-1] == {"status": "success"}
     info = reader(smollm2_path)
     r = show_model(store, "smol", read_gguf=reader)
-    assert r["details"]["family"] == "llama"
-    assert r["details"]["parameter_size"] == human_number(info.parameter_count) == "134.52M"
-    assert r["details"]["quantization_level"] == "Q4_1"
-    assert r["details"]["context_length"] == info.context_length == 8192
-    assert r["details"]["embedding_length"] == info.embedding_length == 576
-    assert r["model_info"]["llama.context_length"] == 8192
-    assert "completion" in r["capabilities"]
+    assert r.details.family == "llama"
+    assert r.details.parameter_size == human_number(info.parameter_count) == "134.52M"
+    assert r.details.quantization_level == "Q4_1"
+    assert r.details.context_length == info.context_length == 8192
+    assert r.details.embedding_length == info.embedding_length == 576
+    assert r.gguf.kv["llama.context_length"] == 8192
+    assert "completion" in r.capabilities
 
 
 async def test_gemma_with_template_copy_delete(
@@ -79,18 +79,18 @@ async def test_gemma_with_template_copy_delete(
     assert out[-1] == {"status": "success"}
     info = reader(gemma_path)
     r = show_model(store, "gemma3:270m", read_gguf=reader)
-    assert r["model_info"]["general.architecture"] == "gemma3"
-    assert r["details"]["family"] == "gemma3"
-    assert r["details"]["quantization_level"] == info.file_type
-    assert r["details"]["parameter_size"] == human_number(info.parameter_count) == "268.10M"
-    assert r["details"]["context_length"] == info.context_length == 32768
-    assert r["details"]["embedding_length"] == info.embedding_length == 640
-    assert r["model_info"]["gemma3.context_length"] == info.context_length
-    assert r["template"] == GEMMA_TEMPLATE
+    assert r.gguf.kv["general.architecture"] == "gemma3"
+    assert r.details.family == "gemma3"
+    assert r.details.quantization_level == info.file_type
+    assert r.details.parameter_size == human_number(info.parameter_count) == "268.10M"
+    assert r.details.context_length == info.context_length == 32768
+    assert r.details.embedding_length == info.embedding_length == 640
+    assert r.gguf.kv["gemma3.context_length"] == info.context_length
+    assert r.template == GEMMA_TEMPLATE
     copy_model(store, "gemma3:270m", "mine/gemma")
     blobs = [store.blob_path(d) for d in load_model(store, ModelName.parse("gemma3:270m")).manifest.digests()]
     delete_model(store, "gemma3:270m")
     assert all(b.exists() for b in blobs)
-    assert show_model(store, "mine/gemma", read_gguf=reader)["details"]["family"] == "gemma3"
+    assert show_model(store, "mine/gemma", read_gguf=reader).details.family == "gemma3"
     delete_model(store, "mine/gemma")
     assert not any(b.exists() for b in blobs)

@@ -15,6 +15,7 @@ from pyollama.store import (
     InvalidDigest,
     Layer,
     ManifestNotFound,
+    ModelDetails,
     ModelName,
     Store,
     list_models,
@@ -140,6 +141,20 @@ def test_manifest_bytes_like_go(store: Store) -> None:
     assert Manifest.from_bytes(raw).to_bytes() == raw
 
 
+def test_copy_is_the_same_bytes_written_durably(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyollama.store import files
+
+    cd, cn, _ = store.write_blob_bytes(b"{}\n")
+    src = store.write_manifest(ModelName.parse("a/src"), Layer(MEDIA_CONFIG, cd, cn), [])
+    synced: list[Path] = []
+    monkeypatch.setattr(files, "fsync_dir", synced.append)
+    store.copy(ModelName.parse("a/src"), ModelName.parse("b/dst:v2"))
+    dst = store.manifests_dir / "registry.ollama.ai/b/dst/v2"
+    assert src.path is not None and dst.read_bytes() == src.path.read_bytes()
+    assert synced == [dst.parent]  # the rename survives a power cut, as write_manifest's does
+    assert sorted(p.name for p in dst.parent.iterdir()) == ["v2"]
+
+
 def test_case_insensitive_lookup_and_delete_prunes(store: Store) -> None:
     shared, sn, _ = store.write_blob_bytes(b"shared weights")
     own, on, _ = store.write_blob_bytes(b"own system")
@@ -205,33 +220,25 @@ def test_housekeeping(store: Store) -> None:
 def test_reads_a_store_written_by_ollama(ollama_store: Path) -> None:
     store = Store(ollama_store)
     store.housekeeping(min_age=3600)  # renames the old `sha256:` license blob
-    listed = list_models(store)["models"]
-    assert [m["name"] for m in listed] == sorted(m["name"] for m in listed) or len(listed) == 2
-    by_name = {m["name"]: m for m in listed}
+    by_name = {m.name.display_shortest(): m for m in list_models(store)}
     assert set(by_name) == {"llama3.2:latest", "alice/Mine:v1"}
     llama = by_name["llama3.2:latest"]
     raw = (ollama_store / "manifests/registry.ollama.ai/library/llama3.2/latest").read_bytes()
-    assert llama["digest"] == hashlib.sha256(raw).hexdigest()
-    assert llama["details"] == {
-        "parent_model": "",
-        "format": "gguf",
-        "family": "llama",
-        "families": ["llama"],
-        "parameter_size": "64",
-        "quantization_level": "Q4_K_M",
-    }
-    m = store.read_manifest(ModelName.parse("llama3.2"))
-    assert llama["size"] == m.size == sum(x.size for x in m.layers) + m.config.size
-    shown = show_model(store, "LLAMA3.2", read_gguf=gguf_py_reader)
-    assert shown["license"] == "LLAMA 3.2 COMMUNITY LICENSE"
-    assert (
-        shown["parameters"] == 'stop                           "<|eot_id|>"\n'
-        "temperature                    0.6"
+    assert llama.digest == hashlib.sha256(raw).hexdigest()
+    assert llama.details == ModelDetails(
+        format="gguf", family="llama", families=["llama"], parameter_size="64", quantization_level="Q4_K_M"
     )
-    assert shown["template"].startswith("{{- if .System }}")
-    assert shown["model_info"]["general.architecture"] == "llama"
+    m = store.read_manifest(ModelName.parse("llama3.2"))
+    assert llama.size == m.size == sum(x.size for x in m.layers) + m.config.size
+    shown = show_model(store, "LLAMA3.2", read_gguf=gguf_py_reader)
+    assert shown.license == "LLAMA 3.2 COMMUNITY LICENSE"
+    assert (
+        shown.parameters == 'stop                           "<|eot_id|>"\ntemperature                    0.6'
+    )
+    assert shown.template.startswith("{{- if .System }}")
+    assert shown.gguf is not None and shown.gguf.architecture == "llama"
     mine = show_model(store, "alice/mine:V1", read_gguf=gguf_py_reader)
-    assert mine["system"] == "You are Mario." and mine["details"]["parent_model"] == "llama3.2:latest"
+    assert mine.system == "You are Mario." and mine.details.parent_model == "llama3.2:latest"
     # models created here are readable by the same code path and do not disturb Ollama's files
     before = raw
     store.copy(ModelName.parse("llama3.2"), ModelName.parse("copy"))
