@@ -1,4 +1,8 @@
-"""Go's `strconv`: Quote, FormatFloat, ParseBool, and float32 rounding (what `float32(v)` keeps)."""
+"""Go's `strconv`: Quote, FormatFloat, ParseBool/ParseInt/ParseFloat, and float32 rounding.
+
+The parsers raise ValueError worded as Go's `*NumError` (`strconv.ParseInt: parsing "x": invalid
+syntax`) where Go returns one.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ __all__ = [
     "format_e",
     "format_float",
     "parse_bool",
+    "parse_float",
+    "parse_int",
     "quote",
     "shortest_digits",
 ]
@@ -121,12 +127,121 @@ BOOL_STRINGS: dict[str, bool] = {
 }
 
 
+def _num_error(func: str, s: str, why: str) -> ValueError:
+    """Go's `NumError.Error()`: the function, the quoted input and the reason."""
+    return ValueError(f"strconv.{func}: parsing {quote(s)}: {why}")
+
+
 def parse_bool(s: str) -> bool:
     """`strconv.ParseBool`: the twelve spellings Go accepts; anything else is a ValueError."""
     try:
         return BOOL_STRINGS[s]
     except KeyError:
-        raise ValueError(f'strconv.ParseBool: parsing "{s}": invalid syntax') from None
+        raise _num_error("ParseBool", s, "invalid syntax") from None
+
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def parse_int(s: str) -> int:
+    """`strconv.ParseInt(s, 10, 64)`: an optional sign and ASCII digits only (no underscores, no
+    spaces: Python's `int()` takes both), within int64."""
+    body = s[1:] if s[:1] in ("+", "-") else s
+    if not body or not all(c in _DIGITS for c in body):
+        raise _num_error("ParseInt", s, "invalid syntax")
+    n = int(s)
+    if not _INT64_MIN <= n <= _INT64_MAX:
+        raise _num_error("ParseInt", s, "value out of range")
+    return n
+
+
+def _underscore_ok(s: str) -> bool:
+    """`strconv.underscoreOK`: underscores only between digits (or after a base prefix)."""
+    saw = "^"
+    i = 0
+    if s[:1] in ("+", "-"):
+        s = s[1:]
+    hexa = False
+    if len(s) >= 2 and s[0] == "0" and s[1].lower() in "box":
+        i, saw, hexa = 2, "0", s[1].lower() == "x"
+    for c in s[i:]:
+        if c in _DIGITS or (hexa and c in _HEX_DIGITS):
+            saw = "0"
+        elif c == "_":
+            if saw != "0":
+                return False
+            saw = "_"
+        elif saw == "_":
+            return False
+        else:
+            saw = "!"
+    return saw != "_"
+
+
+def _float_syntax(s: str) -> bool:
+    """`strconv.readFloat`'s grammar over the whole string: decimal or hex (with a `p` exponent)."""
+    i, n = 0, len(s)
+    if i < n and s[i] in "+-":
+        i += 1
+    base16 = i + 2 < n and s[i] == "0" and s[i + 1] in "xX"
+    if base16:
+        i += 2
+    digits = _HEX_DIGITS if base16 else _DIGITS
+    saw_dot = saw_digits = underscores = False
+    while i < n:
+        c = s[i]
+        if c == "_":
+            underscores = True
+        elif c == ".":
+            if saw_dot:
+                break
+            saw_dot = True
+        elif c in digits:
+            saw_digits = True
+        else:
+            break
+        i += 1
+    if not saw_digits:
+        return False
+    if i < n and s[i].lower() == ("p" if base16 else "e"):
+        i += 1
+        if i < n and s[i] in "+-":
+            i += 1
+        if i >= n or s[i] not in _DIGITS:
+            return False
+        while i < n and (s[i] in _DIGITS or s[i] == "_"):
+            underscores = underscores or s[i] == "_"
+            i += 1
+    elif base16:
+        return False
+    if underscores and not _underscore_ok(s[:i]):
+        return False
+    return i == n
+
+
+def parse_float(s: str) -> float:
+    """`strconv.ParseFloat(s, 64)`: decimal and hex floats, `_` between digits, `inf`/`infinity`
+    (any case, signed) and `nan` (any case, unsigned). A value beyond float64 is Go's range error
+    (Go also returns ±Inf with it; every caller here treats it as a failure)."""
+    body = s[1:] if s[:1] in ("+", "-") else s
+    low = body.lower()
+    if low in ("inf", "infinity"):
+        return float("-inf") if s[0] == "-" else float("inf")
+    if low == "nan" and body == s:
+        return float("nan")
+    if not _float_syntax(s):
+        raise _num_error("ParseFloat", s, "invalid syntax")
+    clean = s.replace("_", "")
+    try:
+        f = float.fromhex(clean) if "x" in clean[:3].lower() else float(clean)
+    except OverflowError:
+        f = float("inf")
+    if math.isinf(f):
+        raise _num_error("ParseFloat", s, "value out of range")
+    return f
 
 
 def float32_shortest(x: float) -> float:

@@ -21,9 +21,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from pyollama.runner.types import ToolCall
-
-Think = bool | str | None
-"""A request's `think`: None (unset), a bool, or a level ("low", "medium", "high", "max")."""
+from pyollama.think import Think
 
 
 class ParserError(Exception):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import enum
 
-from pyollama.parsers.gostrings import overlap, trim_left_space
+from pyollama.go.strings import trim_left_space
+from pyollama.parsers.common import overlap
 
 
 class ThinkingState(enum.Enum):

@@ -27,8 +27,9 @@ import enum
 import re
 from typing import Any
 
-from pyollama.parsers import gojson
-from pyollama.parsers.gostrings import trim_space
+from pyollama.go import json as go_json
+from pyollama.go.strings import trim_space
+from pyollama.parsers.common import tool_name
 from pyollama.runner.types import ToolCall
 
 __all__ = ["ToolCallParser", "find_arguments", "find_tool"]
@@ -42,13 +43,6 @@ class _State(enum.Enum):
     LOOKING_FOR_TAG = 0
     TOOL_CALLING = 1
     DONE = 2
-
-
-def tool_name(tool: dict[str, Any]) -> str:
-    """`tool.Function.Name` of an Ollama wire tool ("" when absent, as Go's zero value)."""
-    fn = tool.get("function")
-    name = fn.get("name") if isinstance(fn, dict) else None
-    return name if isinstance(name, str) else ""
 
 
 class ToolCallParser:
@@ -133,7 +127,7 @@ class ToolCallParser:
         end = max(end, i)
         call = ToolCall(
             name=tool_name(tool),
-            arguments={str(k): gojson.sort_maps(v) for k, v in args.items()},
+            arguments={str(k): go_json.sort_maps(v) for k, v in args.items()},
             index=self._n,
         )
         self._n += 1
@@ -204,10 +198,10 @@ def _find_map(name: str, obj: dict[str, Any]) -> tuple[dict[str, Any] | None, bo
     v = obj.get(name)
     if isinstance(v, dict):
         return v, True
-    if isinstance(v, str) and not isinstance(v, gojson.Overflow):
+    if isinstance(v, str) and not isinstance(v, go_json.Overflow):
         try:
-            data = gojson.unmarshal_ordered(v)
-        except gojson.GoJSONError:
+            data = go_json.unmarshal_ordered(v)
+        except go_json.JSONError:
             return None, False
         if data is None:
             return None, True  # Go: "null" unmarshals into a nil map without error
@@ -275,8 +269,8 @@ def find_arguments(tool: dict[str, Any], buffer: str) -> tuple[dict[str, Any] | 
             braces -= 1
             if braces == 0 and start != -1:
                 try:
-                    data = gojson.unmarshal_ordered(buffer[start : i + 1])
-                except gojson.GoJSONError:
+                    data = go_json.unmarshal_ordered(buffer[start : i + 1])
+                except go_json.JSONError:
                     start = -1  # not a valid object, keep looking
                     continue
                 if not isinstance(data, dict):

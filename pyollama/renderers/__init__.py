@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-Think = bool | str | None
-"""A request's `think`: None (unset), a bool, or a level ("low", "medium", "high", "max")."""
+from pyollama.think import Think
 
 
 class RendererError(Exception):

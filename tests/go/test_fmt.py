@@ -32,3 +32,23 @@ def test_sharp_v_whole_float_has_no_decimals() -> None:
 def test_float_v(x: float, v: str) -> None:
     assert fmt.float_v(x) == v
     assert fmt.v(x) == v
+
+
+def test_v_any_prints_decoded_json_as_go_holds_it() -> None:
+    assert fmt.v_any(None) == "<nil>"
+    assert fmt.v_any(True) == "true"
+    assert fmt.v_any(1000000) == "1e+06"  # every number is a float64
+    assert fmt.v_any(123456) == "123456"
+    assert fmt.v_any(0.00001) == "1e-05"
+    assert fmt.v_any(2.5) == "2.5"
+    assert fmt.v_any(10**400) == "+Inf"
+    assert fmt.v_any("s") == "s"
+    assert fmt.v_any([1, "a", None]) == "[1 a <nil>]"
+    assert fmt.v_any({"b": 1, "a": [True]}) == "map[a:[true] b:1]"
+
+
+def test_t_any() -> None:
+    values = [None, True, 1, 1.5, "s", [1], {"a": 1}]
+    assert [fmt.t_any(v) for v in values] == [
+        "<nil>", "bool", "float64", "float64", "string", "[]interface {}", "map[string]interface {}",
+    ]  # fmt: skip

@@ -10,13 +10,13 @@ argument is a string — a raw unquoted final value, with the object's closing b
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import GO_SPACE, trim_left_space, trim_space
+from pyollama.go import json as go_json
+from pyollama.go.strings import SPACE, trim_left_space, trim_space
+from pyollama.parsers.common import find_tool, property_any_of, property_types, tool_properties
 from pyollama.runner.types import ToolCall
 
 STRING_DELIMITER = '<|"|>'
@@ -35,11 +35,11 @@ def parse_tool_call(content: str, tools: list[dict[str, Any]] | None) -> ToolCal
     name = trim_space(content[:brace])
     args_str = content[brace:]
     try:
-        arguments = go.json_arguments(args_to_json(args_str))
+        arguments = go_json.unmarshal_arguments(args_to_json(args_str))
     except ValueError as e:
         for candidate in repair_candidates(args_str, name, tools):
             try:
-                arguments = go.json_arguments(args_to_json(candidate))
+                arguments = go_json.unmarshal_arguments(args_to_json(candidate))
                 break
             except ValueError:
                 continue
@@ -64,7 +64,7 @@ def args_to_json(s: str) -> str:
 
     text = _quote_bare_keys(_QUOTED_RE.sub(stash, s))
     for i, value in enumerate(strings):
-        text = text.replace(_placeholder(i), json.dumps(value))
+        text = text.replace(_placeholder(i), go_json.string(value))
     return text
 
 
@@ -81,13 +81,13 @@ def _key_end(s: str, start: int) -> int:
 
 
 def _skip_space(s: str, i: int) -> int:
-    while i < len(s) and s[i] in GO_SPACE:
+    while i < len(s) and s[i] in SPACE:
         i += 1
     return i
 
 
 def _trim_right_index(s: str) -> int:
-    return len(s.rstrip(GO_SPACE))
+    return len(s.rstrip(SPACE))
 
 
 def _json_string_end(s: str, start: int) -> int:
@@ -226,8 +226,8 @@ def _single_quoted_value(s: str, start: int) -> tuple[str, int] | None:
 
 
 def _property_accepts_string(prop: Any) -> bool:
-    return any(t.casefold() == "string" for t in go.property_types(prop)) or any(
-        _property_accepts_string(p) for p in go.property_any_of(prop)
+    return any(t.casefold() == "string" for t in property_types(prop)) or any(
+        _property_accepts_string(p) for p in property_any_of(prop)
     )
 
 
@@ -236,7 +236,7 @@ def repair_raw_terminal_string_value(
 ) -> str | None:
     """Go's `repairGemma4RawTerminalStringValue`: fence a raw value given to a string-typed
     parameter (schema-gated: raw text is too ambiguous otherwise); None when nothing applies."""
-    props = go.tool_properties(go.find_tool(tools, tool_name))
+    props = tool_properties(find_tool(tools, tool_name))
     if props is None:
         return None
     for key, prop in props.items():

@@ -24,16 +24,12 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from pyollama.go import json as go_json
+from pyollama.go.strings import trim_left_space, trim_right_space, trim_space
 from pyollama.parsers import Parsed, Think
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import (
-    overlap,
-    trailing_whitespace_len,
-    trim_left_space,
-    trim_right_space,
-    trim_space,
-)
+from pyollama.parsers.common import continues_answer, overlap, trailing_whitespace_len
 from pyollama.runner.types import ToolCall
+from pyollama.think import think_bool
 
 
 def _tag(words: str) -> str:
@@ -93,7 +89,7 @@ class CogitoParser:
     ) -> list[dict[str, Any]] | None:
         self._call_index = 0
         # Cogito does not reason when it may call tools.
-        if go.think_enabled(think) and not go.continues_answer(last_message) and not tools:
+        if think_bool(think) and not continues_answer(last_message) and not tools:
             self._state = _State.COLLECTING_THINKING
         else:
             self._state = _State.COLLECTING_CONTENT
@@ -192,4 +188,4 @@ def parse_tool_call(content: str) -> ToolCall:
     json_end = body.find(_JSON_CLOSE)
     if json_end == -1:
         raise ValueError("invalid format")
-    return ToolCall(name=name, arguments=go.json_arguments(body[:json_end]))
+    return ToolCall(name=name, arguments=go_json.unmarshal_arguments(body[:json_end]))

@@ -21,16 +21,12 @@ import enum
 import logging
 from typing import Any
 
-from pyollama.parsers import Parsed, Think, gojson
-from pyollama.parsers.builtin._common import think_bool
-from pyollama.parsers.gostrings import (
-    overlap,
-    trailing_whitespace_len,
-    trim_left_space,
-    trim_right_space,
-    trim_space,
-)
+from pyollama.go import json as go_json
+from pyollama.go.strings import trim_left_space, trim_right_space, trim_space
+from pyollama.parsers import Parsed, Think
+from pyollama.parsers.common import overlap, trailing_whitespace_len
 from pyollama.runner.types import ToolCall
+from pyollama.think import think_bool
 
 log = logging.getLogger(__name__)
 
@@ -184,5 +180,5 @@ def parse_tool_call_content(content: str) -> ToolCall:
     name, found, args_json = content.partition(TOOL_SEP)
     if not found:
         raise ValueError("invalid format")
-    args = gojson.unmarshal_arguments(trim_space(args_json))
+    args = go_json.unmarshal_arguments(trim_space(args_json))
     return ToolCall(name=trim_space(name), arguments=args)

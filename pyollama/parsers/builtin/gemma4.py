@@ -23,16 +23,12 @@ import contextlib
 import enum
 from typing import Any
 
+from pyollama.go.strings import trim_left_space, trim_right_space
 from pyollama.parsers import Parsed, Think
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import (
-    overlap,
-    trailing_whitespace_len,
-    trim_left_space,
-    trim_right_space,
-)
 from pyollama.parsers.builtin._gemma4_args import STRING_DELIMITER, parse_tool_call
+from pyollama.parsers.common import overlap, trailing_whitespace_len
 from pyollama.runner.types import ToolCall
+from pyollama.think import think_bool
 
 THINKING_OPEN = "<|channel>"
 THINKING_CLOSE = "<channel|>"
@@ -79,7 +75,7 @@ class Gemma4Parser:
     ) -> list[dict[str, Any]] | None:
         self._tools = tools
         self._call_index = 0
-        self._thinking_enabled = self.has_thinking_support and go.think_enabled(think)
+        self._thinking_enabled = self.has_thinking_support and think_bool(think)
         if self._thinking_enabled and last_message is not None and last_message.get("role") == "tool":
             # The renderer reopened the thought channel after the tool result.
             self._state = _State.COLLECTING_THINKING

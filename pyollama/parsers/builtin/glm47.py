@@ -22,18 +22,19 @@ import re
 from typing import Any
 
 from pyollama.go.strconv import quote as go_quote
+from pyollama.go.strings import is_space, trim_left_space, trim_right_space, trim_space
 from pyollama.parsers import Parsed, ParserError, Think
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import (
-    GO_SPACE,
+from pyollama.parsers.common import (
+    find_tool,
     overlap,
+    parameter_types,
+    parse_value,
     split_at_tag,
+    tool_required,
     trailing_whitespace_len,
-    trim_left_space,
-    trim_right_space,
-    trim_space,
 )
 from pyollama.runner.types import ToolCall
+from pyollama.think import think_bool
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -82,7 +83,7 @@ class GLM47Parser:
         # GLM47Parser.Init: the renderer opened <think> unless thinking was turned off.
         self._tools = tools
         self._call_index = 0
-        if think is None or go.think_enabled(think):
+        if think is None or think_bool(think):
             self._state = _State.COLLECTING_THINKING
         return tools
 
@@ -260,7 +261,7 @@ def _validate_final(
         raise _XMLError("empty function name")
     if len(keys) != len(values):
         raise _XMLError(f"mismatched arg_key and arg_value counts: {len(keys)} keys, {len(values)} values")
-    tool = go.find_tool(tools, name)
+    tool = find_tool(tools, name)
     if tool is None:
         raise _XMLError(f"tool {go_quote(name)} is not declared")
     seen = set()
@@ -269,7 +270,7 @@ def _validate_final(
         if key == "":
             raise _XMLError("empty argument name")
         seen.add(key)
-    for required in go.tool_required(tool):
+    for required in tool_required(tool):
         if required not in seen:
             raise _XMLError(f"required argument {go_quote(required)} is missing for tool {go_quote(name)}")
 
@@ -295,7 +296,7 @@ def repair_xml(s: str) -> str:
     # Text before a first tag other than <arg_key> may hold the name and a key ("weather city</arg_key>");
     # a function name has no spaces, so split at the first one.
     phase = 0
-    space_at = next((i for i, ch in enumerate(prefix) if ch in GO_SPACE), -1)
+    space_at = next((i for i, ch in enumerate(prefix) if is_space(ch)), -1)
     if first != KEY_OPEN and space_at != -1:
         out += [prefix[:space_at], KEY_OPEN, trim_left_space(prefix[space_at:])]
         phase = 1
@@ -357,56 +358,9 @@ def parse_tool_call(raw: str, tools: list[dict[str, Any]] | None) -> ToolCall:
         raise ParserError("empty function name")
     if len(keys) != len(values):
         raise ParserError(f"mismatched arg_key and arg_value counts: {len(keys)} keys, {len(values)} values")
-    props = go.tool_properties(go.find_tool(tools, name))
+    tool = find_tool(tools, name)
     arguments: dict[str, Any] = {}
     for raw_key, value in zip(keys, values, strict=True):
         key = trim_space(raw_key)
-        types: list[str] = []
-        if props is not None and key in props:
-            prop = props[key]
-            any_of = go.property_any_of(prop)
-            types = [t for p in any_of for t in go.property_types(p)] if any_of else go.property_types(prop)
-        arguments[key] = parse_value(value, types)
+        arguments[key] = parse_value(value, parameter_types(tool, key))  # qwen3coder.go's parseValue
     return ToolCall(name=name, arguments=arguments)
-
-
-def parse_value(raw: str, types: list[str]) -> Any:
-    """Go's `parseValue` (shared with qwen3-coder): drop one leading and one trailing newline, then
-    coerce by the schema's types in the order boolean, integer, number, array, object, string;
-    `null` (any case) is null whatever the type, and a value no type accepts stays a string."""
-    raw = raw.removeprefix("\n").removesuffix("\n")
-    if raw.lower() == "null":
-        return None
-    if not types:
-        return raw
-    only = len(types) == 1
-    if "boolean" in types:
-        if raw.lower() in ("true", "false"):
-            return raw.lower() == "true"
-        if only:
-            return False
-    if "integer" in types:
-        i = go.parse_int(raw)
-        if i is not None:
-            return i
-        if only:
-            return raw
-    if "number" in types:
-        f = go.parse_float(raw)
-        if f is not None:
-            # Whole numbers come back as Go's int64(f) (which is not defined past int64's range).
-            return go.go_int64(f) if f.is_integer() or f in (float("inf"), float("-inf")) else f
-        if only:
-            return raw
-    for kind, shape in (("array", list), ("object", dict)):
-        if kind in types:
-            try:
-                v = go.json_any(raw)
-            except ValueError:
-                pass
-            else:
-                if v is None or isinstance(v, shape):
-                    return v  # JSON null (" null") decodes to a nil slice or map, which marshals as null
-            if only:
-                return raw
-    return raw

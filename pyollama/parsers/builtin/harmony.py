@@ -29,8 +29,10 @@ import enum
 import unicodedata
 from typing import Any, NamedTuple
 
-from pyollama.parsers import Parsed, ParserError, Think, gojson
-from pyollama.parsers.gostrings import fields, is_space, overlap, trim_space
+from pyollama.go import json as go_json
+from pyollama.go.strings import fields, is_space, trim_space
+from pyollama.parsers import Parsed, ParserError, Think
+from pyollama.parsers.common import overlap
 from pyollama.runner.types import ToolCall
 
 MESSAGE_START = "<|start|>"
@@ -282,8 +284,8 @@ class HarmonyMessageHandler:
             if tool_name is not None:
                 name = self.function_name_map.original_from_converted(tool_name.removeprefix("functions."))
                 try:
-                    args = gojson.unmarshal_arguments(raw)
-                except gojson.GoJSONError as e:
+                    args = go_json.unmarshal_arguments(raw)
+                except go_json.JSONError as e:
                     raise ParserError(f"error parsing tool call: raw='{raw}', err={e}") from None
                 calls.append(ToolCall(name=name, arguments=args))
         return Parsed(content, thinking, calls)

@@ -24,16 +24,18 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from pyollama.go import json as go_json
+from pyollama.go.strings import trim_left_space, trim_right_space, trim_space
 from pyollama.parsers import Parsed, Think
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import (
+from pyollama.parsers.common import (
+    continues_answer,
     overlap,
+    parse_number,
+    tool_name,
     trailing_whitespace_len,
-    trim_left_space,
-    trim_right_space,
-    trim_space,
 )
 from pyollama.runner.types import ToolCall
+from pyollama.think import think_bool
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -74,10 +76,10 @@ class LFM2Parser:
     def init(
         self, tools: list[dict[str, Any]] | None, last_message: dict[str, Any] | None, think: Think
     ) -> list[dict[str, Any]] | None:
-        self._tool_names = {go.tool_name(t) for t in tools or () if go.tool_name(t)}
+        self._tool_names = {tool_name(t) for t in tools or () if tool_name(t)}
         self._call_index = 0
         self._has_tools = bool(tools)
-        if self.has_thinking_support and go.think_enabled(think) and not go.continues_answer(last_message):
+        if self.has_thinking_support and think_bool(think) and not continues_answer(last_message):
             # The model decides per turn whether to reason: wait for a leading <think>.
             self._state = _State.LOOKING_FOR_THINKING
         else:
@@ -334,21 +336,18 @@ def _parse_literal(token: str) -> Any:
         return False
     if token in ("null", "None"):
         return None
-    i = go.parse_int(token)
-    if i is not None:
-        return i
-    f = go.parse_float(token)
-    if f is not None:
-        return go.go_float(f)
+    n = parse_number(token)
+    if n is not None:
+        return n
     if token.startswith(("[", "{")):
         try:
-            return go.json_any(token)
+            return go_json.unmarshal(token)
         except ValueError:
             pass
         converted = _python_literal_to_json(token)
         if converted is not None:
             try:
-                return go.json_any(converted)
+                return go_json.unmarshal(converted)
             except ValueError:
                 pass
     return token

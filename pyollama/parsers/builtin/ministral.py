@@ -19,14 +19,10 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from pyollama.go import json as go_json
+from pyollama.go.strings import trim_left_space, trim_right_space
 from pyollama.parsers import Parsed, ParserError, Think
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import (
-    overlap,
-    trailing_whitespace_len,
-    trim_left_space,
-    trim_right_space,
-)
+from pyollama.parsers.common import continues_answer, find_tool, overlap, tool_name, trailing_whitespace_len
 from pyollama.runner.types import ToolCall
 
 TOOL_CALLS = "[TOOL_CALLS]"
@@ -64,7 +60,7 @@ class MinistralParser:
     ) -> list[dict[str, Any]] | None:
         self._tools = tools
         self._call_index = 0
-        if self.has_thinking_support and not go.continues_answer(last_message):
+        if self.has_thinking_support and not continues_answer(last_message):
             self._state = _State.COLLECTING_THINKING
         else:
             self._state = _State.COLLECTING_CONTENT
@@ -79,14 +75,14 @@ class MinistralParser:
             pass
         calls: list[ToolCall] = []
         for name, raw_args in raw_calls:
-            tool = go.find_tool(self._tools, name)
+            tool = find_tool(self._tools, name)
             if tool is None:
                 raise ParserError(f"tool '{name}' not found")
             try:
-                arguments = go.json_arguments(raw_args)
+                arguments = go_json.unmarshal_arguments(raw_args)
             except ValueError as e:
                 raise ParserError(str(e)) from None
-            calls.append(ToolCall(name=go.tool_name(tool), arguments=arguments))
+            calls.append(ToolCall(name=tool_name(tool), arguments=arguments))
         for call in calls:
             call.index = self._call_index
             self._call_index += 1

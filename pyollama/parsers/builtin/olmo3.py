@@ -20,9 +20,10 @@ import enum
 import re
 from typing import Any
 
+from pyollama.go import json as go_json
+from pyollama.go.strings import trim_space
 from pyollama.parsers import Parsed, Think
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import overlap, trim_space
+from pyollama.parsers.common import overlap, parse_number
 from pyollama.runner.types import ToolCall
 
 CALLS_OPEN = "<function_calls>"
@@ -185,12 +186,9 @@ def _parse_value(s: str) -> Any:
         return False
     if s in ("null", "None", "nil"):
         return None
-    i = go.parse_int(s)
-    if i is not None:
-        return i
-    f = go.parse_float(s)
-    if f is not None:
-        return go.go_float(f)
+    n = parse_number(s)
+    if n is not None:
+        return n
     if s.startswith("[") and s.endswith("]"):
         return _parse_array(s[1:-1])
     if s.startswith("{") and s.endswith("}"):
@@ -225,7 +223,7 @@ def _parse_object(s: str) -> dict[str, Any]:
         elif key in ('"', "'"):
             key = ""  # Go's key[1:0] on a lone quote (a panic there)
         obj[key] = _parse_value(trim_space(value))
-    return go.sorted_map(obj)
+    return go_json.sorted_map(obj)
 
 
 def _unescape(s: str) -> str:

@@ -16,14 +16,9 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from pyollama.go.strings import trim_left_space, trim_right_space
 from pyollama.parsers import Parsed, Think
-from pyollama.parsers.builtin import _gocompat as go
-from pyollama.parsers.builtin._common import (
-    overlap,
-    trailing_whitespace_len,
-    trim_left_space,
-    trim_right_space,
-)
+from pyollama.parsers.common import continues_answer, overlap, trailing_whitespace_len
 
 THINK_CLOSE = "</think>"
 
@@ -49,7 +44,7 @@ class Olmo3ThinkParser:
     def init(
         self, tools: list[dict[str, Any]] | None, last_message: dict[str, Any] | None, think: Think
     ) -> list[dict[str, Any]] | None:
-        continues = go.continues_answer(last_message)
+        continues = continues_answer(last_message)
         self._state = _State.COLLECTING_CONTENT if continues else _State.COLLECTING_THINK
         return tools
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from pyollama.parsers import Parsed, ParserError, Think, gojson
-from pyollama.parsers.builtin._common import think_bool
-from pyollama.parsers.gostrings import overlap, split_at_tag, trailing_whitespace_len, trim_left_space
+from pyollama.go import json as go_json
+from pyollama.go.strings import trim_left_space
+from pyollama.parsers import Parsed, ParserError, Think
+from pyollama.parsers.common import overlap, split_at_tag, trailing_whitespace_len
 from pyollama.runner.types import ToolCall
+from pyollama.think import think_bool
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -115,8 +117,8 @@ class Qwen3Parser:
         return [], True
 
     def _split_at_tag(self, tag: str, trim_after: bool) -> tuple[str, str]:
-        before, after, self._buffer = split_at_tag(self._buffer, tag, trim_after)
-        return before, after
+        before, self._buffer = split_at_tag(self._buffer, tag, trim_after)
+        return before, self._buffer
 
     def _emit_unambiguous(self, kind: str, overlap_len: int) -> list[_Event]:
         """Emit all but a possible partial tag of `overlap_len` and the whitespace before it."""
@@ -213,9 +215,9 @@ def parse_tool_call(raw: str) -> ToolCall:
     """`parseQwen3ToolCall`: Go's `json.Unmarshal` of `raw` into `{Name string; Arguments
     api.ToolCallFunctionArguments}`, with Go's error messages."""
     try:
-        v = gojson.decode(raw)
+        v = go_json.decode(raw)
         name, args = _decode_call(v)
-    except gojson.GoJSONError as e:
+    except go_json.JSONError as e:
         raise ParserError(f"failed to parse JSON: {e}") from None
     if name == "":
         raise ParserError("empty function name")
@@ -229,26 +231,26 @@ def _decode_call(v: Any) -> tuple[str, dict[str, Any]]:
     if v is None:
         return name, args  # null into a struct: no effect
     if not isinstance(v, dict):
-        raise gojson.GoJSONError(
-            f"json: cannot unmarshal {gojson.json_kind(v)} into Go value of type {_CALL_STRUCT}"
+        raise go_json.JSONError(
+            f"json: cannot unmarshal {go_json.kind(v)} into Go value of type {_CALL_STRUCT}"
         )
     for key, value in v.items():
-        field = gojson.fold_name(key)
+        field = go_json.fold_name(key)
         if field == "NAME":
             if value is None:
                 continue
-            if isinstance(value, str) and not isinstance(value, gojson.Overflow):
+            if isinstance(value, str) and not isinstance(value, go_json.Overflow):
                 name = value
             elif saved is None:
-                kind = gojson.json_kind(value)
+                kind = go_json.kind(value)
                 saved = f"json: cannot unmarshal {kind} into Go struct field .name of type string"
         elif field == "ARGUMENTS":
             # the ordered map's errors are not deferred; Go names the field in a number's error
-            overflow = gojson.first_overflow(value)
+            overflow = go_json.first_overflow(value)
             if overflow is not None and isinstance(value, dict):
                 where = "Go struct field .arguments of type float64"
-                raise gojson.GoJSONError(f"json: cannot unmarshal number {overflow} into {where}")
-            args = gojson.arguments_from_value(value)
+                raise go_json.JSONError(f"json: cannot unmarshal number {overflow} into {where}")
+            args = go_json.arguments_from_value(value)
     if saved is not None:
-        raise gojson.GoJSONError(saved)
+        raise go_json.JSONError(saved)
     return name, args

@@ -16,7 +16,8 @@ into XML (`<function name="get_weather">`, the text escaped) and decodes it with
 `encoding/xml`; `_decode_xml` follows that decoder on these documents, errors and their wording
 included (`XML syntax error on line 5: element <parameter> closed by </function>`), and such an
 error ends the stream. Each parameter's text (one leading and one trailing newline dropped) is
-converted by the type the tool's JSON schema gives it (`anyOf` types pooled); see `parse_value`.
+converted by the type the tool's JSON schema gives it (`anyOf` types pooled); see
+`pyollama.parsers.common.parse_value`.
 
 The last `add` (`done`) is not special, as in Ollama: held-back trailing whitespace is dropped.
 """
@@ -24,14 +25,13 @@ The last `add` (`done`) is not special, as in Ollama: held-back trailing whitesp
 from __future__ import annotations
 
 import enum
-import math
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from pyollama.parsers import Parsed, ParserError, Think, gojson
-from pyollama.parsers.gostrings import overlap, trailing_whitespace_len, trim_left_space, trim_right_space
-from pyollama.parsers.tools import tool_name
+from pyollama.go.strings import trim_left_space, trim_right_space
+from pyollama.parsers import Parsed, ParserError, Think
+from pyollama.parsers.common import find_tool, overlap, parameter_types, parse_value, trailing_whitespace_len
 from pyollama.runner.types import ToolCall
 
 TOOL_OPEN = "<tool_call>"
@@ -337,144 +337,8 @@ def _decode_xml(doc: str) -> tuple[str, list[tuple[str, str]]]:
 def parse_tool_call(raw: str, tools: list[dict[str, Any]]) -> ToolCall:
     """`parseToolCall`: one call's raw text (between the tool-call tags) into a ToolCall."""
     name, params = _decode_xml(transform_to_xml(raw))
-    props: dict[str, Any] | None = None
-    for t in tools:
-        if tool_name(t) == name:
-            fn = t.get("function") or {}
-            parameters = fn.get("parameters") if isinstance(fn, dict) else None
-            p = parameters.get("properties") if isinstance(parameters, dict) else None
-            props = p if isinstance(p, dict) else None
-            break
+    tool = find_tool(tools, name)
     args: dict[str, Any] = {}
     for pname, value in params:
-        types: list[str] = []
-        prop = props.get(pname) if props is not None else None
-        if isinstance(prop, dict):
-            any_of = prop.get("anyOf")
-            if isinstance(any_of, list) and any_of:
-                for alt in any_of:
-                    types.extend(_property_type(alt.get("type")) if isinstance(alt, dict) else [])
-            else:
-                types = _property_type(prop.get("type"))
-        args[pname] = parse_value(value, types)
+        args[pname] = parse_value(value, parameter_types(tool, pname))
     return ToolCall(name=name, arguments=args)
-
-
-def _property_type(t: Any) -> list[str]:
-    """`api.PropertyType` from the wire: a string or a list of strings."""
-    if isinstance(t, str):
-        return [t]
-    if isinstance(t, list):
-        return [x for x in t if isinstance(x, str)]
-    return []
-
-
-# --- parameter values ----------------------------------------------------------------------------
-
-_INT_RE = re.compile(r"[+-]?[0-9]+")  # strconv.ParseInt(s, 10, 64): no "_" with an explicit base
-_DEC_FLOAT_RE = re.compile(
-    r"(?:[0-9_]*[0-9][0-9_]*(?:\.[0-9_]*)?|[0-9_]*\.[0-9_]*[0-9][0-9_]*)(?:[eE][+-]?[0-9][0-9_]*)?"
-)
-_HEX_FLOAT_RE = re.compile(
-    r"(?:[0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?|[0-9a-fA-F_]*\.[0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*)"
-    r"[pP][+-]?[0-9][0-9_]*"
-)
-_INF_RE = re.compile(r"[+-]?(?:inf|infinity)", re.IGNORECASE)
-_MIN_INT64, _MAX_INT64 = -(2**63), 2**63 - 1
-
-
-def _underscore_ok(s: str) -> bool:
-    """strconv's `underscoreOK`: each `_` sits between digits (a base prefix counts as one)."""
-    saw = "^"
-    i = 0
-    if s[:1] in ("+", "-"):
-        s = s[1:]
-    hexa = False
-    if len(s) >= 2 and s[0] == "0" and s[1].lower() in "box":
-        i, saw, hexa = 2, "0", s[1].lower() == "x"
-    for c in s[i:]:
-        if "0" <= c <= "9" or (hexa and "a" <= c.lower() <= "f"):
-            saw = "0"
-        elif c == "_":
-            if saw != "0":
-                return False
-            saw = "_"
-        elif saw == "_":
-            return False
-        else:
-            saw = "!"
-    return saw != "_"
-
-
-def _parse_float(s: str) -> float | None:
-    """`strconv.ParseFloat(s, 64)`, or None where Go errs (syntax, or out of range)."""
-    if _INF_RE.fullmatch(s):
-        return -math.inf if s.startswith("-") else math.inf
-    if s.lower() == "nan":
-        return math.nan
-    body = s[1:] if s[:1] in ("+", "-") else s
-    hexa = body[:2] in ("0x", "0X")
-    if not (_HEX_FLOAT_RE.fullmatch(body[2:]) if hexa else _DEC_FLOAT_RE.fullmatch(body)):
-        return None
-    if "_" in s and not _underscore_ok(s):
-        return None
-    clean = s.replace("_", "")
-    try:
-        f = float.fromhex(clean) if hexa else float(clean)
-    except OverflowError:
-        return None
-    return None if math.isinf(f) else f
-
-
-def _go_int64(f: float) -> int:
-    """Go's `int64(f)` on amd64: out of range (and ±Inf) gives the minimum int64."""
-    if math.isinf(f) or not (_MIN_INT64 <= f < 2.0**63):
-        return _MIN_INT64
-    return int(f)
-
-
-def parse_value(raw: str, param_type: list[str]) -> Any:
-    """`parseValue`: drop one leading and one trailing newline, then convert by the schema type.
-
-    `null` (any case) is None whatever the type; no type keeps the string. Otherwise the first of
-    these that the type allows and that parses wins: boolean (`true`/`false`, any case; a lone
-    boolean type makes anything else false), integer (int64), number (whole values as integers,
-    as Go's `int64` conversion gives them), array, object (JSON); then the string itself. A lone
-    integer / number / array / object type that does not parse keeps the string."""
-    raw = raw.removeprefix("\n").removesuffix("\n")
-    if raw.lower() == "null":
-        return None
-    if not param_type:
-        return raw
-    types = set(param_type)
-    lone = len(param_type) == 1
-    if "boolean" in types:
-        lower = raw.lower()
-        if lower in ("true", "false"):
-            return lower == "true"
-        if lone:
-            return False
-    if "integer" in types:
-        if _INT_RE.fullmatch(raw) and _MIN_INT64 <= int(raw) <= _MAX_INT64:
-            return int(raw)
-        if lone:
-            return raw
-    if "number" in types:
-        f = _parse_float(raw)
-        if f is not None:
-            if math.isinf(f) or f.is_integer():  # Go: f == math.Trunc(f), true for ±Inf
-                return _go_int64(f)
-            return f
-        if lone:
-            return raw
-    for kind, py_type in (("array", list), ("object", dict)):
-        if kind in types:
-            try:
-                v = gojson.unmarshal(raw)
-            except gojson.GoJSONError:
-                v = ...
-            if v is None or isinstance(v, py_type):
-                return v  # JSON null (with spaces around it) leaves Go a nil slice / map
-            if lone:
-                return raw
-    return raw

@@ -1,4 +1,5 @@
-"""Go's `encoding/json` as Ollama's renderers print tools and tool-call arguments.
+"""Go's `encoding/json` as Ollama's renderers print tools and tool-call arguments (the Go library
+itself is `pyollama.go.json`; this is what Ollama's types and helpers make of it).
 
 The renderers marshal `api.Tool`, its parts and `api.ToolCallFunctionArguments` with
 `json.Marshal` (compact, `<>&` escaped), `json.MarshalIndent` (cogito), an `Encoder` with HTML
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pyollama.go.json import float_string as go_float_json
+from pyollama.go import json as go_json
 from pyollama.renderers.builtin._api import (
     OrderedMap,
     Tool,
@@ -34,7 +35,6 @@ __all__ = [
     "decoded",
     "go_value",
     "indent",
-    "json_str",
     "marshal",
     "marshal_indent",
     "marshal_with_spaces",
@@ -44,57 +44,29 @@ __all__ = [
 class _Struct(dict[str, Any]):
     """A Go struct's JSON object: fields in declaration order, omitempty already applied."""
 
-
-# --- strings -------------------------------------------------------------------------------------
-
-_ESC = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
-_NEEDS_ESC_HTML = re.compile(r'["\\\x00-\x1f<>&\u2028\u2029\ud800-\udfff]')
-_NEEDS_ESC_PLAIN = re.compile(r'["\\\x00-\x1f\u2028\u2029\ud800-\udfff]')
-_EASYJSON_ESC = {**_ESC, "\b": "\\u0008", "\f": "\\u000c"}
+    ordered = True  # pyollama.go.json keeps a struct's field order among sorted maps
 
 
-def _esc(m: re.Match[str]) -> str:
-    ch = m.group(0)
-    e = _ESC.get(ch)
-    if e is not None:
-        return e
-    if 0xD800 <= ord(ch) <= 0xDFFF:  # invalid UTF-8: encoding/json writes U+FFFD
-        return "\ufffd"
-    return f"\\u{ord(ch):04x}"
+# --- an ordered map's keys -----------------------------------------------------------------------
 
 
-def _easyjson_esc(m: re.Match[str]) -> str:
-    ch = m.group(0)
-    e = _EASYJSON_ESC.get(ch)
-    if e is not None:
-        return e
-    if 0xD800 <= ord(ch) <= 0xDFFF:  # easyjson writes the escape itself
-        return "\\ufffd"
-    return f"\\u{ord(ch):04x}"
-
-
-def json_str(s: str, *, escape_html: bool = True) -> str:
-    """An encoding/json string (U+2028/U+2029 are escaped even with HTML escaping off)."""
-    pattern = _NEEDS_ESC_HTML if escape_html else _NEEDS_ESC_PLAIN
-    return '"' + pattern.sub(_esc, s) + '"'
+_EASYJSON_ONLY = re.compile("([\b\f\ud800-\udfff])")
+_EASYJSON_ESC = {"\b": "\\u0008", "\f": "\\u000c"}
 
 
 def _ordered_key(s: str) -> str:
-    """easyjson's `Writer.String` (HTML escaping on), which writes an ordered map's keys."""
-    return '"' + _NEEDS_ESC_HTML.sub(_easyjson_esc, s) + '"'
+    """easyjson's `Writer.String` (HTML escaping on), which writes an ordered map's keys: encoding/json's
+    escapes but for `\\u0008`/`\\u000c` where Go 1.22 writes `\\b`/`\\f`, and the escape `\\ufffd`
+    itself for invalid UTF-8 (a lone surrogate here)."""
+    pieces = _EASYJSON_ONLY.split(s)
+    return (
+        '"'
+        + "".join(
+            _EASYJSON_ESC.get(p, "\\ufffd") if i % 2 else go_json.string(p)[1:-1]
+            for i, p in enumerate(pieces)
+        )
+        + '"'
+    )
 
 
 # --- api structs as Go marshals them -------------------------------------------------------------
@@ -176,44 +148,21 @@ def decoded(v: Any) -> Any:
 # --- marshalling ---------------------------------------------------------------------------------
 
 
-def _number(v: int | float) -> str:
-    try:
-        f = float(v)
-    except OverflowError:  # beyond float64: Go's decoder refuses such a number
-        f = float("inf")
-    return go_float_json(f)  # ValueError for infinities, as json.Marshal fails on them
+def _convert(v: Any) -> Any:
+    """Ollama's values as `pyollama.go.json` marshals them: api structs as their field objects, an
+    ordered map through its own MarshalJSON (easyjson keys, `json.Marshal` for each value, so its
+    contents are HTML-escaped even inside an Encoder that has escaping off)."""
+    if isinstance(v, OrderedMap):
+        return go_json.RawMessage(
+            "{" + ",".join(_ordered_key(k) + ":" + marshal(x) for k, x in v.items()) + "}"
+        )
+    return go_value(v)
 
 
 def marshal(v: Any, *, escape_html: bool = True) -> str:
-    """`json.Marshal(v)` (escape_html=False: an Encoder after `SetEscapeHTML(false)`)."""
-    v = go_value(v)
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, int | float):
-        return _number(v)
-    if isinstance(v, str):
-        return json_str(v, escape_html=escape_html)
-    if isinstance(v, OrderedMap):
-        # its own MarshalJSON: easyjson keys, json.Marshal (escaping on) for each value
-        return "{" + ",".join(_ordered_key(k) + ":" + marshal(x) for k, x in v.items()) + "}"
-    if isinstance(v, _Struct):
-        return "{" + ",".join(f'"{k}":' + marshal(x, escape_html=escape_html) for k, x in v.items()) + "}"
-    if isinstance(v, dict):
-        return (
-            "{"
-            + ",".join(
-                json_str(k, escape_html=escape_html) + ":" + marshal(v[k], escape_html=escape_html)
-                for k in sorted(v)
-            )
-            + "}"
-        )
-    if isinstance(v, list | tuple):
-        return "[" + ",".join(marshal(x, escape_html=escape_html) for x in v) + "]"
-    raise TypeError(f"json: unsupported type: {type(v).__name__}")
+    """`json.Marshal(v)` (escape_html=False: an Encoder after `SetEscapeHTML(false)`): Go maps
+    sorted, numbers float64 (a number beyond float64 fails, as json.Marshal fails on infinities)."""
+    return go_json.marshal(v, maps_sorted=True, escape_html=escape_html, float64=True, convert=_convert)
 
 
 def _json_outside_strings(s: str) -> list[tuple[str, bool]]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from pyollama.renderers import Think
 from pyollama.renderers.builtin._api import decode_messages, decode_tools
-from pyollama.renderers.builtin._common import think_bool
 from pyollama.renderers.builtin._json import marshal, marshal_indent
+from pyollama.think import think_bool
 
 __all__ = ["CogitoRenderer"]
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyollama.go.strings import trim_space
 from pyollama.renderers import Think
 from pyollama.renderers.builtin._api import Message, ToolCall, decode_messages, decode_tools
-from pyollama.renderers.builtin._common import go_trim_space, render_content_with_image_tags, think_bool
+from pyollama.renderers.builtin._common import render_content_with_image_tags
 from pyollama.renderers.builtin.gemma4_schema import Q, format_tool_call, render_tool_declaration
+from pyollama.think import think_bool
 
 __all__ = ["Gemma4Renderer", "strip_thinking"]
 
@@ -39,7 +41,7 @@ def strip_thinking(text: str) -> str:
         if end == -1:
             break
         text = text[end + len(CHANNEL_CLOSE) :]
-    return go_trim_space("".join(out))
+    return trim_space("".join(out))
 
 
 def _tool_response_name(message: Message, calls: tuple[ToolCall, ...]) -> str:
@@ -87,7 +89,7 @@ class Gemma4Renderer:
             sb.append("<|turn>system\n")
             if has_think:
                 sb.append("<|think|>\n")
-            sb.append(go_trim_space(system))
+            sb.append(trim_space(system))
             sb.extend(render_tool_declaration(t) for t in tool_list)
             sb.append("<turn|>\n")
 
@@ -126,9 +128,9 @@ class Gemma4Renderer:
                 if m.content or m.images:
                     text = strip_thinking(m.content)
                     sb.append(content(text, m.images))
-                    had_content = go_trim_space(text) != "" or m.images > 0
+                    had_content = trim_space(text) != "" or m.images > 0
             else:
-                text = go_trim_space(m.content)
+                text = trim_space(m.content)
                 sb.append(content(text, m.images))
                 had_content = text != "" or m.images > 0
 

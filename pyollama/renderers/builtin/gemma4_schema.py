@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyollama.go.fmt import v_any
 from pyollama.renderers.builtin._api import OrderedMap, Tool, ToolCall, ToolProperty
-from pyollama.renderers.builtin._common import go_sprint
 
 __all__ = ["Q", "format_arg_value", "format_tool_call", "render_tool_declaration"]
 
@@ -39,7 +39,7 @@ def _go_int(v: int | float) -> str | None:
 
 def _number(v: int | float) -> str:
     as_int = _go_int(v)
-    return as_int if as_int is not None else go_sprint(v)
+    return as_int if as_int is not None else v_any(v)
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def format_arg_value(value: Any) -> str:
         return "{" + ",".join(f"{k}:{format_arg_value(value[k])}" for k in sorted(value)) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(format_arg_value(x) for x in value) + "]"
-    return go_sprint(value)
+    return v_any(value)
 
 
 def _format_schema_value(value: Any) -> str:
@@ -80,7 +80,7 @@ def _format_schema_value(value: Any) -> str:
         return "{" + ",".join(f"{Q}{k}{Q}:{_format_schema_value(value[k])}" for k in sorted(value)) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(_format_schema_value(x) for x in value) + "]"
-    return go_sprint(value)
+    return v_any(value)
 
 
 def format_tool_call(tc: ToolCall) -> str:
@@ -204,7 +204,7 @@ def _schema_properties(props: dict[str, Any]) -> str:
         if type_name == "STRING":
             enum = prop.get("enum")
             if isinstance(enum, list | tuple) and enum:
-                fields.append("enum:[" + ",".join(Q + go_sprint(v) + Q for v in enum) + "]")
+                fields.append("enum:[" + ",".join(Q + v_any(v) + Q for v in enum) + "]")
         elif type_name == "ARRAY":
             items = prop.get("items")
             if isinstance(items, dict) and items:

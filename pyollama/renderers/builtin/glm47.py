@@ -10,8 +10,8 @@ from typing import Any
 
 from pyollama.renderers import Think
 from pyollama.renderers.builtin._api import Arguments, decode_messages, decode_tools
-from pyollama.renderers.builtin._common import think_bool
 from pyollama.renderers.builtin._json import add_json_spaces, marshal
+from pyollama.think import think_bool
 
 __all__ = ["GLM47Renderer", "render_tool_arguments"]
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyollama.go.strings import trim_space
 from pyollama.renderers import Think
 from pyollama.renderers.builtin._api import Message, Tool, ToolCall, decode_messages, decode_tools
-from pyollama.renderers.builtin._common import go_trim_space, render_content_with_image_tags, think_bool
+from pyollama.renderers.builtin._common import render_content_with_image_tags
 from pyollama.renderers.builtin._json import add_json_spaces, marshal
+from pyollama.think import think_bool
 
 __all__ = ["LFM2Renderer", "lfm2_json"]
 
@@ -90,7 +92,7 @@ class LFM2Renderer:
             image_offset += m.images
             if m.role == "assistant" and m.tool_calls and TOOL_CALL_START not in content:
                 calls = _render_tool_calls(m.tool_calls)
-                content = calls + content if not go_trim_space(content) else calls + "\n" + content
+                content = calls + content if not trim_space(content) else calls + "\n" + content
             # the thinking variant puts the reasoning back in front, in the model's own format
             if self._thinking and m.role == "assistant" and m.thinking and THINK_CLOSE not in content:
                 content = THINK_OPEN + m.thinking + THINK_CLOSE + content
@@ -98,7 +100,7 @@ class LFM2Renderer:
             if m.role == "assistant" and not keep_past_thinking and i != last_assistant:
                 idx = content.rfind(THINK_CLOSE)
                 if idx >= 0:
-                    content = go_trim_space(content[idx + len(THINK_CLOSE) :])
+                    content = trim_space(content[idx + len(THINK_CLOSE) :])
             if m.role == "tool" and TOOL_RESPONSE_START not in content:
                 content = TOOL_RESPONSE_START + content + TOOL_RESPONSE_END
             sb.append(content)

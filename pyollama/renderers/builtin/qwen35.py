@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyollama.go.strings import trim_space
 from pyollama.renderers import Think
 from pyollama.renderers.builtin._api import Message, decode_messages, decode_tools
-from pyollama.renderers.builtin._common import (
-    IM_END,
-    IM_START,
-    go_trim_space,
-    render_content_with_image_tags,
-    think_bool,
-)
+from pyollama.renderers.builtin._common import IM_END, IM_START, render_content_with_image_tags
 from pyollama.renderers.builtin._json import marshal_with_spaces
 from pyollama.renderers.builtin.qwen3coder import TOOLS_POSTAMBLE, format_tool_call_argument
+from pyollama.think import think_bool
 
 __all__ = ["Qwen35Renderer", "split_reasoning_content"]
 
@@ -35,7 +31,7 @@ def split_reasoning_content(content: str, thinking: str, is_thinking: bool) -> t
     out of the content up to its first `</think>` (from the last `<think>` before it).
     """
     if is_thinking and thinking:
-        return go_trim_space(thinking), content
+        return trim_space(thinking), content
     reasoning = ""
     idx = content.find(THINK_CLOSE)
     if idx != -1:
@@ -43,7 +39,7 @@ def split_reasoning_content(content: str, thinking: str, is_thinking: bool) -> t
         opening = before.rfind(THINK_OPEN)
         reasoning = before[opening + len(THINK_OPEN) :] if opening != -1 else before
         content = content[idx + len(THINK_CLOSE) :].lstrip("\n")
-    return go_trim_space(reasoning), content
+    return trim_space(reasoning), content
 
 
 def _is_tool_response(content: str) -> bool:
@@ -76,26 +72,26 @@ class Qwen35Renderer:
                 sb.append("\n" + marshal_with_spaces(tool))
             sb.append("\n</tools>" + TOOLS_POSTAMBLE)
             if first_is_system:
-                system = go_trim_space(content_of(msgs[0], 0)[0])
+                system = trim_space(content_of(msgs[0], 0)[0])
                 if system:
                     sb.append("\n\n" + system)
             sb.append(IM_END + "\n")
         elif first_is_system:
-            system = go_trim_space(content_of(msgs[0], 0)[0])
+            system = trim_space(content_of(msgs[0], 0)[0])
             sb.append(IM_START + "system\n" + system + IM_END + "\n")
 
         # the last real user query: user turns that only carry tool responses do not count
         last_query = len(msgs) - 1
         for i in range(len(msgs) - 1, -1, -1):
             m = msgs[i]
-            if m.role == "user" and not _is_tool_response(go_trim_space(content_of(m, 0)[0])):
+            if m.role == "user" and not _is_tool_response(trim_space(content_of(m, 0)[0])):
                 last_query = i
                 break
 
         image_offset = 0
         for i, m in enumerate(msgs):
             content, image_offset = content_of(m, image_offset)
-            content = go_trim_space(content)
+            content = trim_space(content)
             last = i == len(msgs) - 1
             prefill = last and m.role == "assistant"
 
@@ -111,7 +107,7 @@ class Qwen35Renderer:
                 for j, tc in enumerate(m.tool_calls):
                     if j > 0:
                         sb.append("\n")
-                    elif go_trim_space(content):
+                    elif trim_space(content):
                         sb.append("\n\n")
                     sb.append("<tool_call>\n<function=" + tc.function.name + ">\n")
                     for name, value in tc.function.arguments.items():

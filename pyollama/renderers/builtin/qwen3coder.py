@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyollama.go.fmt import v_any
 from pyollama.renderers import Think
 from pyollama.renderers.builtin._api import Tool, decode_messages, decode_tools
-from pyollama.renderers.builtin._common import IM_END, IM_START, go_sprint
+from pyollama.renderers.builtin._common import IM_END, IM_START
 from pyollama.renderers.builtin._json import decoded, marshal
 
 __all__ = ["Qwen3CoderRenderer", "format_tool_call_argument", "format_tool_definition_type"]
@@ -54,7 +55,7 @@ def format_tool_call_argument(value: Any) -> str:
         return value
     if isinstance(value, dict | list | tuple):
         return marshal(value)
-    return go_sprint(value)
+    return v_any(value)
 
 
 def format_tool_definition_type(types: tuple[str, ...]) -> str:
@@ -76,7 +77,7 @@ def render_additional_keys(obj: Any, handled: frozenset[str]) -> str:
     for key, value in decoded(obj).items():
         if key in handled or value is None:
             continue
-        text = marshal(value) if isinstance(value, dict | list) else go_sprint(value)
+        text = marshal(value) if isinstance(value, dict | list) else v_any(value)
         out.append(f"\n<{key}>{text}</{key}>")
     return "".join(out)
 

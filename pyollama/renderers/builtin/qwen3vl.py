@@ -9,8 +9,9 @@ from typing import Any
 
 from pyollama.renderers import Think
 from pyollama.renderers.builtin._api import decode_messages, decode_tools
-from pyollama.renderers.builtin._common import IM_END, IM_START, render_content_with_image_tags, think_bool
+from pyollama.renderers.builtin._common import IM_END, IM_START, render_content_with_image_tags
 from pyollama.renderers.builtin._json import marshal_with_spaces
+from pyollama.think import think_bool
 
 __all__ = ["Qwen3VLRenderer"]
 

@@ -19,15 +19,14 @@ from typing import Any, Literal
 import msgspec
 
 from pyollama.errors import BadRequest
+from pyollama.go import base64 as go_base64
+from pyollama.go import json as go_json
 from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk
 from pyollama.server.compat.common import (
     Body,
     checked_tool_choice,
     decode_body,
-    go_b64decode,
-    go_json_kind,
-    go_marshal,
     has_output,
     hex_id,
     new_rng,
@@ -36,6 +35,7 @@ from pyollama.server.compat.common import (
 )
 from pyollama.server.planner import AUTO, ToolChoice
 from pyollama.server.schemas import ChatRequest, Message, ToolCallFunction, ToolCallIn
+from pyollama.think import LEVELS as THINK_LEVELS
 
 # --- request bodies (Go's anthropic.MessagesRequest & co.) -----------------------------------------
 
@@ -178,7 +178,7 @@ def _translate(
     elif r.output_config is not None:
         effort = (r.output_config.effort or "").strip().lower()
         effort = "high" if effort == "xhigh" else effort
-        if effort in ("high", "medium", "low", "max"):
+        if effort in THINK_LEVELS:
             think = effort
     request = ChatRequest(
         model=r.model or "",
@@ -285,7 +285,7 @@ def _image(source: ImageSource) -> str:
     if source.type != "base64":
         raise BadRequest(f"invalid image source type: {source.type or ''}. Only base64 images are supported.")
     try:
-        go_b64decode(source.data or "")
+        go_base64.decode_string(source.data or "")
     except ValueError as exc:
         raise BadRequest(f"invalid base64 image data: {exc}") from None
     return source.data or ""
@@ -341,7 +341,7 @@ def _web_search_result(content: Any) -> str:
         return "".join(lines)
     if isinstance(content, dict) and content.get("type") == "web_search_tool_result_error":
         return _search_error(content.get("error_code"))
-    return go_marshal(content)
+    return go_json.marshal(content)
 
 
 def _tool(t: Tool) -> dict[str, Any]:
@@ -350,7 +350,7 @@ def _tool(t: Tool) -> dict[str, Any]:
     if schema is not None and not isinstance(schema, dict):
         raise BadRequest(
             f"invalid input_schema for tool {go_quote(t.name or '')}: json: cannot unmarshal "
-            f"{go_json_kind(schema)} into Go value of type api.ToolFunctionParameters"
+            f"{go_json.kind(schema)} into Go value of type api.ToolFunctionParameters"
         )
     fn: dict[str, Any] = {"name": t.name or ""}
     if t.description:
@@ -372,7 +372,7 @@ def _tool_choice(value: Any, tools: list[dict[str, Any]] | None) -> ToolChoice:
     if value is None:
         return AUTO
     if not isinstance(value, dict):
-        raise BadRequest(f'invalid tool_choice: expected an object with a "type", got {go_json_kind(value)}')
+        raise BadRequest(f'invalid tool_choice: expected an object with a "type", got {go_json.kind(value)}')
     kind = value.get("type")
     if kind is None:
         raise BadRequest('invalid tool_choice: the object has no "type"')
@@ -383,7 +383,7 @@ def _tool_choice(value: Any, tools: list[dict[str, Any]] | None) -> ToolChoice:
         return checked_tool_choice(ToolChoice(mode="required", name=name), tools)
     if isinstance(kind, str) and kind in _CHOICE_MODES:
         return checked_tool_choice(ToolChoice(mode=_CHOICE_MODES[kind]), tools)
-    shown = go_quote(kind) if isinstance(kind, str) else go_json_kind(kind)
+    shown = go_quote(kind) if isinstance(kind, str) else go_json.kind(kind)
     raise BadRequest(f'invalid tool_choice type: {shown} (must be "auto", "any", "tool" or "none")')
 
 
@@ -395,7 +395,7 @@ def _block_marshal_len(b: ContentBlock) -> int:
     fields: list[tuple[str, Any]] = [("type", b.type or ""), ("text", b.text), ("id", b.id or None)]
     fields += [("name", b.name or None), ("input", b.input or None), ("tool_use_id", b.tool_use_id or None)]
     fields += [("content", b.content or None), ("is_error", b.is_error or None), ("thinking", b.thinking)]
-    return len(go_marshal({k: v for k, v in fields if v is not None}).encode())
+    return len(go_json.marshal({k: v for k, v in fields if v is not None}).encode())
 
 
 def _block_len(b: ContentBlock) -> int:
@@ -421,7 +421,7 @@ def _content_len(content: Any) -> int:
                 except msgspec.ValidationError:
                     continue
         return total
-    return len(go_marshal(content).encode())
+    return len(go_json.marshal(content).encode())
 
 
 def estimate_input_tokens(r: MessagesRequest | CountTokensRequest) -> int:
@@ -430,7 +430,7 @@ def estimate_input_tokens(r: MessagesRequest | CountTokensRequest) -> int:
     for msg in r.messages or ():
         total += len((msg.role or "").encode()) + _content_len(msg.content)
     for t in r.tools or ():
-        schema = len(go_marshal(t.input_schema).encode()) if t.input_schema is not None else 0
+        schema = len(go_json.marshal(t.input_schema).encode()) if t.input_schema is not None else 0
         total += len((t.name or "").encode()) + len((t.description or "").encode()) + schema
     tokens = total // 4
     if tokens == 0 and (r.messages or r.system is not None):
@@ -577,7 +577,7 @@ class MessagesStreamWriter:
             self._close_thinking()
             self._close_text()
             self._start_block({"type": "tool_use", "id": tc.id, "name": tc.name, "input": {}})
-            self._delta({"type": "input_json_delta", "partial_json": go_marshal(tc.arguments)})
+            self._delta({"type": "input_json_delta", "partial_json": go_json.marshal(tc.arguments)})
             self._stop_block()
             self._sent.add(tc.id)
             self._index += 1

@@ -1,5 +1,6 @@
 """What the dialects share: error bodies, body decoding with Go's messages where Ollama's are Go's,
-Go-compatible base64 and JSON, reasoning effort, image data URIs, ids, chunk collection, SSE framing.
+tool-call arguments, reasoning effort, image data URIs, ids, chunk collection, SSE framing. Go's own
+library behaviour (base64, encoding/json, %T) is `pyollama.go`'s.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import Any, TypeVar
 import msgspec
 
 from pyollama.errors import BadRequest
-from pyollama.go.json import float_string as go_float_json
-from pyollama.go.json import string as json_string
+from pyollama.go import base64 as go_base64
+from pyollama.go import json as go_json
 from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk, TokenLogprob, ToolCall
 from pyollama.server.planner import ToolChoice
 from pyollama.server.schemas import Think
+from pyollama.think import LEVELS as THINK_LEVELS
 
 T = TypeVar("T")
 
@@ -108,130 +110,17 @@ def convert(obj: Any, kind: type[T], where: str = "") -> T:
         raise BadRequest(f"{where}{exc}") from None
 
 
-def go_type(value: Any) -> str:
-    """`%T` of a value Go's encoding/json decoded into `any`."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    return "map[string]interface {}"
-
-
-def go_json_kind(value: Any) -> str:
-    """The JSON kind encoding/json names in `cannot unmarshal <kind> into ...`."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def go_json_error(text: str) -> str:
-    """What encoding/json says about text that is not a JSON object (most common cases only)."""
-    stripped = text.lstrip(" \t\r\n")
-    if not stripped:
-        return "unexpected end of JSON input"
-    try:
-        value = msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        ch = stripped[0]
-        if ch not in '{["-0123456789tfn':
-            quoted = "\\'" if ch == "'" else go_quote(ch)[1:-1]
-            return f"invalid character '{quoted}' looking for beginning of value"
-        return "unexpected end of JSON input"
-    return f"json: cannot unmarshal {go_json_kind(value)} into Go value of type map[string]interface {{}}"
-
-
 def json_object(text: str) -> dict[str, Any] | None:
-    """A JSON object from a string (tool-call arguments); None for `null`; ValueError with Go's
-    message otherwise."""
-    try:
-        value = msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        raise ValueError(go_json_error(text)) from None
-    if value is None or isinstance(value, dict):
-        return value
-    raise ValueError(go_json_error(text))
-
-
-_B64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-
-
-def go_b64decode(text: str) -> bytes:
-    """base64.StdEncoding.DecodeString: padding required, CR/LF skipped, and the error names the
-    offending byte the way Go's decodeQuantum does (`illegal base64 data at input byte N`)."""
-    src = text.encode("utf-8", "surrogatepass")
-    clean = bytearray()
-    si, n, j = 0, len(src), 0
-
-    def fail(at: int) -> ValueError:
-        return ValueError(f"illegal base64 data at input byte {at}")
-
-    while si < n:
-        c = src[si]
-        si += 1
-        if c in (10, 13):
-            continue
-        if c in _B64:
-            clean.append(c)
-            j = (j + 1) % 4
-            continue
-        if c != 61:  # "="
-            raise fail(si - 1)
-        if j in (0, 1):
-            raise fail(si - 1)
-        if j == 2:
-            while si < n and src[si] in (10, 13):
-                si += 1
-            if si == n:
-                raise fail(n)
-            if src[si] != 61:
-                raise fail(si - 1)
-            si += 1
-        while si < n and src[si] in (10, 13):
-            si += 1
-        if si < n:
-            raise fail(si)
-        clean += b"=" * (4 - j)
-        j = 0
-        break
-    if j:
-        raise fail(n - j)
-    return base64.b64decode(bytes(clean))
-
-
-def go_marshal(value: Any) -> str:
-    """json.Marshal of decoded JSON as Go writes it: compact, `<>&` escaped, floats without a
-    needless `.0`, object keys in the order given (Ollama's tool arguments are an ordered map)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return go_float_json(value)
-    if isinstance(value, str):
-        return json_string(value)
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json_string(str(k))}:{go_marshal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(go_marshal(v) for v in value) + "]"
-    return json_string(str(value))
+    """Tool-call arguments from their JSON string, as `json.Unmarshal` into Ollama's arguments map
+    fills them (top level in the text's order, nested maps sorted, numbers float64); None for `null`;
+    ValueError with Go's message otherwise. A value that is not an object gets the wording of the
+    `map[string]any` the arguments were before they became an ordered map, which clients match on."""
+    value = go_json.decode(text)
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(
+            f"json: cannot unmarshal {go_json.kind(value)} into Go value of type map[string]interface {{}}"
+        )
+    return None if value is None else go_json.arguments_from_value(value)
 
 
 # --- shared translations ---------------------------------------------------------------------------
@@ -246,7 +135,7 @@ def think_from_reasoning_effort(effort: str) -> Think:
         return False
     if effort == "minimal":
         return "low"
-    if effort in ("low", "medium", "high", "max"):
+    if effort in THINK_LEVELS:
         return effort
     if effort in ("xhigh", "ultra"):
         return "max"
@@ -272,7 +161,7 @@ def decode_image_url(url: str) -> str:
             raise BadRequest("invalid image input")
         data = url[len(prefix) :]
     try:
-        raw = go_b64decode(data)
+        raw = go_base64.decode_string(data)
     except ValueError:
         raise BadRequest("invalid image input") from None
     return base64.b64encode(raw).decode("ascii")

@@ -18,6 +18,9 @@ from typing import Any, Literal
 import msgspec
 
 from pyollama.errors import BadRequest
+from pyollama.go import base64 as go_base64
+from pyollama.go import json as go_json
+from pyollama.go.fmt import t_any
 from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk, TokenLogprob, ToolCall
 from pyollama.server.compat.common import (
@@ -25,10 +28,6 @@ from pyollama.server.compat.common import (
     checked_tool_choice,
     decode_body,
     decode_image_url,
-    go_b64decode,
-    go_json_kind,
-    go_marshal,
-    go_type,
     has_output,
     json_object,
     new_rng,
@@ -252,12 +251,12 @@ def tool_choice(value: Any, tools: list[dict[str, Any]] | None, *, flat_name: bo
         mode: Literal["auto", "none", "required"] = value  # type: ignore[assignment]
         return checked_tool_choice(ToolChoice(mode=mode), tools)
     if not isinstance(value, dict):
-        raise BadRequest(f"invalid tool_choice: expected a string or an object, got {go_json_kind(value)}")
+        raise BadRequest(f"invalid tool_choice: expected a string or an object, got {go_json.kind(value)}")
     kind = value.get("type")
     if kind is None:
         raise BadRequest('invalid tool_choice: the object has no "type"')
     if kind != "function":
-        shown = go_quote(kind) if isinstance(kind, str) else go_json_kind(kind)
+        shown = go_quote(kind) if isinstance(kind, str) else go_json.kind(kind)
         raise BadRequest(f'invalid tool_choice type: {shown} (only "function" is supported)')
     fn = value.get("function")
     name = fn.get("name") if isinstance(fn, dict) else None
@@ -301,7 +300,7 @@ def _messages(msgs: list[MessageInput]) -> list[Message]:
                 last.thinking = msg.reasoning or ""
         else:
             if msg.tool_calls is None:  # content may be absent only beside tool calls
-                raise BadRequest(f"invalid message content type: {go_type(content)}")
+                raise BadRequest(f"invalid message content type: {t_any(content)}")
             out.append(
                 Message(
                     role=role,
@@ -336,7 +335,7 @@ def _part(role: str, data: Any) -> Message:
         if not isinstance(b64, str):
             raise BadRequest("invalid input_audio format: missing data")
         try:
-            raw = go_b64decode(b64)
+            raw = go_base64.decode_string(b64)
         except ValueError as exc:
             raise BadRequest(f"invalid input_audio base64 data: {exc}") from None
         return Message(role=role, images=[base64.b64encode(raw).decode("ascii")])
@@ -377,7 +376,7 @@ def completion_request(body: bytes) -> CompletionTranslation:
     elif isinstance(r.stop, list):
         for s in r.stop:
             if not isinstance(s, str):
-                raise BadRequest(f"invalid type for 'stop' field: {go_type(s)}")
+                raise BadRequest(f"invalid type for 'stop' field: {t_any(s)}")
         if r.stop:
             options["stop"] = list(r.stop)
     if r.max_tokens is not None:
@@ -456,7 +455,7 @@ def openai_tool_calls(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
             "id": tc.id,
             "index": tc.index,
             "type": "function",
-            "function": {"name": tc.name, "arguments": go_marshal(tc.arguments)},
+            "function": {"name": tc.name, "arguments": go_json.marshal(tc.arguments)},
         }
         for tc in calls
     ]

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 from pyollama.errors import BadRequest
+from pyollama.go import json as go_json
 from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk, ToolCall
 from pyollama.server.compat.common import (
@@ -31,7 +32,6 @@ from pyollama.server.compat.common import (
     convert,
     decode_body,
     decode_image_url,
-    go_json_kind,
     has_output,
     json_object,
     new_rng,
@@ -186,7 +186,7 @@ def _input(value: Any) -> tuple[str, list[_Item]]:
     if not isinstance(value, list):
         raise BadRequest(
             "input must be a string or array: json: cannot unmarshal "
-            f"{go_json_kind(value)} into Go value of type []json.RawMessage"
+            f"{go_json.kind(value)} into Go value of type []json.RawMessage"
         )
     return "", [_input_item(i, raw) for i, raw in enumerate(value)]
 
@@ -195,7 +195,7 @@ def _input_item(i: int, raw: Any) -> _Item:
     where = f"input[{i}]: "
     if not isinstance(raw, dict):
         raise BadRequest(
-            f"{where}json: cannot unmarshal {go_json_kind(raw)} into Go value of type {_TYPE_ROLE}"
+            f"{where}json: cannot unmarshal {go_json.kind(raw)} into Go value of type {_TYPE_ROLE}"
         )
     kind = raw.get("type") or ""
     role = raw.get("role") or ""
@@ -204,7 +204,7 @@ def _input_item(i: int, raw: Any) -> _Item:
     if kind == "message":
         if not isinstance(role, str):
             raise BadRequest(
-                f"{where}json: cannot unmarshal {go_json_kind(role)} into Go value of type string"
+                f"{where}json: cannot unmarshal {go_json.kind(role)} into Go value of type string"
             )
         return _InputMessage(role=role, content=_contents(raw.get("content"), where, "content"))
     if kind == "function_call":
@@ -235,14 +235,14 @@ def _contents(value: Any, where: str, field: str) -> list[_Content]:
     if not isinstance(value, list):
         raise BadRequest(
             f"{where}{field} must be a string or array: json: cannot unmarshal "
-            f"{go_json_kind(value)} into Go value of type []json.RawMessage"
+            f"{go_json.kind(value)} into Go value of type []json.RawMessage"
         )
     out = []
     for j, raw in enumerate(value):
         at = f"{where}{field}[{j}]: "
         if not isinstance(raw, dict):
             raise BadRequest(
-                f"{at}json: cannot unmarshal {go_json_kind(raw)} into Go value of type {_TYPE_ONLY}"
+                f"{at}json: cannot unmarshal {go_json.kind(raw)} into Go value of type {_TYPE_ONLY}"
             )
         if raw.get("type") not in _CONTENT_TYPES:
             raise BadRequest(f"{at}unknown content type: {raw.get('type') or ''}")

@@ -1,49 +1,10 @@
-"""Go text helpers: TrimSpace, %v, ThinkValue.Bool() and [img-N] tags."""
+"""Ollama's [img-N] tags (Go's TrimSpace, %v and ThinkValue are tested in tests/go, tests/test_think.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pyollama.renderers.builtin._common import (
-    go_sprint,
-    go_trim_space,
-    render_content_with_image_tags,
-    think_bool,
-)
-
-
-def test_go_trim_space_uses_go_spaces() -> None:
-    assert go_trim_space(" \t\n\v\f\r\x85\xa0\u2003\u3000x\u2028 ") == "x"
-    assert go_trim_space("\x1cx\x1f") == "\x1cx\x1f"  # Python strips these, Go does not
-    assert go_trim_space("\u200bx") == "\u200bx"  # zero-width space is not White_Space
-
-
-def test_go_sprint() -> None:
-    assert go_sprint(None) == "<nil>"
-    assert go_sprint(True) == "true"
-    assert go_sprint(1000000) == "1e+06"
-    assert go_sprint(123456) == "123456"
-    assert go_sprint(0.00001) == "1e-05"
-    assert go_sprint(2.5) == "2.5"
-    assert go_sprint("s") == "s"
-    assert go_sprint([1, "a", None]) == "[1 a <nil>]"
-    assert go_sprint({"b": 1, "a": [True]}) == "map[a:[true] b:1]"
-
-
-@pytest.mark.parametrize(
-    ("think", "expected"),
-    [
-        (None, False),
-        (False, False),
-        (True, True),
-        ("low", True),
-        ("medium", True),
-        ("max", True),
-        ("bogus", False),
-    ],
-)
-def test_think_bool(think: bool | str | None, expected: bool) -> None:
-    assert think_bool(think) is expected
+from pyollama.renderers.builtin._common import render_content_with_image_tags
 
 
 @pytest.mark.parametrize(

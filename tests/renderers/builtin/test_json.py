@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pyollama.renderers.builtin._api import OrderedMap, decode_tool, decode_tools
-from pyollama.renderers.builtin._json import add_json_spaces, indent, json_str, marshal, marshal_with_spaces
+from pyollama.renderers.builtin._json import add_json_spaces, indent, marshal, marshal_with_spaces
 
 
 @pytest.mark.parametrize(
@@ -24,13 +24,6 @@ from pyollama.renderers.builtin._json import add_json_spaces, indent, json_str, 
 )
 def test_add_json_spaces(compact: str, spaced: str) -> None:
     assert add_json_spaces(compact) == spaced
-
-
-def test_json_str_escaping() -> None:
-    assert json_str("<a&b>") == '"\\u003ca\\u0026b\\u003e"'
-    assert json_str("<a&b>", escape_html=False) == '"<a&b>"'
-    assert json_str("\b\f\n\t\x01\u2028") == '"\\b\\f\\n\\t\\u0001\\u2028"'
-    assert json_str("\u2029", escape_html=False) == '"\\u2029"'  # always escaped
 
 
 def test_numbers_are_float64() -> None:

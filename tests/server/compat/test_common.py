@@ -1,4 +1,4 @@
-"""The pieces the dialects share: error bodies, Go's base64 and JSON, chunk collection."""
+"""The pieces the dialects share: error bodies, tool-call arguments, chunk collection."""
 
 from __future__ import annotations
 
@@ -47,49 +47,6 @@ def test_anthropic_error_body(status: int, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "raw"),
-    [
-        ("", b""),
-        ("aGk=", b"hi"),
-        ("aGVsbG8=", b"hello"),
-        ("aA==", b"h"),
-        ("aG\r\nk=", b"hi"),
-        ("aGk=\n", b"hi"),
-    ],
-)
-def test_go_b64decode(text: str, raw: bytes) -> None:
-    assert common.go_b64decode(text) == raw
-
-
-@pytest.mark.parametrize(
-    ("text", "at"),
-    [
-        ("aGk", 0),
-        ("a", 0),
-        ("aGk*", 3),
-        ("=aGk", 0),
-        ("a=Gk", 1),
-        ("aG=k", 2),
-        ("aG=", 3),
-        ("aGk=x", 4),
-        ("aGk=aGk=", 4),
-        ("é", 0),
-    ],
-)
-def test_go_b64decode_errors(text: str, at: int) -> None:
-    with pytest.raises(ValueError, match=f"^illegal base64 data at input byte {at}$"):
-        common.go_b64decode(text)
-
-
-def test_go_marshal() -> None:
-    value = {"z": 1, "a": [1.0, 0.5, 1e21, None, True], "s": "<a & b>\u2028"}
-    assert (
-        common.go_marshal(value)
-        == '{"z":1,"a":[1,0.5,1e+21,null,true],"s":"\\u003ca \\u0026 b\\u003e\\u2028"}'
-    )
-
-
-@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("", "unexpected end of JSON input"),
@@ -110,6 +67,12 @@ def test_json_object_errors(text: str, message: str) -> None:
 def test_json_object() -> None:
     assert common.json_object('{"b":1,"a":2}') == {"b": 1, "a": 2}
     assert common.json_object("null") is None
+    # as Go fills the arguments map: top level in order, nested maps sorted, numbers float64
+    args = common.json_object('{"z": {"d": 1.0, "c": 2}, "a": 12345678901234567890}')
+    assert args == {"z": {"c": 2, "d": 1}, "a": 12345678901234567000}
+    assert args is not None and list(args) == ["z", "a"] and list(args["z"]) == ["c", "d"]
+    with pytest.raises(ValueError, match=r"^invalid character 'x' after object key:value pair$"):
+        common.json_object('{"a":1x')
 
 
 def test_collect() -> None:
