@@ -14,10 +14,9 @@ from typing import Any, TextIO, TypeVar
 
 from pyollama.cli.client import Client
 from pyollama.cli.format import metrics_summary
+from pyollama.think import LEVELS
 
 T = TypeVar("T")
-
-THINK_LEVELS = ("high", "medium", "low", "max")
 
 
 def parse_think(value: str) -> bool | str:
@@ -26,7 +25,7 @@ def parse_think(value: str) -> bool | str:
         return True
     if value == "false":
         return False
-    if value in THINK_LEVELS:
+    if value in LEVELS:
         return value
     raise ValueError(
         f"invalid value for --think: {json.dumps(value, ensure_ascii=False)} "

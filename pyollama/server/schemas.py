@@ -16,6 +16,7 @@ from pyollama.errors import BadRequest
 from pyollama.go.time import DurationError, parse_duration
 from pyollama.registry.types import Progress
 from pyollama.store.model import ModelDetails as ModelDetails  # the store's, sent as it is
+from pyollama.think import Think
 
 T = TypeVar("T")
 
@@ -89,7 +90,6 @@ class Logprob(_Wire, kw_only=True, omit_defaults=True):
 # --- requests --------------------------------------------------------------------------------------
 
 KeepAlive = float | str | None
-Think = bool | str | None
 
 
 class GenerateRequest(_Wire, kw_only=True, omit_defaults=True):

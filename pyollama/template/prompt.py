@@ -29,12 +29,12 @@ from pyollama.template.nodes import (
     Node,
     PipeNode,
 )
+from pyollama.think import Think, think_bool, think_level
 
 __all__ = [
     "DEFAULT_TEMPLATE",
     "ChatPrompt",
     "PromptTemplate",
-    "ThinkArg",
     "chat_prompt",
     "chat_prompt_async",
     "collate",
@@ -48,8 +48,6 @@ __all__ = [
 
 DEFAULT_TEMPLATE = "{{ .Prompt }}"
 
-ThinkArg = bool | str | None
-"""The request's `think`: None (not set), a bool, or a level string ("low", "medium", "high", ...)."""
 
 Message = Mapping[str, Any]
 
@@ -63,13 +61,9 @@ def _builtins(obj: Any) -> Any:
     return msgspec.to_builtins(obj)
 
 
-def _think_values(think: ThinkArg) -> tuple[bool, str, bool]:
-    """(Think, ThinkLevel, IsThinkSet) as Ollama's `ThinkValue.Bool()`/`.String()` compute them."""
-    if think is None:
-        return False, "", False
-    if isinstance(think, bool):
-        return think, "medium" if think else "", True
-    return True, str(think), True
+def _think_values(think: Think) -> tuple[bool, str, bool]:
+    """(Think, ThinkLevel, IsThinkSet): the template values of a request's `think`."""
+    return think_bool(think), think_level(think), think is not None
 
 
 # --- Go values for messages and tools ------------------------------------------------------------
@@ -329,7 +323,7 @@ class PromptTemplate:
         messages: Sequence[Any] = (),
         *,
         tools: Iterable[Any] | None = None,
-        think: ThinkArg = None,
+        think: Think = None,
         prompt: str = "",
         suffix: str = "",
         force_legacy: bool = False,
@@ -401,7 +395,7 @@ def render_prompt(
     messages: Sequence[Any],
     *,
     tools: Iterable[Any] | None = None,
-    think: ThinkArg = None,
+    think: Think = None,
 ) -> str:
     """Ollama's `renderPrompt` for a Go template."""
     return template.execute(messages, tools=tools, think=think)
@@ -437,7 +431,7 @@ def _fit(
     template: PromptTemplate,
     msgs: list[dict[str, Any]],
     tools: list[Any] | None,
-    think: ThinkArg,
+    think: Think,
     num_ctx: int,
     truncate: bool,
     image_tokens: int,
@@ -486,7 +480,7 @@ def chat_prompt(
     count_tokens: Callable[[str], int],
     num_ctx: int,
     tools: Iterable[Any] | None = None,
-    think: ThinkArg = None,
+    think: Think = None,
     truncate: bool = True,
     image_tokens: int = 0,
 ) -> ChatPrompt:
@@ -514,7 +508,7 @@ async def chat_prompt_async(
     count_tokens: Callable[[str], Awaitable[int] | int],
     num_ctx: int,
     tools: Iterable[Any] | None = None,
-    think: ThinkArg = None,
+    think: Think = None,
     truncate: bool = True,
     image_tokens: int = 0,
 ) -> ChatPrompt:
@@ -573,7 +567,7 @@ def render_generate(
     model_messages: Sequence[Any] = (),
     suffix: str = "",
     images: Sequence[Any] = (),
-    think: ThinkArg = None,
+    think: Think = None,
     context_text: str | None = None,
 ) -> ChatPrompt:
     """The non-raw `/api/generate` prompt: suffix (fill-in-middle) path or messages path.

@@ -18,8 +18,8 @@ from pyollama.go import json as go_json
 from pyollama.go.strconv import quote as go_quote
 from pyollama.runner.types import Chunk, TokenLogprob, ToolCall
 from pyollama.server.planner import ToolChoice
-from pyollama.server.schemas import Think
 from pyollama.think import LEVELS as THINK_LEVELS
+from pyollama.think import Think
 
 T = TypeVar("T")
 

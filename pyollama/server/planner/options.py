@@ -18,10 +18,9 @@ from pyollama.runner.base import Format
 from pyollama.runner.types import LoadOptions
 from pyollama.server.models import ModelInfo
 from pyollama.server.scheduler import LoadRequest
+from pyollama.think import LEVELS
 
 log = logging.getLogger("pyollama.server")
-
-THINK_LEVELS = ("low", "medium", "high", "max")
 
 
 def merge_options(
@@ -114,7 +113,7 @@ def check_think(
 ) -> bool | str | None:
     """Ollama's think rules: a thinking model thinks unless told not to; asking a model that cannot
     is a 400 (or, with `relax` as Ollama's Anthropic layer does, quietly dropped)."""
-    if isinstance(think, str) and think not in THINK_LEVELS:
+    if isinstance(think, str) and think not in LEVELS:
         raise BadRequest("invalid think value")
     thinking = "thinking" in info.capabilities
     if think and not thinking:

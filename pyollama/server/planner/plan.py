@@ -35,8 +35,8 @@ from pyollama.server.planner.options import (
 )
 from pyollama.server.scheduler import LoadRequest
 from pyollama.server.schemas import ChatRequest, GenerateRequest, Message, parse_keep_alive
+from pyollama.think import Think
 
-Think = bool | str | None
 Mode = Literal["raw", "rendered", "jinja", "infill"]
 
 
