@@ -334,7 +334,7 @@ def parse_tokenizer(folder: Path, special_types: tuple[str, ...]) -> Vocab:
 
     for st in special_types:
         raw = cfg.get(f"{st}_token")
-        text = raw.get("text") if isinstance(raw, dict) else raw
+        text = raw.get("content") if isinstance(raw, dict) else raw
         if not isinstance(text, str):
             continue
         add = cfg.get(f"add_{st}_token")

@@ -61,7 +61,11 @@ class MiniLM:
         ids = self.ids(text)
         n = len(ids)
         x = w["embeddings.word_embeddings.weight"][ids]
-        x = x + w["embeddings.position_embeddings.weight"][:n] + w["embeddings.token_type_embeddings.weight"][0]
+        x = (
+            x
+            + w["embeddings.position_embeddings.weight"][:n]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
         d = x.shape[1] // heads
         for i in range(int(cfg["num_hidden_layers"])):
@@ -85,7 +89,10 @@ class MiniLM:
             )
             h = _gelu(lin(x, "intermediate.dense"))
             x = _layer_norm(
-                x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps
+                x + lin(h, "output.dense"),
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+                eps,
             )
         pooled = x.mean(0)
         return pooled / np.linalg.norm(pooled)

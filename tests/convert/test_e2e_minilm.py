@@ -42,7 +42,15 @@ def test_create_from_safetensors_and_embed(minilm_dir: Path, tmp_path: Path) -> 
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYOLLAMA_HOST": d.url.removeprefix("http://")}
         r = subprocess.run(
-            [sys.executable, "-m", "pyollama.cli.main", "create", "minilm", "-f", str(tmp_path / "Modelfile")],
+            [
+                sys.executable,
+                "-m",
+                "pyollama.cli.main",
+                "create",
+                "minilm",
+                "-f",
+                str(tmp_path / "Modelfile"),
+            ],
             env=env,
             capture_output=True,
             text=True,
