@@ -46,6 +46,7 @@ from pyollama.store import (
 from pyollama.store import list_models as store_list_models
 from pyollama.store.archive import export_chunks, export_names, import_archive
 from pyollama.store.names import INVALID_NAME
+from pyollama.store.templates import detect as detect_template
 
 _GGUF_CACHE = 16
 _HIDDEN_KV = ("general.name", "tokenizer.chat_template")  # show leaves these out of model_info
@@ -259,6 +260,7 @@ class StoreAdapter:
             request,
             noprune=self.noprune,
             template_check=check_go_template,
+            template_detector=detect_template,
             pull=self._pull_statuses,
         )
 
