@@ -23,6 +23,7 @@ ERR_NO_NUMPY = (
 ARCHITECTURES: dict[str, str] = {
     "LlamaForCausalLM": "llama:LlamaConverter",
     "MistralForCausalLM": "llama:LlamaConverter",
+    "MixtralForCausalLM": "llama:MixtralConverter",
     "Qwen2ForCausalLM": "qwen:Qwen2Converter",
     "Qwen3ForCausalLM": "qwen:Qwen3Converter",
     "GemmaForCausalLM": "gemma:GemmaConverter",

@@ -1,4 +1,5 @@
-"""Llama-family decoders: Llama 2/3/3.1 and Mistral 7B (Ollama's convert_llama.go).
+"""Llama-family decoders: Llama 2/3/3.1, Mistral 7B and Mixtral (Ollama's convert_llama.go,
+convert_mixtral.go).
 
 Mistral's `MistralForCausalLM` is the same network under another name, so llama.cpp (and this
 converter) treat it as `llama`. Q and K projections are permuted from Hugging Face's rotary layout
@@ -8,12 +9,14 @@ converter) treat it as `llama`. Q and K projections are permuted from Hugging Fa
 from __future__ import annotations
 
 import math
+import re
 from typing import ClassVar
 
 import numpy as np
 
 from pyollama.convert.base import ModelConverter, Source, cfg_or, set_f32, set_u32
 from pyollama.convert.gguf_writer import GGML_F32, OutTensor, Value, string, u32
+from pyollama.convert.safetensors import Tensor
 from pyollama.convert.tokenizer import Vocab
 
 LLAMA_NAMES: tuple[str, ...] = (
@@ -113,3 +116,46 @@ class LlamaConverter(ModelConverter):
                 smooth = (original / lam - low) / (high - low)
                 out.append(1 / ((1 - smooth) / factor + smooth))
         return np.asarray(out, dtype=np.float32)
+
+
+_EXPERT = re.compile(r"model\.layers\.(\d+)\.block_sparse_moe\.experts\.(\d+)\.w([123])\.weight")
+# Mixtral's expert matrices: w1 gates, w2 projects down, w3 projects up (llama.cpp's names; Ollama's
+# convert_mixtral.go swaps w2 and w3, a layout only its own engine reads)
+_EXPERT_NAMES = {"1": "ffn_gate_exps", "2": "ffn_down_exps", "3": "ffn_up_exps"}
+
+
+class MixtralConverter(LlamaConverter):
+    """Mixtral (Ollama's convert_mixtral.go): a Llama whose FFN is a mixture of experts; each
+    layer's per-expert matrices are stacked into one 3-D tensor, as llama.cpp loads them."""
+
+    replacements: ClassVar[tuple[str, ...]] = (*LLAMA_NAMES, "block_sparse_moe.gate", "ffn_gate_inp")
+
+    def sources(self, tensors: list[Tensor]) -> list[Source]:
+        self._experts: dict[tuple[int, str], dict[int, Tensor]] = {}
+        rest = []
+        for t in tensors:
+            m = _EXPERT.fullmatch(t.name)
+            if m is None:
+                rest.append(t)
+                continue
+            self._experts.setdefault((int(m.group(1)), m.group(3)), {})[int(m.group(2))] = t
+        return super().sources(rest)
+
+    def kv(self, vocab: Vocab) -> dict[str, Value]:
+        kv = super().kv(vocab)
+        set_u32(kv, self.a("expert_count"), self.cfg.get("num_local_experts"))
+        set_u32(kv, self.a("expert_used_count"), self.cfg.get("num_experts_per_tok"))
+        return kv
+
+    def tensors(self, sources: list[Source], vocab: Vocab) -> list[OutTensor]:
+        out = super().tensors(sources, vocab)
+        for (layer, w), experts in sorted(self._experts.items()):
+            parts = [experts[e] for e in sorted(experts)]
+            shape = (len(parts), *parts[0].shape)
+            kind = Source("x.weight", parts[0], parts[0].shape).kind()
+
+            def load(ps: list[Tensor] = parts) -> np.ndarray:
+                return np.stack([p.numpy().astype(np.float32, copy=False) for p in ps])
+
+            out.append(OutTensor(f"blk.{layer}.{_EXPERT_NAMES[w]}.weight", shape, kind, load))
+        return out

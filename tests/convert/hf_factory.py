@@ -105,6 +105,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
     "llama3": {"arch": "LlamaForCausalLM", "tok": "bpe", "split": LLAMA3_SPLIT},
     "llama2": {"arch": "LlamaForCausalLM", "tok": "spm"},
     "mistral": {"arch": "MistralForCausalLM", "tok": "spm"},
+    "mixtral": {"arch": "MixtralForCausalLM", "tok": "spm"},
     "qwen2": {"arch": "Qwen2ForCausalLM", "tok": "bpe", "split": QWEN2_SPLIT},
     "qwen3": {"arch": "Qwen3ForCausalLM", "tok": "bpe", "split": QWEN2_SPLIT},
     "gemma": {"arch": "GemmaForCausalLM", "tok": "spm-noprefix"},
@@ -162,6 +163,8 @@ def make_hf_model(
         cfg.update(sliding_window=256, sliding_window_pattern=2, rope_local_base_freq=10000.0)
     if family == "phi3":
         cfg.update(original_max_position_embeddings=512, sliding_window=512)
+    if family == "mixtral":
+        cfg.update(num_local_experts=4, num_experts_per_tok=2)
     (folder / "config.json").write_text(json.dumps(cfg))
 
     rng = np.random.default_rng(seed)
@@ -179,10 +182,19 @@ def make_hf_model(
             t[p + "self_attn.q_proj.weight"] = _rand(rng, heads * hd, H)
             t[p + "self_attn.k_proj.weight"] = _rand(rng, kv * hd, H)
             t[p + "self_attn.v_proj.weight"] = _rand(rng, kv * hd, H)
-            t[p + "mlp.gate_proj.weight"] = _rand(rng, inter, H)
-            t[p + "mlp.up_proj.weight"] = _rand(rng, inter, H)
+        if family == "mixtral":
+            t[p + "block_sparse_moe.gate.weight"] = _rand(rng, 4, H)
+            for e in range(4):
+                q = f"{p}block_sparse_moe.experts.{e}."
+                t[q + "w1.weight"] = _rand(rng, inter, H)
+                t[q + "w2.weight"] = _rand(rng, H, inter)
+                t[q + "w3.weight"] = _rand(rng, inter, H)
+        else:
+            if family != "phi3":
+                t[p + "mlp.gate_proj.weight"] = _rand(rng, inter, H)
+                t[p + "mlp.up_proj.weight"] = _rand(rng, inter, H)
+            t[p + "mlp.down_proj.weight"] = _rand(rng, H, inter)
         t[p + "self_attn.o_proj.weight"] = _rand(rng, H, heads * hd)
-        t[p + "mlp.down_proj.weight"] = _rand(rng, H, inter)
         if family == "qwen2":
             for k, n in (("q", heads * hd), ("k", kv * hd), ("v", kv * hd)):
                 t[p + f"self_attn.{k}_proj.bias"] = _rand(rng, n)

@@ -29,6 +29,7 @@ EXPECT: dict[str, dict[str, Any]] = {
     "llama3": {"arch": "llama", "model": "gpt2", "pre": "llama-bpe"},
     "llama2": {"arch": "llama", "model": "llama", "pre": "default"},
     "mistral": {"arch": "llama", "model": "llama", "pre": "default"},
+    "mixtral": {"arch": "llama", "model": "llama", "pre": "default"},
     "qwen2": {"arch": "qwen2", "model": "gpt2", "pre": "qwen2"},
     "qwen3": {"arch": "qwen3", "model": "gpt2", "pre": "qwen2"},
     "gemma": {"arch": "gemma", "model": "llama", "pre": "default"},
@@ -65,11 +66,16 @@ def test_keys_and_tensors(family: str, tmp_path: Path) -> None:
     assert kv[f"{arch}.block_count"] == 2 and kv[f"{arch}.embedding_length"] == 64
     assert kv["general.file_type"] == 1
     assert list(kv) == sorted(kv)  # Ollama's writer sorts the keys
-    assert "token_embd.weight" in tensors and "blk.1.ffn_down.weight" in tensors
+    down = "blk.0.ffn_down_exps.weight" if family == "mixtral" else "blk.0.ffn_down.weight"
+    assert "token_embd.weight" in tensors and down.replace("blk.0", "blk.1") in tensors
     assert tensors["blk.0.attn_norm.weight"].tensor_type.name == "F32"
-    assert tensors["blk.0.ffn_down.weight"].tensor_type.name == "F16"
+    assert tensors[down].tensor_type.name == "F16"
     names = list(tensors)
-    assert names.index("blk.0.ffn_down.weight") < names.index("blk.1.attn_norm.weight")
+    assert names.index(down) < names.index("blk.1.attn_norm.weight")
+    if family == "mixtral":
+        assert kv["llama.expert_count"] == 4 and kv["llama.expert_used_count"] == 2
+        assert [int(x) for x in tensors[down].shape] == [128, 64, 4]  # ggml: n_ff, n_embd, n_expert
+        assert tensors["blk.0.ffn_gate_inp.weight"].tensor_type.name == "F32"
     if exp["model"] == "gpt2":
         assert kv["tokenizer.ggml.merges"]
     else:
