@@ -229,9 +229,9 @@ class Creator:
         if not numpy_available():
             raise BadRequest(ERR_NO_NUMPY)
         yield {"status": "converting model"}
-        digest = await self._thread(convert_blobs, self.store, files)
+        digest, created = await self._thread(convert_blobs, self.store, files)
         gl = await self._gguf_layer(digest, MEDIA_MODEL)
-        gl.layer.status = _layer_status(True, digest)
+        gl.layer.status = _layer_status(created, digest)
         yield gl
         for extra in await self._detect_template(gl):
             yield extra
@@ -467,9 +467,9 @@ class Creator:
         yield {"status": "success"}
 
 
-def convert_blobs(store: Store, files: dict[str, str]) -> str:
+def convert_blobs(store: Store, files: dict[str, str]) -> tuple[str, bool]:
     """Convert the safetensors model whose files are the blobs `files` (relative name -> digest);
-    returns the digest of the GGUF blob written. Blocking: run it in a thread."""
+    returns the GGUF blob's digest and whether it is new. Blocking: run it in a thread."""
     import shutil
     import tempfile
     from pathlib import Path
@@ -492,11 +492,11 @@ def convert_blobs(store: Store, files: dict[str, str]) -> str:
         w = store.blob_writer()
         try:
             convert_model(folder, w)  # type: ignore[arg-type]  # BlobWriter has the write() it needs
-            w.commit()
+            created = w.commit()
         except BaseException:
             w.abort()
             raise
-        return w.digest
+        return w.digest, created
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

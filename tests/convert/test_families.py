@@ -5,6 +5,7 @@ tokenizer the folder ships."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ EXPECT: dict[str, dict[str, Any]] = {
 
 def _convert(folder: Path) -> Path:
     out = folder.parent / f"{folder.name}.gguf"
-    with open(out, "wb") as f:
-        convert_model(folder, f)
+    if not out.exists():
+        with open(out, "wb") as f:
+            convert_model(folder, f)
     return out
 
 
@@ -55,8 +57,8 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_keys_and_tensors(family: str, tmp_path: Path) -> None:
-    gguf = _convert(make_hf_model(tmp_path / family, family))
+def test_keys_and_tensors(family: str, hf_model: Callable[[str], Path]) -> None:
+    gguf = _convert(hf_model(family))
     kv, tensors = _read(gguf)
     exp = EXPECT[family]
     arch = exp["arch"]
@@ -150,10 +152,10 @@ def _engine_tokenize(path: Path, texts: list[str]) -> tuple[list[list[int]], str
 
 @requires_engine
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_llama_cpp_loads_runs_and_tokenizes_like_hf(family: str, tmp_path: Path) -> None:
+def test_llama_cpp_loads_runs_and_tokenizes_like_hf(family: str, hf_model: Callable[[str], Path]) -> None:
     from tokenizers import Tokenizer
 
-    folder = make_hf_model(tmp_path / family, family)
+    folder = hf_model(family)
     gguf = _convert(folder)
     hf = Tokenizer.from_file(str(folder / "tokenizer.json"))
     want = [hf.encode(t, add_special_tokens=False).ids for t in TEXTS]
