@@ -316,8 +316,12 @@ def parse_tokenizer(folder: Path, special_types: tuple[str, ...]) -> Vocab:
     if tj is not None:
         added = {str(t["content"]): int(t["id"]) for t in tj.get("added_tokens") or []}
         if vocab.model == "llama" and (folder / "tokenizer.model").is_file():
-            for content, tid in added.items():  # added tokens tokenizer.model does not type
-                if tid < len(vocab.types) and vocab.tokens[tid] == content and vocab.types[tid] == NORMAL:
+            # special added tokens that tokenizer.model types as plain pieces (Gemma's turn markers
+            # in some checkpoints): control tokens, as tokenizer.json says (beyond Ollama's list)
+            for t in tj.get("added_tokens") or []:
+                tid, content = int(t["id"]), str(t["content"])
+                plain = tid < len(vocab.types) and vocab.types[tid] == NORMAL and vocab.tokens[tid] == content
+                if t.get("special") and plain:
                     vocab.types[tid] = CONTROL
 
     cfg = _read_json(folder / "tokenizer_config.json") or {}

@@ -187,6 +187,7 @@ def test_tokenizer_model_wins_and_specials_resolve(tmp_path: Path) -> None:
 
 
 def test_spm_style_tokenizer_json(tmp_path: Path) -> None:
+    pytest.importorskip("tokenizers")
     folder = make_hf_model(tmp_path / "m", "llama2")
     v = parse_tokenizer(folder, ("bos", "eos", "unk"))
     assert v.model == "llama" and v.add_space_prefix is True
@@ -232,6 +233,7 @@ def _upload_folder(store: Store, folder: Path) -> dict[str, str]:
 
 
 async def test_create_from_safetensors_blobs(tmp_path: Path) -> None:
+    pytest.importorskip("tokenizers")
     store = Store(tmp_path / "models")
     files = _upload_folder(store, make_hf_model(tmp_path / "q", "qwen2"))
     req = {"model": "tiny", "files": files}
@@ -269,6 +271,7 @@ async def test_create_without_numpy_says_what_to_install(
     ],
 )
 async def test_unsupported_architectures(tmp_path: Path, edit: dict[str, Any], message: str) -> None:
+    pytest.importorskip("tokenizers")
     folder = make_hf_model(tmp_path / "m", "llama3")
     cfg = json.loads((folder / "config.json").read_text())
     cfg.update(edit)
