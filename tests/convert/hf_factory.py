@@ -96,6 +96,32 @@ def spm_tokenizer(specials: list[str], *, prefix: bool = True, vocab_size: int =
     return tok
 
 
+def sentencepiece_model(*, prefix: bool = True, vocab_size: int = 400) -> bytes:
+    """A real `tokenizer.model`, trained by Google's sentencepiece (BPE with byte fallback, no
+    normalization, spaces kept as typed): what Llama 2, Mistral and Gemma checkpoints ship."""
+    import io
+
+    import sentencepiece as spm
+
+    out = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS),
+        model_writer=out,
+        vocab_size=vocab_size,
+        model_type="bpe",
+        byte_fallback=True,
+        character_coverage=1.0,
+        normalization_rule_name="identity",
+        remove_extra_whitespaces=False,
+        add_dummy_prefix=prefix,
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        minloglevel=2,
+    )
+    return out.getvalue()
+
+
 def _rand(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return (rng.standard_normal(shape) * 0.02).astype(np.float32)
 
@@ -116,12 +142,25 @@ FAMILIES: dict[str, dict[str, Any]] = {
 
 
 def make_hf_model(
-    folder: Path, family: str, *, seed: int = 0, dtype: str = "F32", chat_template: str = ""
+    folder: Path,
+    family: str,
+    *,
+    seed: int = 0,
+    dtype: str = "F32",
+    chat_template: str = "",
+    spm_model: bool = False,
 ) -> Path:
-    """Write a tiny model folder for `family` (a key of FAMILIES); returns the folder."""
+    """Write a tiny model folder for `family` (a key of FAMILIES); returns the folder.
+
+    `spm_model=True` ships a sentencepiece `tokenizer.model` and no tokenizer.json (SentencePiece
+    families only), as older Llama 2 / Mistral checkpoints do."""
     spec = FAMILIES[family]
     folder.mkdir(parents=True, exist_ok=True)
-    if spec["tok"] == "bpe":
+    tok: Any = None
+    if spm_model:
+        unk, bos, eos = "<unk>", "<s>", "</s>"
+        (folder / "tokenizer.model").write_bytes(sentencepiece_model(prefix=spec["tok"] == "spm"))
+    elif spec["tok"] == "bpe":
         bos, eos = "<|begin_of_text|>", "<|end_of_text|>"
         specials = [bos, eos, "<|eot_id|>"]
         tok = byte_level_tokenizer(spec["split"], specials)
@@ -132,7 +171,8 @@ def make_hf_model(
         if family.startswith("gemma"):
             specials = ["<pad>", eos, bos, unk, "<start_of_turn>", "<end_of_turn>"]
         tok = spm_tokenizer(specials, prefix=spec["tok"] == "spm")
-    tok.save(str(folder / "tokenizer.json"))
+    if tok is not None:
+        tok.save(str(folder / "tokenizer.json"))
     tc: dict[str, Any] = {"bos_token": bos, "eos_token": eos, "add_bos_token": True, "add_eos_token": False}
     if unk:
         tc["unk_token"] = unk
@@ -140,7 +180,7 @@ def make_hf_model(
         tc["chat_template"] = chat_template
     (folder / "tokenizer_config.json").write_text(json.dumps(tc))
 
-    V = tok.get_vocab_size()
+    V = tok.get_vocab_size() if tok is not None else 400
     H, L, heads, kv, inter = 64, 2, 4, 2, 128
     hd = 16 if family not in ("qwen3", "gemma", "gemma2", "gemma3") else 32
     cfg: dict[str, Any] = {

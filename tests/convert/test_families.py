@@ -162,3 +162,19 @@ def test_llama_cpp_loads_runs_and_tokenizes_like_hf(family: str, hf_model: Calla
     got, text = _engine_tokenize(gguf, TEXTS)
     assert got == want
     assert isinstance(text, str)  # it ran: three tokens of random weights
+
+
+@requires_engine
+@pytest.mark.parametrize("family", ["llama2", "gemma"])
+def test_sentencepiece_model_tokenizes_like_sentencepiece(family: str, tmp_path: Path) -> None:
+    """A folder with only a real `tokenizer.model` (Ollama's preferred source): llama.cpp splits
+    text as Google's sentencepiece does, with and without the dummy prefix."""
+    spm = pytest.importorskip("sentencepiece")
+    folder = make_hf_model(tmp_path / family, family, spm_model=True)
+    sp = spm.SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
+    gguf = _convert(folder)
+    kv, _ = _read(gguf)
+    assert kv["tokenizer.ggml.model"] == "llama" and kv["tokenizer.ggml.bos_token_id"] == 1
+    assert kv["tokenizer.ggml.add_space_prefix"] is (family == "llama2")
+    got, _ = _engine_tokenize(gguf, TEXTS)
+    assert got == [sp.encode(t) for t in TEXTS]
