@@ -252,11 +252,11 @@ def _vocab_from_json(tj: dict[str, Any]) -> Vocab:
     model = tj.get("model") or {}
     kind = model.get("type")
     raw_vocab = model.get("vocab")
+    if kind not in ("WordPiece", "BPE"):
+        # a Unigram tokenizer.json comes with its tokenizer.model, which is read instead
+        raise TokenizerError(f"unsupported tokenizer model {kind!r} (without a tokenizer.model)")
     by_id: dict[int, tuple[str, float]] = {}
-    if kind == "Unigram" and isinstance(raw_vocab, list):
-        for i, (piece, score) in enumerate(raw_vocab):
-            by_id[i] = (str(piece), float(score))
-    elif isinstance(raw_vocab, dict):
+    if isinstance(raw_vocab, dict):
         for piece, tid in raw_vocab.items():
             by_id[int(tid)] = (str(piece), float(tid))
     else:
@@ -278,18 +278,13 @@ def _vocab_from_json(tj: dict[str, Any]) -> Vocab:
     if kind == "BPE" and _is_byte_level(tj):
         # Ollama's parseVocabularyFromTokenizer: scores are the ids, the merges go along
         return Vocab("gpt2", tokens, [float(i) for i in ids], types, merges=merges, pre=_pre_name(tj))
-    if kind not in ("BPE", "Unigram"):
-        raise TokenizerError(f"unsupported tokenizer model {kind!r}")
-    # SentencePiece-style: scores drive llama.cpp's merging; byte tokens typed BYTE
-    if kind == "BPE":
-        n = len(merges)
-        rank: dict[str, int] = {}
-        for r, m in enumerate(merges):
-            a, _, b = m.partition(" ")
-            rank.setdefault(a + b, r)
-        scores = [-float(rank[t]) if t in rank else -float(n + i) for i, t in enumerate(tokens)]
-    else:
-        scores = [by_id[i][1] for i in ids]
+    # SentencePiece-style BPE: scores drive llama.cpp's merging; byte tokens typed BYTE
+    n = len(merges)
+    rank: dict[str, int] = {}
+    for r, m in enumerate(merges):
+        a, _, b = m.partition(" ")
+        rank.setdefault(a + b, r)
+    scores = [-float(rank[t]) if t in rank else -float(n + i) for i, t in enumerate(tokens)]
     unk = model.get("unk_token")
     unk_id = model.get("unk_id")
     for i, t in enumerate(tokens):

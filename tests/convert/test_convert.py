@@ -278,3 +278,12 @@ async def test_unsupported_architectures(tmp_path: Path, edit: dict[str, Any], m
     (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(BadRequest, match=message):
         convert_model(folder, io.BytesIO())
+
+
+def test_unigram_tokenizer_json_needs_its_model(tmp_path: Path) -> None:
+    from pyollama.convert.tokenizer import TokenizerError
+
+    spec = {"model": {"type": "Unigram", "vocab": [["a", -1.0]]}}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
+    with pytest.raises(TokenizerError, match="Unigram"):
+        parse_tokenizer(tmp_path, ("bos",))
