@@ -13,7 +13,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 
@@ -136,13 +136,18 @@ class Client:
         _, raw = await self._request(method, path, body)
         return json.loads(raw) if raw.strip() else None
 
-    async def stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """POST and yield each NDJSON object; an `{"error"}` line raises `ResponseError`."""
+    async def stream(
+        self, path: str, body: dict[str, Any] | None, *, data: Any = None, content_type: str = ""
+    ) -> AsyncIterator[dict[str, Any]]:
+        """POST and yield each NDJSON object; an `{"error"}` line raises `ResponseError`.
+
+        The body is `body` as JSON, or `data` (bytes or an async iterator of them) as `content_type`.
+        """
         url = self.base_url + path
+        if body is not None:
+            data, content_type = json.dumps(body), "application/json"
         try:
-            async with self._sess().post(
-                url, data=json.dumps(body), headers={"Content-Type": "application/json"}
-            ) as resp:
+            async with self._sess().post(url, data=data, headers={"Content-Type": content_type}) as resp:
                 if resp.status >= 400:
                     raise _error_from_body(resp.status, await resp.read())
                 buf = b""
@@ -238,6 +243,33 @@ class Client:
                         on_progress(sent)
 
         await self._request("POST", f"/api/blobs/{digest}", data=body())
+
+    async def export(self, models: builtins.list[str], out: BinaryIO) -> int:
+        """`POST /api/export`: write the archive of `models` to `out`; returns its size."""
+        url = self.base_url + "/api/export"
+        n = 0
+        try:
+            async with self._sess().post(
+                url, data=json.dumps({"models": models}), headers={"Content-Type": "application/json"}
+            ) as resp:
+                if resp.status >= 400:
+                    raise _error_from_body(resp.status, await resp.read())
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    out.write(chunk)
+                    n += len(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise transport_error("POST", url, self.base_url, exc) from exc
+        return n
+
+    def import_archive(self, path: Path) -> AsyncIterator[dict[str, Any]]:
+        """`POST /api/import` with the archive file streamed as the body; yields progress."""
+
+        async def body() -> AsyncIterator[bytes]:
+            with open(path, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    yield chunk
+
+        return self.stream("/api/import", None, data=body(), content_type="application/x-tar")
 
 
 def _decode_line(line: bytes) -> dict[str, Any]:

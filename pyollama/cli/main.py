@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -169,6 +170,25 @@ def build_parser(serve_epilog: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("rm", help="Remove a model", description="Remove a model", formatter_class=_fmt_help)
     p.add_argument("models", metavar="MODEL", nargs="+")
     p.set_defaults(handler=cmd_rm)
+
+    p = sub.add_parser(
+        "export",
+        help="Write models to a tar archive",
+        description="Write models (manifests and blobs, in Ollama's store layout) to a tar archive",
+        formatter_class=_fmt_help,
+    )
+    p.add_argument("models", metavar="MODEL", nargs="+")
+    p.add_argument("-o", "--output", required=True, help="Archive to write ('-' for stdout)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser(
+        "import",
+        help="Install models from a tar archive",
+        description="Install the models of an archive written by export (every digest is verified)",
+        formatter_class=_fmt_help,
+    )
+    p.add_argument("archive", metavar="ARCHIVE")
+    p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("help", help="Help about any command", description="Help about any command")
     p.add_argument("topic", metavar="COMMAND", nargs="?")
@@ -443,6 +463,33 @@ async def cmd_run(args: argparse.Namespace) -> int:
                 w.finish()
                 print("\n")
         await chat_loop(client, opts)
+    return 0
+
+
+async def cmd_export(args: argparse.Namespace) -> int:
+    """The archive goes to a temp file beside the target, renamed only when complete."""
+    async with Client() as client:
+        if args.output == "-":
+            await client.export(list(args.models), sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return 0
+        out = Path(args.output)
+        tmp = out.with_name(f".{out.name}.partial")
+        try:
+            with open(tmp, "wb") as f:
+                await client.export(list(args.models), f)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return 0
+
+
+async def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.archive)
+    if not path.is_file():
+        raise PyollamaError(f"open {path}: no such file or directory")
+    async with Client() as client:
+        await _transfer(client.import_archive(path), "importing")
     return 0
 
 

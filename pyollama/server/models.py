@@ -8,9 +8,9 @@ against a small in-memory fake and the real store is bound in one place
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import msgspec
 
@@ -98,4 +98,15 @@ class ModelStore(Protocol):
 
         True if it was created; raises `BadRequest` (digest mismatch, short body) and leaves nothing.
         """
+        ...
+
+    def export_archive(self, names: list[str]) -> Iterator[bytes]:
+        """`/api/export`: the tar archive of `names` (manifests, then blobs) as chunks.
+
+        Called in a worker thread; a missing model raises `ModelNotFound` here, before any chunk."""
+        ...
+
+    def import_archive(self, fileobj: IO[bytes]) -> Iterator[dict[str, Any]]:
+        """`/api/import`: install an archive read from `fileobj` (blocking; a worker thread),
+        yielding `{"status": ...}` progress; a bad archive raises `BadRequest`, leaving nothing."""
         ...

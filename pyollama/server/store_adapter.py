@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
@@ -44,7 +44,9 @@ from pyollama.store import (
     show_model,
 )
 from pyollama.store import list_models as store_list_models
+from pyollama.store.archive import export_chunks, export_names, import_archive
 from pyollama.store.names import INVALID_NAME
+from pyollama.store.templates import detect as detect_template
 
 _GGUF_CACHE = 16
 _HIDDEN_KV = ("general.name", "tokenizer.chat_template")  # show leaves these out of model_info
@@ -258,6 +260,7 @@ class StoreAdapter:
             request,
             noprune=self.noprune,
             template_check=check_go_template,
+            template_detector=detect_template,
             pull=self._pull_statuses,
         )
 
@@ -306,3 +309,15 @@ class StoreAdapter:
 
     async def write_blob(self, digest: str, chunks: AsyncIterator[bytes], *, size: int | None) -> bool:
         return await self.store.write_blob_stream(digest, chunks, size=size)
+
+    def export_archive(self, names: list[str]) -> Iterator[bytes]:
+        manifests = []
+        for n in names:
+            try:
+                manifests += export_names(self.store, [self.store.existing_name(ModelName.parse(n))])
+            except ManifestNotFound:
+                raise ModelNotFound(f"model '{n}' not found") from None
+        return export_chunks(self.store, manifests)
+
+    def import_archive(self, fileobj: IO[bytes]) -> Iterator[dict[str, Any]]:
+        return import_archive(self.store, fileobj)

@@ -200,7 +200,9 @@ class Creator:
     async def _from_files(self, files: dict[str, str], adapter: bool) -> AsyncIterator[Status | _GGUFLayer]:
         kind = self._detect_type(files)
         if kind == "safetensors":
-            raise BadRequest("safetensors import is not supported by pyollama; convert the model to GGUF")
+            async for item in self._from_safetensors(files, adapter):
+                yield item
+            return
         if kind != "gguf":
             raise BadRequest(ERR_UNKNOWN_TYPE)
         if not files:
@@ -214,6 +216,25 @@ class Creator:
             if not adapter:
                 for extra in await self._detect_template(gl):
                     yield extra
+
+    async def _from_safetensors(
+        self, files: dict[str, str], adapter: bool
+    ) -> AsyncIterator[Status | _GGUFLayer]:
+        """Ollama's `convertFromSafetensors`: the uploaded blobs linked under their relative names
+        in a temp folder of the store, converted to one GGUF blob (`pyollama.convert`)."""
+        if adapter:
+            raise BadRequest("safetensors adapters are not supported by pyollama; convert it to GGUF")
+        from pyollama.convert import ERR_NO_NUMPY, numpy_available
+
+        if not numpy_available():
+            raise BadRequest(ERR_NO_NUMPY)
+        yield {"status": "converting model"}
+        digest, created = await self._thread(convert_blobs, self.store, files)
+        gl = await self._gguf_layer(digest, MEDIA_MODEL)
+        gl.layer.status = _layer_status(created, digest)
+        yield gl
+        for extra in await self._detect_template(gl):
+            yield extra
 
     async def _detect_template(self, gl: _GGUFLayer) -> list[_GGUFLayer]:
         if self.template_detector is None or gl.info is None or not gl.info.chat_template:
@@ -444,6 +465,40 @@ class Creator:
         if old is not None and not self.noprune:
             await self._thread(self.store.remove_unreferenced, old.digests())
         yield {"status": "success"}
+
+
+def convert_blobs(store: Store, files: dict[str, str]) -> tuple[str, bool]:
+    """Convert the safetensors model whose files are the blobs `files` (relative name -> digest);
+    returns the GGUF blob's digest and whether it is new. Blocking: run it in a thread."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from pyollama.convert import convert_model
+    from pyollama.store.files import TMP_PREFIX
+
+    store.root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}safetensors-", dir=store.root))
+    try:
+        for rel, digest in files.items():
+            if not valid_rel_path(rel):
+                raise BadRequest(f"{ERR_FILE_PATH}: {rel}")
+            blob = store.blob_path(digest)
+            if not blob.is_file():
+                raise BlobNotFound(normalize_digest(digest))
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(blob, target)
+        w = store.blob_writer()
+        try:
+            convert_model(folder, w)  # type: ignore[arg-type]  # BlobWriter has the write() it needs
+            created = w.commit()
+        except BaseException:
+            w.abort()
+            raise
+        return w.digest, created
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def create_model(

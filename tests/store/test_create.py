@@ -209,7 +209,6 @@ async def test_projector_sorted_first_does_not_describe_the_model(
         ({"model": "m", "files": {"m.gguf": "sha256:../../x"}}, "invalid digest format"),
         ({"model": "m", "adapters": {"../a": sha(b"x")}, "from": "x"}, "file path must be relative"),
         ({"model": "m", "files": {}}, "unknown type"),
-        ({"model": "m", "files": {"m.safetensors": sha(b"x")}}, "safetensors import is not supported"),
         (
             {"model": "m", "files": {"m.gguf": sha(b"x")}, "draft_files": {"d.gguf": sha(b"y")}},
             "draft models are not supported yet",
@@ -234,6 +233,8 @@ async def test_create_errors_on_content(
         await create(store, model="m", files={"x.gguf": bad})
     with pytest.raises(PyollamaError, match="not found"):
         await create(store, model="m", files={"x.gguf": sha(b"never uploaded")})
+    with pytest.raises(PyollamaError, match="not found"):  # converted, but its blob is missing
+        await create(store, model="m", files={"m.safetensors": sha(b"never uploaded")})
     with pytest.raises(ModelNotFound):
         await create(store, model="m", **{"from": "missing"})
     d = upload(fake_gguf)
@@ -281,3 +282,42 @@ async def test_template_detector_hook(store: Store, tmp_path: Path, upload: Call
     assert {MEDIA_TEMPLATE, MEDIA_PARAMS} <= {x.media_type for x in lm.manifest.layers}
     assert MEDIA_LICENSE not in {x.media_type for x in lm.manifest.layers}
     assert MEDIA_MESSAGES not in {x.media_type for x in lm.manifest.layers}
+
+
+# --- template detection (pyollama.store.templates) -------------------------------------------------
+
+
+async def test_create_detects_the_template_as_ollama_does(store: Store, tmp_path: Path) -> None:
+    from pyollama.store.templates import detect
+    from pyollama.store.templates.families import CHATML
+
+    jinja = (
+        "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+        "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+    )
+    g = make_gguf(tmp_path / "c.gguf", chat_template=jinja)
+    digest, _, _ = store.write_blob_file(g)
+    req = {"model": "chat", "files": {"c.gguf": digest}}
+    statuses = await collect(create_model(store, req, read_gguf=gguf_py_reader, template_detector=detect))
+    assert {"status": "using autodetected template chatml"} in statuses
+    m = store.read_manifest(ModelName.parse("chat"))
+    tmpl = m.layer("application/vnd.ollama.image.template")
+    params = m.layer("application/vnd.ollama.image.params")
+    assert tmpl is not None and params is not None
+    assert store.read_blob(tmpl.digest).decode() == CHATML.template
+    assert (
+        store.read_blob(params.digest) == b'{"stop":["\\u003c|im_start|\\u003e","\\u003c|im_end|\\u003e"]}\n'
+    )
+
+
+async def test_create_keeps_jinja_for_tool_templates(store: Store, tmp_path: Path) -> None:
+    from pyollama.store.templates import detect
+
+    jinja = "{% if tools %}{{ tools }}{% endif %}"
+    jinja += "{% for m in messages %}<|im_start|>{{ m.content }}<|im_end|>{% endfor %}"
+    digest, _, _ = store.write_blob_file(make_gguf(tmp_path / "t.gguf", chat_template=jinja))
+    req = {"model": "tools", "files": {"t.gguf": digest}}
+    statuses = await collect(create_model(store, req, read_gguf=gguf_py_reader, template_detector=detect))
+    assert not any("autodetected" in s["status"] for s in statuses)
+    m = store.read_manifest(ModelName.parse("tools"))
+    assert [x.media_type for x in m.layers] == ["application/vnd.ollama.image.model"]
