@@ -19,7 +19,7 @@ from pyollama.config import Settings
 from pyollama.errors import PyollamaError
 from pyollama.go.net import is_private
 from pyollama.runner.base import RunnerFactory
-from pyollama.server import routes_compat, routes_inference, routes_models, routes_registry
+from pyollama.server import routes_compat, routes_inference, routes_models, routes_registry, routes_tokens
 from pyollama.server.models import ModelStore
 from pyollama.server.planner.prompt import Templates
 from pyollama.server.routes_compat import anthropic_error, openai_error
@@ -246,4 +246,5 @@ def make_app(
     r.add_route("DELETE", "/api/delete", routes_models.delete)
     routes_registry.setup(app, settings)  # POST /api/pull, /api/push
     routes_compat.add_routes(app)  # /v1/... (OpenAI, Anthropic)
+    routes_tokens.add_routes(app)  # /api/tokenize, /api/detokenize, /api/rerank, /v1/rerank
     return app
