@@ -57,6 +57,32 @@ Stream = Literal["", "ndjson", "sse"]
 Dialect = Literal["ollama", "openai", "anthropic", "pyollama"]
 
 
+class OpenAIErrorDetail(msgspec.Struct, kw_only=True):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIError(msgspec.Struct, kw_only=True):
+    """OpenAI's error object (Ollama's openai.NewError)."""
+
+    error: OpenAIErrorDetail
+
+
+class AnthropicErrorDetail(msgspec.Struct, kw_only=True):
+    type: str
+    message: str
+
+
+class AnthropicError(msgspec.Struct, kw_only=True):
+    """Anthropic's error object."""
+
+    type: str
+    error: AnthropicErrorDetail
+    request_id: str | None = None
+
+
 class CloudStatus(msgspec.Struct, kw_only=True):
     disabled: bool
     source: str
@@ -78,7 +104,7 @@ class Operation:
     response: type | None = None  # JSON reply; None: an open object (compat) or no body
     stream: Stream = ""  # the reply streams (by default) as NDJSON lines or SSE events
     ok: int = 200
-    errors: Dialect = "ollama"
+    errors: Dialect | None = None  # None: from the path and tag (`_dialect`)
     empty: bool = False  # the success reply has no body
     raw_body: bool = False  # the request body is raw bytes (blob upload)
     text: str = ""  # the success reply is this media type (not JSON)
@@ -124,7 +150,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "pyollama",
         TokenizeRequest,
         TokenizeResponse,
-        errors="ollama",
     ),
     Operation(
         "POST",
@@ -133,7 +158,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "pyollama",
         DetokenizeRequest,
         DetokenizeResponse,
-        errors="ollama",
     ),
     Operation(
         "POST",
@@ -142,7 +166,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "pyollama",
         RerankRequest,
         RerankResponse,
-        errors="ollama",
     ),
     Operation(
         "POST",
@@ -156,10 +179,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/v1/completions", "OpenAI completions", "openai", OpenAICompletionRequest, None, "sse"
     ),
-    Operation("POST", "/v1/embeddings", "OpenAI embeddings", "openai", EmbeddingRequest, errors="openai"),
+    Operation("POST", "/v1/embeddings", "OpenAI embeddings", "openai", EmbeddingRequest),
     Operation("POST", "/v1/responses", "OpenAI responses", "openai", ResponsesRequest, None, "sse"),
-    Operation("GET", "/v1/models", "OpenAI model list", "openai", errors="openai"),
-    Operation("GET", "/v1/models/{model}", "OpenAI model", "openai", errors="openai"),
+    Operation("GET", "/v1/models", "OpenAI model list", "openai"),
+    Operation("GET", "/v1/models/{model}", "OpenAI model", "openai"),
     Operation(
         "POST",
         "/v1/rerank",
@@ -167,19 +190,22 @@ OPERATIONS: tuple[Operation, ...] = (
         "pyollama",
         V1RerankRequest,
         V1RerankResponse,
-        errors="openai",
     ),
     Operation("POST", "/v1/messages", "Anthropic messages", "anthropic", MessagesRequest, None, "sse"),
     Operation(
         "POST", "/v1/messages/count_tokens", "Anthropic token count", "anthropic", CountTokensRequest, None
     ),
-    Operation("GET", "/metrics", "Prometheus metrics", "pyollama", text="text/plain", errors="pyollama"),
-    Operation("GET", "/openapi.json", "This document", "pyollama", errors="pyollama"),
-    Operation("GET", "/ui", "The web chat page", "pyollama", text="text/html", errors="pyollama"),
+    Operation("GET", "/metrics", "Prometheus metrics", "pyollama", text="text/plain"),
+    Operation("GET", "/openapi.json", "This document", "pyollama"),
+    Operation("GET", "/ui", "The web chat page", "pyollama", text="text/html"),
 )
 
 _REF = "#/components/schemas/{name}"
 _OPEN_OBJECT: dict[str, Any] = {"type": "object"}
+_SSE_EVENT: dict[str, Any] = {  # one event; `data` is a JSON object of the dialect's stream
+    "type": "object",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+}
 _PATH_PARAMS = {
     "digest": {"type": "string", "pattern": "^sha256[:-][0-9a-fA-F]{64}$"},
     "model": {"type": "string"},
@@ -189,15 +215,24 @@ _PATH_PARAMS = {
 def _errors(dialect: Dialect) -> dict[str, Any]:
     """Every non-success status, in the route's dialect (Ollama's `{"error": "..."}`, OpenAI's and
     Anthropic's error objects, or plain text from the small routes)."""
-    if dialect == "ollama":
-        content: dict[str, Any] = {
-            "application/json": {"schema": {"$ref": _REF.format(name="ErrorResponse")}}
-        }
-    elif dialect in ("openai", "anthropic"):
-        content = {"application/json": {"schema": _OPEN_OBJECT}}
+    names = {"ollama": "ErrorResponse", "openai": "OpenAIError", "anthropic": "AnthropicError"}
+    if dialect in names:
+        content: dict[str, Any] = {"application/json": {"schema": {"$ref": _REF.format(name=names[dialect])}}}
     else:
         content = {"text/plain": {"schema": {"type": "string"}}, "application/json": {"schema": _OPEN_OBJECT}}
     return {"default": {"description": "an error", "content": content}}
+
+
+def _dialect(op: Operation) -> Dialect:
+    """Whose error shape a route answers with: OpenAI's under /v1 (Anthropic's for its routes),
+    Ollama's under /api, plain text or JSON for the rest."""
+    if op.errors is not None:
+        return op.errors
+    if op.tag == "anthropic":
+        return "anthropic"
+    if op.path.startswith("/v1/"):
+        return "openai"
+    return "ollama" if op.path.startswith("/api/") else "pyollama"
 
 
 def _operation(op: Operation, refs: dict[type, dict[str, Any]]) -> dict[str, Any]:
@@ -228,15 +263,15 @@ def _operation(op: Operation, refs: dict[type, dict[str, Any]]) -> dict[str, Any
         if op.stream == "ndjson":
             content["application/x-ndjson"] = {"schema": schema, "description": "one object a line"}
         elif op.stream == "sse":
-            content["text/event-stream"] = {"schema": {"type": "string"}}
+            content["text/event-stream"] = {"schema": _SSE_EVENT}
         ok["content"] = content
-    out["responses"] = {str(op.ok): ok, **_errors(op.errors)}
+    out["responses"] = {str(op.ok): ok, **_errors(_dialect(op))}
     return out
 
 
 def build_spec(version: str = pyollama.__version__) -> dict[str, Any]:
     """The OpenAPI 3.1 document (a plain dict, ready for JSON)."""
-    types: list[type] = [ErrorResponse]
+    types: list[type] = [ErrorResponse, OpenAIError, AnthropicError]
     for op in OPERATIONS:
         types.extend(t for t in (op.request, op.response) if t is not None)
     unique = list(dict.fromkeys(types))
