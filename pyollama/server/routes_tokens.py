@@ -49,18 +49,15 @@ def _lease_request(
     return info, load_request(state.settings, info, merge_options(info, options), seconds)
 
 
-async def tokenize(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    req = decode(await request.read(), TokenizeRequest)
+async def tokenize_reply(state: ServerState, req: TokenizeRequest) -> TokenizeResponse:
+    """The route's answer without aiohttp (the in-process library calls this too)."""
     _info, lreq = _lease_request(state, req.model, req.keep_alive, req.options)
     async with state.scheduler.use(lreq) as lease:
         tokens = await lease.runner.tokenize(req.content, add_special=req.add_special) if req.content else []
-    return json_response(TokenizeResponse(model=req.model, tokens=tokens))
+    return TokenizeResponse(model=req.model, tokens=tokens)
 
 
-async def detokenize(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    req = decode(await request.read(), DetokenizeRequest)
+async def detokenize_reply(state: ServerState, req: DetokenizeRequest) -> DetokenizeResponse:
     _info, lreq = _lease_request(state, req.model, req.keep_alive, req.options)
     tokens = req.tokens or []
     async with state.scheduler.use(lreq) as lease:
@@ -69,7 +66,17 @@ async def detokenize(request: web.Request) -> web.StreamResponse:
             # llama.cpp would read past its vocabulary; refuse as a client error instead
             raise BadRequest(f"token ids must be between 0 and {n_vocab - 1}")
         content = await lease.runner.detokenize(tokens) if tokens else ""
-    return json_response(DetokenizeResponse(model=req.model, content=content))
+    return DetokenizeResponse(model=req.model, content=content)
+
+
+async def tokenize(request: web.Request) -> web.StreamResponse:
+    req = decode(await request.read(), TokenizeRequest)
+    return json_response(await tokenize_reply(request.app[STATE], req))
+
+
+async def detokenize(request: web.Request) -> web.StreamResponse:
+    req = decode(await request.read(), DetokenizeRequest)
+    return json_response(await detokenize_reply(request.app[STATE], req))
 
 
 async def _rerank(
@@ -100,25 +107,26 @@ def _top(result: Rerank, top_n: int | None) -> list[tuple[int, float]]:
     return ranked if top_n is None else ranked[:top_n]
 
 
-async def rerank(request: web.Request) -> web.StreamResponse:
-    t0 = time.perf_counter_ns()
-    state = request.app[STATE]
-    req = decode(await request.read(), RerankRequest)
+async def rerank_reply(state: ServerState, req: RerankRequest, t0: int) -> RerankResponse:
     docs = req.documents or []
     result, load_duration = await _rerank(state, req.model, req.query, docs, req.keep_alive, req.options)
     results = [
         RerankResultOut(index=i, relevance_score=s, document=docs[i] if req.return_documents else None)
         for i, s in _top(result, req.top_n)
     ]
-    return json_response(
-        RerankResponse(
-            model=req.model,
-            results=results,
-            total_duration=time.perf_counter_ns() - t0,
-            load_duration=load_duration,
-            prompt_eval_count=result.prompt_eval_count,
-        )
+    return RerankResponse(
+        model=req.model,
+        results=results,
+        total_duration=time.perf_counter_ns() - t0,
+        load_duration=load_duration,
+        prompt_eval_count=result.prompt_eval_count,
     )
+
+
+async def rerank(request: web.Request) -> web.StreamResponse:
+    t0 = time.perf_counter_ns()
+    req = decode(await request.read(), RerankRequest)
+    return json_response(await rerank_reply(request.app[STATE], req, t0))
 
 
 async def v1_rerank(request: web.Request) -> web.StreamResponse:
