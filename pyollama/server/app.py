@@ -35,6 +35,7 @@ from pyollama.server.routes_compat import anthropic_error, openai_error
 from pyollama.server.scheduler import Scheduler, read_available_memory
 from pyollama.server.state import STATE, ServerState, error_response, json_response
 from pyollama.server.streaming import unexpected_message
+from pyollama.ui import routes as ui_routes
 
 log = logging.getLogger("pyollama.server")
 
@@ -277,5 +278,6 @@ def make_app(
     routes_tokens.add_routes(app)  # /api/tokenize, /api/detokenize, /api/rerank, /v1/rerank
     if metrics is not None:
         r.add_get("/metrics", metrics_handler(metrics, settings.metrics))
+    ui_routes.add_routes(app)  # GET /ui: the web chat page
     openapi.add_routes(app)  # /openapi.json (built from the routes registered above)
     return app

@@ -107,8 +107,10 @@ class Operation:
     errors: Dialect | None = None  # None: from the path and tag (`_dialect`)
     empty: bool = False  # the success reply has no body
     raw_body: bool = False  # the request body is raw bytes (blob upload)
-    text: str = ""  # the success reply is this media type (not JSON)
+    text: str = ""  # the success reply is one of these (comma-separated) media types, not JSON
 
+
+_UI_TYPES = "text/html,text/javascript,text/css"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -198,6 +200,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/metrics", "Prometheus metrics", "pyollama", text="text/plain"),
     Operation("GET", "/openapi.json", "This document", "pyollama"),
     Operation("GET", "/ui", "The web chat page", "pyollama", text="text/html"),
+    Operation("GET", "/ui/{name}", "The chat page's scripts and styles", "pyollama", text=_UI_TYPES),
 )
 
 _REF = "#/components/schemas/{name}"
@@ -209,6 +212,7 @@ _SSE_EVENT: dict[str, Any] = {  # one event; `data` is a JSON object of the dial
 _PATH_PARAMS = {
     "digest": {"type": "string", "pattern": "^sha256[:-][0-9a-fA-F]{64}$"},
     "model": {"type": "string"},
+    "name": {"type": "string", "enum": ["index.html", "app.js", "markdown.js", "style.css"]},
 }
 
 
@@ -256,7 +260,7 @@ def _operation(op: Operation, refs: dict[type, dict[str, Any]]) -> dict[str, Any
         out["requestBody"] = {"required": True, "content": {"application/octet-stream": body}}
     ok: dict[str, Any] = {"description": "success"}
     if op.text:
-        ok["content"] = {op.text: {"schema": {"type": "string"}}}
+        ok["content"] = {kind: {"schema": {"type": "string"}} for kind in op.text.split(",")}
     elif not op.empty:
         schema = refs[op.response] if op.response is not None else _OPEN_OBJECT
         content: dict[str, Any] = {"application/json": {"schema": schema}}

@@ -30,7 +30,7 @@ async def test_served_and_complete(client: Any) -> None:
             continue  # add_get's implicit HEAD
         registered.add((route.method, path))
     assert registered - documented == set()  # every route is in the document
-    assert documented - registered <= {("GET", "/ui")}  # and nothing that is not served (the UI aside)
+    assert documented - registered == set()  # and nothing that is not served
 
 
 def test_schemas_are_the_structs() -> None:
