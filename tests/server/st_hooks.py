@@ -3,8 +3,9 @@
 - NDJSON replies are checked line by line: each line must be a JSON object, and the last one (the
   done line, or an error written after the first byte) is validated against the route's schema.
 - Half the generated bodies name the real model, so generation, embedding and tokenizing run for
-  real; their cost is capped (4 tokens), and load-time options that would size the KV cache
-  (num_ctx, num_batch, num_parallel) are dropped so a random integer cannot allocate gigabytes.
+  real; their cost is capped (4 tokens), load-time options that would size the KV cache (num_ctx,
+  num_batch, num_parallel) are dropped so a random integer cannot allocate gigabytes, and so is
+  keep_alive, so the model is not reloaded for every request.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def map_body(context: Any, body: Any) -> Any:
         return body
     if len(str(body.get("model"))) % 2 == 0:
         body["model"] = MODEL
+        body.pop("keep_alive", None)  # a random keep_alive (0, 1 ms) would reload the model every time
     path = context.operation.path if context.operation is not None else ""
     if path in _CAPS:
         body[_CAPS[path]] = 4
