@@ -1,6 +1,7 @@
 """pyollama as a library, no daemon: `Client` / `AsyncClient` with the `ollama` package's shape."""
 
-from pyollama.library.client import AsyncClient, Client, ResponseError, Runtime
+from pyollama.library.client import AsyncClient, ResponseError, Runtime
+from pyollama.library.sync import Client
 from pyollama.library.types import (
     ChatResponse,
     EmbedResponse,
