@@ -158,6 +158,21 @@ def _go_template(value: str) -> bool | None:
     return parse_bool(value)
 
 
+METRICS_MODES = ("off", "loopback", "any")
+
+
+def _metrics(value: str) -> str:
+    """OLLAMA_METRICS: 0/false off, `any` for every client, else (1, true, loopback) loopback only."""
+    low = value.lower()
+    if low in METRICS_MODES:
+        return low
+    return "loopback" if parse_bool(value) else "off"
+
+
+def _keys(value: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in value.split(",") if k.strip())
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "OLLAMA_HOST",
@@ -258,6 +273,28 @@ SETTINGS: tuple[Setting, ...] = (
         default_text="(auto)",
     ),
     Setting(
+        "OLLAMA_METRICS",
+        "metrics",
+        _metrics,
+        "Prometheus /metrics: 1/loopback (answers loopback clients only), any, 0/off",
+        default_text="loopback",
+    ),
+    Setting(
+        "OLLAMA_API_KEYS",
+        "api_keys",
+        _keys,
+        "comma-separated API keys; when set (or a keys file), every route but GET / needs one "
+        "(Authorization: Bearer <key> or x-api-key)",
+        default_text="(none: no authentication)",
+    ),
+    Setting(
+        "OLLAMA_API_KEYS_FILE",
+        "api_keys_file",
+        lambda v: Path(v).expanduser(),
+        "file of API keys, one a line (# comments), read at start; adds to OLLAMA_API_KEYS",
+        default_text="(none)",
+    ),
+    Setting(
         "PYOLLAMA_NUM_THREAD",
         "num_thread",
         _int,
@@ -294,6 +331,9 @@ class Settings:
     debug: int = 0
     noprune: bool = False
     go_template: bool | None = None
+    metrics: str = "loopback"  # off | loopback | any
+    api_keys: tuple[str, ...] = ()
+    api_keys_file: Path | None = None
     num_thread: int = 0
     max_request_size: int = 256 * 1024 * 1024
 
@@ -339,10 +379,15 @@ class Settings:
         out: dict[str, str] = {}
         for spec in SETTINGS:
             value = getattr(self, spec.attr)
+            if spec.attr == "api_keys":  # never print a key
+                out[spec.env_names[-1]] = f"({len(value)} keys)" if value else ""
+                continue
             if isinstance(value, HostAddress):
                 text = value.url
             elif isinstance(value, tuple):
                 text = ",".join(self.allowed_origins) if spec.attr == "origins" else ",".join(value)
+            elif value is None and spec.attr == "api_keys_file":
+                text = ""
             elif value == FOREVER:
                 text = "forever"
             else:

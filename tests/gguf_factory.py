@@ -94,7 +94,8 @@ def make_tiny_llama(
     return path
 
 
-# =============================================================================================
+# ======================================================================================
+
 # Fast GGUF I/O (the `gguf` package takes seconds to read a 150k-token vocabulary)
 # =============================================================================================
 
@@ -901,3 +902,65 @@ def gguf_embedding_length(path: Path) -> int:
     kv = _read_gguf_kv(path)
     arch = kv["general.architecture"][1]
     return int(kv[f"{arch}.embedding_length"][1])
+
+
+def make_tiny_reranker(
+    path: Path,
+    vocab_gguf: Path,
+    *,
+    n_embd: int = 32,
+    n_layer: int = 2,
+    n_head: int = 2,
+    n_ff: int = 64,
+    n_ctx: int = 512,
+    seed: int = 0,
+) -> Path:
+    """A tiny random-weight BERT cross-encoder with rank pooling (a reranker's shape: the [CLS]
+    state through `cls` and `cls.output` gives one score per query/document pair)."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(vocab_gguf))
+    writer = gguf.GGUFWriter(str(path), "bert")
+    writer.add_name("tiny-reranker")
+    writer.add_context_length(n_ctx)
+    writer.add_embedding_length(n_embd)
+    writer.add_block_count(n_layer)
+    writer.add_feed_forward_length(n_ff)
+    writer.add_head_count(n_head)
+    writer.add_layer_norm_eps(1e-12)
+    writer.add_causal_attention(False)
+    writer.add_pooling_type(gguf.PoolingType.RANK)
+    writer.add_file_type(0)
+    n_vocab = _copy_tokenizer(reader, writer)
+    rng = np.random.default_rng(seed)
+
+    def t(name: str, *shape: int, scale: float = 0.05) -> None:
+        writer.add_tensor(name, (rng.standard_normal(shape) * scale).astype(np.float32))
+
+    def norm(name: str) -> None:
+        writer.add_tensor(f"{name}.weight", np.ones(n_embd, dtype=np.float32))
+        writer.add_tensor(f"{name}.bias", np.zeros(n_embd, dtype=np.float32))
+
+    t("token_embd.weight", n_vocab, n_embd)
+    t("token_types.weight", 2, n_embd)
+    t("position_embd.weight", n_ctx, n_embd)
+    norm("token_embd_norm")
+    for i in range(n_layer):
+        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            t(f"blk.{i}.{part}.weight", n_embd, n_embd)
+            t(f"blk.{i}.{part}.bias", n_embd)
+        norm(f"blk.{i}.attn_output_norm")
+        t(f"blk.{i}.ffn_up.weight", n_ff, n_embd)
+        t(f"blk.{i}.ffn_up.bias", n_ff)
+        t(f"blk.{i}.ffn_down.weight", n_embd, n_ff)
+        t(f"blk.{i}.ffn_down.bias", n_embd)
+        norm(f"blk.{i}.layer_output_norm")
+    t("cls.weight", n_embd, n_embd, scale=0.5)
+    t("cls.bias", n_embd)
+    t("cls.output.weight", 1, n_embd, scale=1.0)
+    t("cls.output.bias", 1)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -81,6 +81,16 @@ def _error_from_body(status: int, body: bytes) -> ResponseError:
     return ResponseError(text or f"{status} error", status=status)
 
 
+def api_key_from_env(env: Mapping[str, str] | None = None) -> str:
+    """`PYOLLAMA_API_KEY`, else `OLLAMA_API_KEY` (trimmed of spaces and quotes), else ""."""
+    env = os.environ if env is None else env
+    for name in ("PYOLLAMA_API_KEY", "OLLAMA_API_KEY"):
+        value = env.get(name, "").strip().strip("\"'")
+        if value:
+            return value
+    return ""
+
+
 class Client:
     """One aiohttp session against one base URL; use as `async with Client() as c:`."""
 
@@ -100,9 +110,19 @@ class Client:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
-                headers={"User-Agent": f"pyollama/{__version__}", "Accept": "application/x-ndjson"},
+                headers=self._headers(),
             )
         return self._session
+
+    @staticmethod
+    def _headers() -> dict[str, str]:
+        """The CLI's headers, with `Authorization: Bearer $OLLAMA_API_KEY` for a daemon that has
+        API keys (`PYOLLAMA_API_KEY` wins)."""
+        headers = {"User-Agent": f"pyollama/{__version__}", "Accept": "application/x-ndjson"}
+        key = api_key_from_env()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
 
     async def close(self) -> None:
         if self._session is not None:

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
-from pyollama.runner.types import Chunk, Embeddings, LoadOptions, ModelMetadata
+from pyollama.runner.types import Chunk, Embeddings, LoadOptions, ModelMetadata, Rerank
 
 Format = Literal["json"] | dict[str, Any] | None
 
@@ -76,6 +76,10 @@ class Runner(Protocol):
 
     async def embed(self, inputs: list[str], *, truncate: bool = True, normalize: bool = True) -> Embeddings:
         """Embeddings, one per input: L2-normalised, or raw (`normalize=False`, legacy /api/embeddings)."""
+        ...
+
+    async def rerank(self, query: str, documents: list[str]) -> Rerank:
+        """Score each document against the query (a rank-pooling model: a reranker)."""
         ...
 
     async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]: ...

@@ -16,7 +16,15 @@ from typing import Any
 
 from pyollama.errors import EngineStateError, ModelLoadError
 from pyollama.runner.base import ChatRequest, CompletionRequest, Runner
-from pyollama.runner.types import Capabilities, Chunk, Embeddings, LoadOptions, ModelMetadata
+from pyollama.runner.types import (
+    Capabilities,
+    Chunk,
+    Embeddings,
+    LoadOptions,
+    ModelMetadata,
+    Rerank,
+    RerankResult,
+)
 
 EMBED_WIDTH = 8
 
@@ -76,6 +84,7 @@ class FakeRunner:
         self.completions: list[CompletionRequest] = []
         self.chats: list[ChatRequest] = []
         self.embeds: list[list[str]] = []
+        self.reranks: list[tuple[str, list[str]]] = []
 
     @property
     def metadata(self) -> ModelMetadata:
@@ -139,6 +148,21 @@ class FakeRunner:
         return Embeddings(
             vectors=[fake_embedding(t, normalize=normalize) for t in inputs],
             prompt_eval_count=sum(max(len(t.split()), 1) for t in inputs),
+        )
+
+    async def rerank(self, query: str, documents: list[str]) -> Rerank:
+        """Score = the share of the query's words found in the document (deterministic)."""
+        if self.closed:
+            raise EngineStateError("model is not loaded")
+        self.reranks.append((query, list(documents)))
+        await asyncio.sleep(0)
+        words = set(query.lower().split())
+        results = [
+            RerankResult(index=i, score=len(words & set(d.lower().split())) / max(len(words), 1))
+            for i, d in enumerate(documents)
+        ]
+        return Rerank(
+            results=results, prompt_eval_count=sum(len((query + " " + d).split()) for d in documents)
         )
 
     async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:

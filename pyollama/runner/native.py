@@ -35,6 +35,8 @@ from pyollama.runner.types import (
     Embeddings,
     LoadOptions,
     ModelMetadata,
+    Rerank,
+    RerankResult,
     TokenLogprob,
     ToolCall,
 )
@@ -486,6 +488,24 @@ class NativeRunner:
                 emb = _normalize(emb) if normalize else emb
             vectors.append(emb)
         return Embeddings(vectors=vectors, prompt_eval_count=sum(len(t) for t in token_lists))
+
+    async def rerank(self, query: str, documents: list[str]) -> Rerank:
+        """llama.cpp's `/rerank` (each query/document pair through the model's rerank prompt or
+        its BOS/EOS/SEP layout); it needs the model loaded with rank pooling."""
+        if not self.options.embedding or self.options.pooling != "rank":
+            raise BadRequest(f'"{self.model_path}" was loaded without rank pooling')
+        if not documents:
+            return Rerank(results=[])
+        result = await self._call(
+            "/rerank", {"query": query, "documents": documents, "top_n": len(documents)}
+        )
+        results = [
+            RerankResult(index=int(r.get("index", 0)), score=float(r.get("relevance_score", 0.0)))
+            for r in result.get("results") or []
+        ]
+        results.sort(key=lambda r: r.index)
+        usage = result.get("usage") or {}
+        return Rerank(results=results, prompt_eval_count=int(usage.get("prompt_tokens", 0)))
 
     async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
         result = await self._call("/tokenize", {"content": text, "add_special": add_special})

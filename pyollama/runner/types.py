@@ -100,3 +100,15 @@ class Chunk(msgspec.Struct, kw_only=True):
 class Embeddings(msgspec.Struct, kw_only=True):
     vectors: list[list[float]]
     prompt_eval_count: int = 0
+
+
+class RerankResult(msgspec.Struct, kw_only=True):
+    """One document's relevance to the query (higher is more relevant)."""
+
+    index: int  # position in the request's documents
+    score: float
+
+
+class Rerank(msgspec.Struct, kw_only=True):
+    results: list[RerankResult]  # in document order; the route sorts and cuts
+    prompt_eval_count: int = 0

@@ -19,13 +19,24 @@ from pyollama.config import Settings
 from pyollama.errors import PyollamaError
 from pyollama.go.net import is_private
 from pyollama.runner.base import RunnerFactory
-from pyollama.server import routes_archive, routes_compat, routes_inference, routes_models, routes_registry
+from pyollama.server import (
+    openapi,
+    routes_archive,
+    routes_compat,
+    routes_inference,
+    routes_models,
+    routes_registry,
+    routes_tokens,
+)
+from pyollama.server.auth import KeyRing, auth_middleware, configured_keys
+from pyollama.server.metrics import Metrics, metrics_handler, metrics_middleware
 from pyollama.server.models import ModelStore
 from pyollama.server.planner.prompt import Templates
 from pyollama.server.routes_compat import anthropic_error, openai_error
 from pyollama.server.scheduler import Scheduler, read_available_memory
 from pyollama.server.state import STATE, ServerState, error_response, json_response
 from pyollama.server.streaming import unexpected_message
+from pyollama.ui import routes as ui_routes
 
 log = logging.getLogger("pyollama.server")
 
@@ -191,6 +202,14 @@ async def _status(request: web.Request) -> web.Response:
     return json_response({"cloud": {"disabled": True, "source": "none"}})
 
 
+METRICS: web.AppKey[Metrics] = web.AppKey("pyollama_metrics", Metrics)
+
+
+def _loaded_name(scheduler: Scheduler, model_path: str) -> str:
+    lm = scheduler.get_loaded(model_path)
+    return lm.name if lm is not None else model_path.rsplit("/", 1)[-1]
+
+
 def make_app(
     settings: Settings,
     store: ModelStore,
@@ -200,7 +219,13 @@ def make_app(
     version: str = pyollama.__version__,
     host_guard: bool | None = None,
 ) -> web.Application:
-    """Build the daemon's app; `host_guard=None` enables the guard when settings bind loopback."""
+    """Build the daemon's app; `host_guard=None` enables the guard when settings bind loopback.
+
+    Raises `KeyFileError` when `OLLAMA_API_KEYS_FILE` cannot be read."""
+    keys = KeyRing(configured_keys(settings))
+    metrics = Metrics() if settings.metrics != "off" else None
+    if metrics is not None:
+        runner_factory = metrics.wrap_factory(runner_factory, lambda path: _loaded_name(scheduler, path))
     scheduler = Scheduler(
         runner_factory,
         max_loaded=settings.effective_max_loaded_models,
@@ -213,11 +238,16 @@ def make_app(
     app = web.Application(
         client_max_size=settings.max_request_size,
         middlewares=[
+            *([metrics_middleware(metrics)] if metrics is not None else []),
             _cors_middleware(settings.allowed_origins),
             _host_guard_middleware(guard),
+            auth_middleware(keys),
             _errors_middleware,
         ],
     )
+    if metrics is not None:
+        metrics.watch(scheduler)
+        app[METRICS] = metrics
     app[STATE] = ServerState(
         settings=settings, store=store, scheduler=scheduler, version=version, templates=Templates()
     )
@@ -247,4 +277,9 @@ def make_app(
     routes_registry.setup(app, settings)  # POST /api/pull, /api/push
     routes_compat.add_routes(app)  # /v1/... (OpenAI, Anthropic)
     routes_archive.add_routes(app)  # POST /api/export, /api/import
+    routes_tokens.add_routes(app)  # /api/tokenize, /api/detokenize, /api/rerank, /v1/rerank
+    if metrics is not None:
+        r.add_get("/metrics", metrics_handler(metrics, settings.metrics))
+    ui_routes.add_routes(app)  # GET /ui: the web chat page
+    openapi.add_routes(app)  # /openapi.json (built from the routes registered above)
     return app

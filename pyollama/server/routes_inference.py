@@ -142,34 +142,31 @@ async def _collect_stream(lines: AsyncGenerator[Any, None]) -> list[Any]:
 # --- /api/generate ---------------------------------------------------------------------------------
 
 
-async def generate(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    t0 = time.perf_counter_ns()
-    req = decode(await request.read(), GenerateRequest)
+async def generate_reply(
+    state: ServerState, req: GenerateRequest, t0: int
+) -> GenerateResponse | AsyncGenerator[GenerateResponse, None]:
+    """One object (unload, load, debug render), or the stream of lines (the route and the
+    in-process library, `pyollama.library`, both answer from this)."""
     if not req.model:
         raise BadRequest("model is required")
     if req.raw and (req.template or req.system or req.context):
         raise BadRequest("raw mode does not support template, system, or context")
     if _unload_only(state, req, not req.prompt and not req.images):
-        return json_response(
-            GenerateResponse(
-                model=req.model, created_at=rfc3339(), response="", done=True, done_reason="unload"
-            )
+        return GenerateResponse(
+            model=req.model, created_at=rfc3339(), response="", done=True, done_reason="unload"
         )
     check_logprobs(req.top_logprobs)
     info = resolve(state, req.model, f"model '{req.model}' not found")
     plan = plan_generate(state.settings, info, req)
     if not req.prompt and not plan.images:
         await _load_only(state, plan)
-        return json_response(
-            GenerateResponse(
-                model=req.model, created_at=rfc3339(), response="", done=True, done_reason="load"
-            )
+        return GenerateResponse(
+            model=req.model, created_at=rfc3339(), response="", done=True, done_reason="load"
         )
     if req.debug_render_only:
         debug = await _debug_render(state, plan)
-        return json_response(
-            GenerateResponse(model=req.model, created_at=rfc3339(), response="", done=False, debug_info=debug)
+        return GenerateResponse(
+            model=req.model, created_at=rfc3339(), response="", done=False, debug_info=debug
         )
 
     async def lines() -> AsyncGenerator[GenerateResponse, None]:
@@ -201,9 +198,18 @@ async def generate(request: web.Request) -> web.StreamResponse:
                     **done_metrics(chunk, t0, started.lease.load_duration),
                 )
 
+    return lines()
+
+
+async def generate(request: web.Request) -> web.StreamResponse:
+    t0 = time.perf_counter_ns()
+    req = decode(await request.read(), GenerateRequest)
+    reply = await generate_reply(request.app[STATE], req, t0)
+    if isinstance(reply, GenerateResponse):
+        return json_response(reply)
     if req.stream is not False:
-        return await stream_ndjson(request, lines())
-    return json_response(merge_generate(await _collect_stream(lines()), req.model))
+        return await stream_ndjson(request, reply)
+    return json_response(merge_generate(await _collect_stream(reply), req.model))
 
 
 def merge_generate(items: list[GenerateResponse], model: str) -> GenerateResponse:
@@ -223,18 +229,16 @@ def merge_generate(items: list[GenerateResponse], model: str) -> GenerateRespons
 # --- /api/chat -------------------------------------------------------------------------------------
 
 
-async def chat(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    t0 = time.perf_counter_ns()
-    req = decode(await request.read(), ChatRequest)
+async def chat_reply(
+    state: ServerState, req: ChatRequest, t0: int
+) -> ChatResponse | AsyncGenerator[ChatResponse, None]:
+    """One object (unload, load, debug render), or the stream of lines (route and library)."""
     if not req.model:
         raise BadRequest("model is required")
     if _unload_only(state, req, not req.messages):
         message = MessageOut(role="assistant", content="")
-        return json_response(
-            ChatResponse(
-                model=req.model, created_at=rfc3339(), message=message, done_reason="unload", done=True
-            )
+        return ChatResponse(
+            model=req.model, created_at=rfc3339(), message=message, done_reason="unload", done=True
         )
     check_logprobs(req.top_logprobs)
     info = resolve(state, req.model, f"model '{req.model}' not found")
@@ -242,21 +246,17 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if not req.messages:
         await _load_only(state, plan)
         message = MessageOut(role="assistant", content="")
-        return json_response(
-            ChatResponse(
-                model=req.model, created_at=rfc3339(), message=message, done_reason="load", done=True
-            )
+        return ChatResponse(
+            model=req.model, created_at=rfc3339(), message=message, done_reason="load", done=True
         )
     if req.debug_render_only:
         debug = await _debug_render(state, plan)
-        return json_response(
-            ChatResponse(
-                model=req.model,
-                created_at=rfc3339(),
-                message=MessageOut(role="assistant", content=""),
-                done=False,
-                debug_info=debug,
-            )
+        return ChatResponse(
+            model=req.model,
+            created_at=rfc3339(),
+            message=MessageOut(role="assistant", content=""),
+            done=False,
+            debug_info=debug,
         )
 
     async def lines() -> AsyncGenerator[ChatResponse, None]:
@@ -283,9 +283,18 @@ async def chat(request: web.Request) -> web.StreamResponse:
                 **done_metrics(chunk, t0, load_duration),
             )
 
+    return lines()
+
+
+async def chat(request: web.Request) -> web.StreamResponse:
+    t0 = time.perf_counter_ns()
+    req = decode(await request.read(), ChatRequest)
+    reply = await chat_reply(request.app[STATE], req, t0)
+    if isinstance(reply, ChatResponse):
+        return json_response(reply)
     if req.stream is not False:
-        return await stream_ndjson(request, lines())
-    return json_response(merge_chat(await _collect_stream(lines()), req.model))
+        return await stream_ndjson(request, reply)
+    return json_response(merge_chat(await _collect_stream(reply), req.model))
 
 
 async def chat_chunks(state: ServerState, plan: Plan) -> AsyncGenerator[tuple[Chunk, int], None]:

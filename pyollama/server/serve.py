@@ -13,6 +13,7 @@ import pyollama
 from pyollama.config import Settings, help_table
 from pyollama.runner.base import RunnerFactory
 from pyollama.server.app import make_app
+from pyollama.server.auth import KeyFileError
 from pyollama.server.models import ModelStore
 from pyollama.server.state import STATE
 
@@ -105,6 +106,9 @@ def run_server(settings: Settings | None = None) -> int:
     log.info("server config env=%s", settings.as_map())
     try:
         asyncio.run(serve(settings))
+    except KeyFileError as exc:
+        log.error("Error: %s", exc)
+        return 1
     except OSError as exc:
         log.error("Error: listen tcp %s:%d: %s", settings.host.host, settings.host.port, exc.strerror)
         return 1

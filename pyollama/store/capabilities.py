@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 PromptSource = Literal["renderer", "template", "jinja", "none"]
 
+POOLING_RANK = 4  # llama.cpp's LLAMA_POOLING_TYPE_RANK: a reranker's classification head
+
 _HARMONY_FAMILIES = ("gptoss", "gpt-oss")
 _FIM_KEYS = (
     ("tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id", "tokenizer.ggml.fim_mid_token_id"),
@@ -172,6 +174,8 @@ def prompt_setup(
             for c in chat_caps:
                 _append(caps, c)
         _append(caps, "embedding" if f"{arch}.pooling_type" in kv else "completion")
+        if kv.get(f"{arch}.pooling_type") == POOLING_RANK:
+            _append(caps, "rerank")  # pyollama's own: a reranker (classifier head over pairs)
         if has_fim_tokens(kv) and source == "jinja":
             _append(caps, "insert")
     if has_projector:

@@ -79,7 +79,7 @@ def load_request(
         # (llama.cpp switches per batch; generation pays nothing for it). Decoder models have no
         # pooling of their own, so they get mean pooling; embedding models keep theirs.
         embedding=True,
-        pooling=None if embedding_only else "mean",
+        pooling="rank" if "rerank" in info.capabilities else None if embedding_only else "mean",
         projector=info.projector,
         lora=tuple(info.adapters),
     )

@@ -1,0 +1,1 @@
+"""The web chat page (`GET /ui`): static files and their route."""
