@@ -158,6 +158,16 @@ def _go_template(value: str) -> bool | None:
     return parse_bool(value)
 
 
+RUNNER_ISOLATION = ("process", "inprocess")
+
+
+def _isolation(value: str) -> str:
+    low = value.lower().replace("-", "").replace("_", "")
+    if low not in RUNNER_ISOLATION:
+        raise ValueError(value)
+    return low
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "OLLAMA_HOST",
@@ -258,6 +268,14 @@ SETTINGS: tuple[Setting, ...] = (
         default_text="(auto)",
     ),
     Setting(
+        "OLLAMA_RUNNER_ISOLATION",
+        "runner_isolation",
+        _isolation,
+        "process: each model in a child runner process (llama.cpp aborting ends that model only); "
+        "inprocess: in the daemon",
+        default_text="process",
+    ),
+    Setting(
         "PYOLLAMA_NUM_THREAD",
         "num_thread",
         _int,
@@ -295,6 +313,7 @@ class Settings:
     noprune: bool = False
     go_template: bool | None = None
     num_thread: int = 0
+    runner_isolation: str = "process"
     max_request_size: int = 256 * 1024 * 1024
 
     @classmethod

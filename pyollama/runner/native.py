@@ -12,7 +12,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
@@ -498,6 +498,9 @@ class NativeRunner:
     async def apply_template(self, messages: list[dict[str, Any]], **kwargs: Any) -> str:
         result = await self._call("/apply-template", {"messages": messages, **kwargs})
         return str(result["prompt"])
+
+    def on_exit(self, callback: Callable[[str], None]) -> None:
+        """Never called: when llama.cpp aborts in this process, there is nobody left to tell."""
 
     async def close(self) -> None:
         if self._closed:
