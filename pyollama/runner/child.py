@@ -1,6 +1,6 @@
 """The child runner process: one model in a `NativeRunner`, driven over a socket the daemon owns.
 
-    python -m pyollama.runner.child --fd N
+    python -m pyollama.runner.child --fd N [--model PATH]
 
 The daemon (`pyollama.runner.process.ProcessRunner`) starts this with one end of a socketpair as
 fd N. The first frame is a `Load`; the answer is `Ready` (or a `Failure` and exit). Then every
@@ -165,6 +165,7 @@ async def serve(fd: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pyollama.runner.child")
     ap.add_argument("--fd", type=int, required=True, help="this end of the daemon's socketpair")
+    ap.add_argument("--model", default="", help="the model's path, for ps (the daemon sends what to load)")
     args = ap.parse_args(argv)
     # Ctrl-C reaches the whole process group: the daemon decides when this process ends
     signal.signal(signal.SIGINT, signal.SIG_IGN)

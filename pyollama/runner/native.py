@@ -22,11 +22,11 @@ from pyollama.errors import (
     EngineError,
     EngineStateError,
     InternalError,
-    ModelLoadError,
     NotFound,
     PyollamaError,
     ServerBusy,
 )
+from pyollama.gguf_check import check_model
 from pyollama.options import OPTIONS
 from pyollama.runner.base import IMAGE_TAG, ChatRequest, CompletionRequest, Format
 from pyollama.runner.types import (
@@ -209,29 +209,6 @@ def place_media(prompt: str, images: list[bytes], marker: str) -> tuple[str, lis
     return text, order
 
 
-def check_hparams(kv: dict[str, Any]) -> None:
-    """Refuse header values llama.cpp would GGML_ASSERT on (an abort of the whole process, not an
-    exception): no layers, no heads, KV heads that do not divide the heads, a zero context."""
-    arch = str(kv.get("general.architecture", ""))
-
-    def value(suffix: str) -> int | None:
-        v = kv.get(f"{arch}.{suffix}")
-        return v if isinstance(v, int) and not isinstance(v, bool) else None  # arrays: per layer
-
-    problems = []
-    for suffix in ("block_count", "context_length"):
-        v = value(suffix)
-        if v is not None and v <= 0:
-            problems.append(f"{arch}.{suffix} is {v}")
-    heads, kv_heads = value("attention.head_count"), value("attention.head_count_kv")
-    if heads is not None and heads <= 0 and value("block_count"):
-        problems.append(f"{arch}.attention.head_count is {heads}")
-    if heads and kv_heads is not None and (kv_heads <= 0 or heads % kv_heads):
-        problems.append(f"{arch}.attention.head_count_kv ({kv_heads}) does not divide head_count ({heads})")
-    if problems:
-        raise ModelLoadError("invalid model: " + "; ".join(problems))
-
-
 class NativeRunner:
     """A loaded model in this process (implements `pyollama.runner.base.Runner`)."""
 
@@ -253,7 +230,9 @@ class NativeRunner:
 
         engine.init()  # the level stays what the daemon set (OLLAMA_DEBUG)
         header = await asyncio.to_thread(engine.read_gguf, model_path, 0)  # GGUFError if unreadable
-        check_hparams(header["kv"])
+        # what llama.cpp would assert on (an abort, not an exception); the arrays were left out, so
+        # the vocabulary was checked before (at create, and when the daemon resolved the model)
+        check_model(header["kv"], [(t["name"], t["shape"]) for t in header["tensors"]], arrays=False)
         server = engine.Server(json.dumps(engine_config(model_path, options)))
         try:
             await asyncio.to_thread(server.load)

@@ -144,6 +144,8 @@ class ProcessRunner:
                 "pyollama.runner.child",
                 "--fd",
                 str(theirs.fileno()),
+                "--model",  # for ps and the tests; the Load frame says what to load
+                model_path,
                 pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
