@@ -287,8 +287,17 @@ SETTINGS: tuple[Setting, ...] = (
         "PYOLLAMA_MAX_REQUEST_SIZE",
         "max_request_size",
         _int,
-        "largest JSON request body in bytes (blob uploads are streamed and not limited)",
+        "largest request body in bytes on the inference routes (others: 8 MiB at most; blob uploads "
+        "are streamed and not limited)",
         default_text="268435456",
+        pyollama_only=True,
+    ),
+    Setting(
+        "PYOLLAMA_MAX_CONNECTIONS",
+        "max_connections",
+        _int,
+        "concurrent connections; past it a new one is answered 503 and closed (0: no limit)",
+        default_text="512",
         pyollama_only=True,
     ),
 )
@@ -315,6 +324,7 @@ class Settings:
     num_thread: int = 0
     runner_isolation: str = "process"
     max_request_size: int = 256 * 1024 * 1024
+    max_connections: int = 512
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -118,12 +118,13 @@ def check_floats(kv: Mapping[str, Any], arch: str) -> None:
 
 
 def check_model(
-    kv: Mapping[str, Any], tensors: Iterable[tuple[str, Sequence[int]]], *, arrays: bool = True
+    kv: Mapping[str, Any], tensors: Iterable[tuple[str, Sequence[int], str]], *, arrays: bool = True
 ) -> None:
     """Refuse a model header that llama.cpp would assert on or misread (`GGUFError`, a 400).
 
-    `arrays=False`: the reader left the arrays out (a load-time check), so the vocabulary is not
-    checked. Adapters and projectors are not models: only their floats are checked.
+    `tensors`: (name, shape as ggml's ne, type name). `arrays=False`: the reader left the arrays
+    out (a load-time check), so the vocabulary is not checked. Adapters and projectors are not
+    models: only their floats are checked.
     """
     arch = str(kv.get("general.architecture") or "")
     tensor_list = list(tensors)
@@ -132,7 +133,14 @@ def check_model(
     if kv.get("general.type") == "adapter" or arch in ("", "clip", "mmproj"):
         return
     h = _Header(kv, arch)
-    shapes = {name: list(shape) for name, shape in tensor_list}
+    shapes = {name: list(shape) for name, shape, _ in tensor_list}
+    for name, dims, ggml_type in tensor_list:
+        # norms and biases are added to or multiplied into f32 activations, and ggml's CPU binary
+        # ops abort on any other type; every converter and quantizer writes 1-D tensors as F32
+        if len(dims) == 1 and ggml_type.lower() != "f32":
+            raise _fail(
+                f"tensor {name}", f"is {ggml_type.upper()}; a 1-D tensor (a norm, a bias) must be F32"
+            )
 
     # --- counts (llama_model::load_hparams) ---------------------------------------------------------
     h.count("context_length", low=1)
@@ -181,11 +189,11 @@ def check_model(
     # --- shapes that follow from the hyperparameters -------------------------------------------------
     for name in ("token_embd.weight", "output.weight"):
         shape = shapes.get(name)
-        if shape is None:
+        if shape is None or len(shape) != 2:  # not a matrix: llama.cpp's own shape check says so
             continue
-        if n_embd is not None and (not shape or shape[0] != n_embd):
+        if n_embd is not None and shape[0] != n_embd:
             raise _fail(f"tensor {name}", f"has shape {shape} but {h.key('embedding_length')} is {n_embd}")
-        if n_vocab is not None and (len(shape) < 2 or shape[1] != n_vocab):
+        if n_vocab is not None and shape[1] != n_vocab:
             raise _fail(f"tensor {name}", f"has shape {shape} but the vocabulary has {n_vocab} tokens")
     if n_embd is not None:
         for name, shape in shapes.items():
@@ -280,4 +288,4 @@ def _check_vocabulary(kv: Mapping[str, Any]) -> int | None:
 
 def check_gguf(info: GGUFInfo) -> None:
     """`check_model` over a header read with its arrays (`pyollama.gguf.read_gguf_info`)."""
-    check_model(info.kv, [(t.name, t.shape) for t in info.tensors])
+    check_model(info.kv, [(t.name, t.shape, t.type) for t in info.tensors])

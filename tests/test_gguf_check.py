@@ -40,7 +40,7 @@ def llama(**over: Any) -> dict[str, Any]:
     return kv
 
 
-def tensors(n_layer: int = 2, n_vocab: int = 100, **over: list[int]) -> list[tuple[str, list[int]]]:
+def tensors(n_layer: int = 2, n_vocab: int = 100, **over: list[int]) -> list[tuple[str, list[int], str]]:
     out = {"token_embd.weight": [64, n_vocab], "output_norm.weight": [64]}
     for i in range(n_layer):
         out |= {
@@ -52,10 +52,10 @@ def tensors(n_layer: int = 2, n_vocab: int = 100, **over: list[int]) -> list[tup
             f"blk.{i}.ffn_norm.weight": [64],
         }
     out |= over
-    return list(out.items())
+    return [(name, shape, "f32" if len(shape) == 1 else "q4_0") for name, shape in out.items()]
 
 
-def refused(kv: dict[str, Any], t: list[tuple[str, list[int]]] | None = None, **kw: Any) -> str:
+def refused(kv: dict[str, Any], t: list[tuple[str, list[int], str]] | None = None, **kw: Any) -> str:
     with pytest.raises(GGUFError) as info:
         check_model(kv, tensors() if t is None else t, **kw)
     assert info.value.status == 400
@@ -65,7 +65,7 @@ def refused(kv: dict[str, Any], t: list[tuple[str, list[int]]] | None = None, **
 def test_a_consistent_header_passes() -> None:
     check_model(llama(), tensors())
     check_model({"general.architecture": "clip", "clip.vision.block_count": 0}, [])  # projectors: floats only
-    check_model({"general.architecture": "llama", "general.type": "adapter"}, [("blk.7.x", [1])])
+    check_model({"general.architecture": "llama", "general.type": "adapter"}, [("blk.7.x", [1], "f16")])
 
 
 @pytest.mark.parametrize(
@@ -139,6 +139,10 @@ def test_tensor_shapes_follow_the_hyperparameters() -> None:
     assert "output_norm.weight has shape [32]" in refused(llama(), tensors(**{"output_norm.weight": [32]}))
     assert "blk.1.attn_norm.weight" in refused(llama(), tensors(**{"blk.1.attn_norm.weight": [64, 1]}))
     assert "blk.1.attn_v.weight" in refused(llama(), tensors(**{"blk.1.attn_v.weight": [64, 31]}))
+    t = [(n, s, "bf16" if n == "blk.1.ffn_norm.weight" else ty) for n, s, ty in tensors()]
+    assert "tensor blk.1.ffn_norm.weight is BF16; a 1-D tensor (a norm, a bias) must be F32" in refused(
+        llama(), t
+    )
     # a tensor beyond the block count
     assert "tensor table has 10 blocks" in refused(llama(), tensors(**{"blk.9.attn_norm.weight": [64]}))
 
@@ -158,4 +162,6 @@ def test_the_real_test_models_pass(smollm2_path: Path, gemma_path: Path, tiny_gg
     for path in (smollm2_path, gemma_path, tiny_gguf):
         check_gguf(read_gguf_info(path))
         header = engine.read_gguf(str(path), 0)
-        check_model(header["kv"], [(t["name"], t["shape"]) for t in header["tensors"]], arrays=False)
+        check_model(
+            header["kv"], [(t["name"], t["shape"], t["type"]) for t in header["tensors"]], arrays=False
+        )

@@ -89,18 +89,24 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
     return cfg
 
 
+def bounded_num_predict(num_predict: Any, slot_context: int) -> Any:
+    """Ollama's boundedNumPredict: with context shift on, a model that never emits its end token
+    would generate forever, so an open-ended (negative) or larger `num_predict` becomes 10 x the
+    context; without a known context it is left alone."""
+    if slot_context <= 0:
+        return num_predict
+    limit = 10 * slot_context
+    if num_predict is None or not isinstance(num_predict, int) or num_predict < 0 or num_predict > limit:
+        return limit
+    return num_predict
+
+
 def sampling_body(options: dict[str, Any], *, slot_context: int = 0) -> dict[str, Any]:
     """Ollama's per-request options as llama.cpp's request fields, as the options table names them
-    (unknown and load-time keys dropped).
-
-    As in Ollama, an unlimited `num_predict` (absent or -1) becomes 10 x the context: with context
-    shift on, a model that never emits its end token would otherwise generate forever.
-    """
+    (unknown and load-time keys dropped); `num_predict` bounded as Ollama bounds it."""
     body: dict[str, Any] = {}
     if slot_context > 0:
-        n = options.get("num_predict")
-        if n is None or (isinstance(n, int) and n == -1):
-            body["n_predict"] = 10 * slot_context
+        body["n_predict"] = bounded_num_predict(options.get("num_predict"), slot_context)
     for key, value in options.items():
         spec = OPTIONS.get(key)
         field = spec.llama if spec is not None else None
@@ -232,7 +238,9 @@ class NativeRunner:
         header = await asyncio.to_thread(engine.read_gguf, model_path, 0)  # GGUFError if unreadable
         # what llama.cpp would assert on (an abort, not an exception); the arrays were left out, so
         # the vocabulary was checked before (at create, and when the daemon resolved the model)
-        check_model(header["kv"], [(t["name"], t["shape"]) for t in header["tensors"]], arrays=False)
+        check_model(
+            header["kv"], [(t["name"], t["shape"], t["type"]) for t in header["tensors"]], arrays=False
+        )
         server = engine.Server(json.dumps(engine_config(model_path, options)))
         try:
             await asyncio.to_thread(server.load)

@@ -20,6 +20,7 @@ from pyollama.errors import PyollamaError
 from pyollama.go.net import is_private
 from pyollama.runner.base import RunnerFactory
 from pyollama.server import routes_compat, routes_inference, routes_models, routes_registry
+from pyollama.server.limits import body_limit
 from pyollama.server.models import ModelStore
 from pyollama.server.planner.prompt import Templates
 from pyollama.server.routes_compat import anthropic_error, openai_error
@@ -175,6 +176,28 @@ async def _errors_middleware(request: web.Request, handler: Handler) -> web.Stre
         return error_response(500, message)
 
 
+# --- body size per route ---------------------------------------------------------------------------
+
+
+def _body_limit_middleware(inference_limit: int) -> Middleware:
+    """`limits.body_limit` for the route: a declared length past it is a 413 before any byte is
+    read; an undeclared (chunked) body is read up to the limit only."""
+
+    @web.middleware
+    async def body_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+        limit = body_limit(request.path, inference_limit)
+        if limit is None or request.method in ("GET", "HEAD", "OPTIONS"):
+            return await handler(request)
+        length = request.content_length
+        if length is not None and length > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
+        if request.client_max_size != limit:
+            request = request.clone(client_max_size=limit)
+        return await handler(request)
+
+    return body_limits
+
+
 # --- small routes ---------------------------------------------------------------------------------
 
 
@@ -216,6 +239,7 @@ def make_app(
             _cors_middleware(settings.allowed_origins),
             _host_guard_middleware(guard),
             _errors_middleware,
+            _body_limit_middleware(settings.max_request_size),  # innermost: the handler gets its clone
         ],
     )
     app[STATE] = ServerState(

@@ -15,6 +15,7 @@ from pyollama.config import Settings, help_table
 from pyollama.runner.base import RunnerFactory
 from pyollama.server.app import make_app
 from pyollama.server.models import ModelStore
+from pyollama.server.site import LimitedTCPSite
 from pyollama.server.state import STATE
 
 log = logging.getLogger("pyollama.server")
@@ -81,7 +82,9 @@ async def serve(
         shutdown_timeout=5.0,
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host.host or None, settings.host.port)
+    site = LimitedTCPSite(
+        runner, settings.host.host or None, settings.host.port, max_connections=settings.max_connections
+    )
     await site.start()
     port = settings.host.port
     server = getattr(site, "_server", None)
