@@ -172,6 +172,7 @@ class ProcessRunner:
             )
         except BaseException:
             await runner._kill()
+            ours.close()  # a no-op once the transport had it (and closed it)
             raise
         return runner
 
