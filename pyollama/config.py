@@ -173,6 +173,16 @@ def _keys(value: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
 
+RUNNER_ISOLATION = ("process", "inprocess")
+
+
+def _isolation(value: str) -> str:
+    low = value.lower().replace("-", "").replace("_", "")
+    if low not in RUNNER_ISOLATION:
+        raise ValueError(value)
+    return low
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "OLLAMA_HOST",
@@ -295,6 +305,14 @@ SETTINGS: tuple[Setting, ...] = (
         default_text="(none)",
     ),
     Setting(
+        "OLLAMA_RUNNER_ISOLATION",
+        "runner_isolation",
+        _isolation,
+        "process: each model in a child runner process (llama.cpp aborting ends that model only); "
+        "inprocess: in the daemon",
+        default_text="process",
+    ),
+    Setting(
         "PYOLLAMA_NUM_THREAD",
         "num_thread",
         _int,
@@ -306,8 +324,17 @@ SETTINGS: tuple[Setting, ...] = (
         "PYOLLAMA_MAX_REQUEST_SIZE",
         "max_request_size",
         _int,
-        "largest JSON request body in bytes (blob uploads are streamed and not limited)",
+        "largest request body in bytes on the inference routes (others: 8 MiB at most; blob uploads "
+        "are streamed and not limited)",
         default_text="268435456",
+        pyollama_only=True,
+    ),
+    Setting(
+        "PYOLLAMA_MAX_CONNECTIONS",
+        "max_connections",
+        _int,
+        "concurrent connections; past it a new one is answered 503 and closed (0: no limit)",
+        default_text="512",
         pyollama_only=True,
     ),
 )
@@ -335,7 +362,9 @@ class Settings:
     api_keys: tuple[str, ...] = ()
     api_keys_file: Path | None = None
     num_thread: int = 0
+    runner_isolation: str = "process"
     max_request_size: int = 256 * 1024 * 1024
+    max_connections: int = 512
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

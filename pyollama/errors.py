@@ -83,6 +83,12 @@ class EngineStateError(EngineError):
     status = 500
 
 
+class RunnerCrashed(EngineError):
+    """The child runner process holding the model died (llama.cpp aborted, or it was killed)."""
+
+    status = 500
+
+
 class GGUFError(EngineError, BadRequest):
     """A file that is not a readable GGUF."""
 

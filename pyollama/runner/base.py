@@ -1,8 +1,9 @@
 """The runner interface: one loaded model, asyncio-friendly, transport-agnostic.
 
 `Runner` is implemented in-process by `pyollama.runner.native.NativeRunner` (llama.cpp through the
-Cython engine) and by `pyollama.runner.fake.FakeRunner` for fast server unit tests. A runner in a
-child process would implement the same protocol.
+Cython engine), in a child process by `pyollama.runner.process.ProcessRunner` (the same engine, so
+that llama.cpp aborting ends that model only), and by `pyollama.runner.fake.FakeRunner` for fast
+server unit tests.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ class Runner(Protocol):
 
     async def close(self) -> None:
         """End live streams, free the model. Idempotent."""
+        ...
+
+    def on_exit(self, callback: Callable[[str], None]) -> None:
+        """Have `callback(message)` called once if the runner dies on its own (a child process that
+        crashed), so that whoever holds it forgets it; an in-process runner never does."""
         ...
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from pyollama.errors import EngineStateError, ModelLoadError
+from pyollama.errors import EngineStateError, ModelLoadError, RunnerCrashed
 from pyollama.runner.base import ChatRequest, CompletionRequest, Runner
 from pyollama.runner.types import (
     Capabilities,
@@ -81,6 +81,8 @@ class FakeRunner:
         self.cancelled_streams = 0
         self.completed_streams = 0
         self.closed = False
+        self.crashed: str | None = None  # set by crash(): streams end with RunnerCrashed
+        self._exit_callbacks: list[Callable[[str], None]] = []
         self.completions: list[CompletionRequest] = []
         self.chats: list[ChatRequest] = []
         self.embeds: list[list[str]] = []
@@ -94,6 +96,8 @@ class FakeRunner:
         return self.reply(prompt) if self.reply is not None else prompt
 
     async def _stream(self, text: str, options: dict[str, Any], prompt_tokens: int) -> AsyncIterator[Chunk]:
+        if self.crashed is not None:
+            raise RunnerCrashed(self.crashed)
         if self.closed:
             raise EngineStateError("model is not loaded")
         pieces = _words(text)
@@ -111,6 +115,8 @@ class FakeRunner:
                     await asyncio.sleep(self.token_delay)
                 else:
                     await asyncio.sleep(0)
+                if self.crashed is not None:
+                    raise RunnerCrashed(self.crashed)
                 if self.closed:
                     raise EngineStateError("model was unloaded")
                 yield Chunk(content=piece, tokens=[i])
@@ -176,6 +182,18 @@ class FakeRunner:
 
     async def close(self) -> None:
         self.closed = True
+
+    def on_exit(self, callback: Callable[[str], None]) -> None:
+        self._exit_callbacks.append(callback)
+
+    def crash(self, reason: str = "GGML_ASSERT(fake) failed") -> None:
+        """Act as a child runner that died: live streams fail, the holder is told (once)."""
+        if self.crashed is not None or self.closed:
+            return
+        self.crashed = f"model runner crashed: {reason}"
+        self.closed = True
+        for callback in self._exit_callbacks:
+            callback(self.crashed)
 
 
 class FakeRunnerFactory:

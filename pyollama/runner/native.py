@@ -12,7 +12,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
@@ -22,11 +22,11 @@ from pyollama.errors import (
     EngineError,
     EngineStateError,
     InternalError,
-    ModelLoadError,
     NotFound,
     PyollamaError,
     ServerBusy,
 )
+from pyollama.gguf_check import check_model
 from pyollama.options import OPTIONS
 from pyollama.runner.base import IMAGE_TAG, ChatRequest, CompletionRequest, Format
 from pyollama.runner.types import (
@@ -91,18 +91,24 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
     return cfg
 
 
+def bounded_num_predict(num_predict: Any, slot_context: int) -> Any:
+    """Ollama's boundedNumPredict: with context shift on, a model that never emits its end token
+    would generate forever, so an open-ended (negative) or larger `num_predict` becomes 10 x the
+    context; without a known context it is left alone."""
+    if slot_context <= 0:
+        return num_predict
+    limit = 10 * slot_context
+    if num_predict is None or not isinstance(num_predict, int) or num_predict < 0 or num_predict > limit:
+        return limit
+    return num_predict
+
+
 def sampling_body(options: dict[str, Any], *, slot_context: int = 0) -> dict[str, Any]:
     """Ollama's per-request options as llama.cpp's request fields, as the options table names them
-    (unknown and load-time keys dropped).
-
-    As in Ollama, an unlimited `num_predict` (absent or -1) becomes 10 x the context: with context
-    shift on, a model that never emits its end token would otherwise generate forever.
-    """
+    (unknown and load-time keys dropped); `num_predict` bounded as Ollama bounds it."""
     body: dict[str, Any] = {}
     if slot_context > 0:
-        n = options.get("num_predict")
-        if n is None or (isinstance(n, int) and n == -1):
-            body["n_predict"] = 10 * slot_context
+        body["n_predict"] = bounded_num_predict(options.get("num_predict"), slot_context)
     for key, value in options.items():
         spec = OPTIONS.get(key)
         field = spec.llama if spec is not None else None
@@ -211,29 +217,6 @@ def place_media(prompt: str, images: list[bytes], marker: str) -> tuple[str, lis
     return text, order
 
 
-def check_hparams(kv: dict[str, Any]) -> None:
-    """Refuse header values llama.cpp would GGML_ASSERT on (an abort of the whole process, not an
-    exception): no layers, no heads, KV heads that do not divide the heads, a zero context."""
-    arch = str(kv.get("general.architecture", ""))
-
-    def value(suffix: str) -> int | None:
-        v = kv.get(f"{arch}.{suffix}")
-        return v if isinstance(v, int) and not isinstance(v, bool) else None  # arrays: per layer
-
-    problems = []
-    for suffix in ("block_count", "context_length"):
-        v = value(suffix)
-        if v is not None and v <= 0:
-            problems.append(f"{arch}.{suffix} is {v}")
-    heads, kv_heads = value("attention.head_count"), value("attention.head_count_kv")
-    if heads is not None and heads <= 0 and value("block_count"):
-        problems.append(f"{arch}.attention.head_count is {heads}")
-    if heads and kv_heads is not None and (kv_heads <= 0 or heads % kv_heads):
-        problems.append(f"{arch}.attention.head_count_kv ({kv_heads}) does not divide head_count ({heads})")
-    if problems:
-        raise ModelLoadError("invalid model: " + "; ".join(problems))
-
-
 class NativeRunner:
     """A loaded model in this process (implements `pyollama.runner.base.Runner`)."""
 
@@ -255,7 +238,11 @@ class NativeRunner:
 
         engine.init()  # the level stays what the daemon set (OLLAMA_DEBUG)
         header = await asyncio.to_thread(engine.read_gguf, model_path, 0)  # GGUFError if unreadable
-        check_hparams(header["kv"])
+        # what llama.cpp would assert on (an abort, not an exception); the arrays were left out, so
+        # the vocabulary was checked before (at create, and when the daemon resolved the model)
+        check_model(
+            header["kv"], [(t["name"], t["shape"], t["type"]) for t in header["tensors"]], arrays=False
+        )
         server = engine.Server(json.dumps(engine_config(model_path, options)))
         try:
             await asyncio.to_thread(server.load)
@@ -518,6 +505,9 @@ class NativeRunner:
     async def apply_template(self, messages: list[dict[str, Any]], **kwargs: Any) -> str:
         result = await self._call("/apply-template", {"messages": messages, **kwargs})
         return str(result["prompt"])
+
+    def on_exit(self, callback: Callable[[str], None]) -> None:
+        """Never called: when llama.cpp aborts in this process, there is nobody left to tell."""
 
     async def close(self) -> None:
         if self._closed:

@@ -30,6 +30,7 @@ from pyollama.server import (
 )
 from pyollama.server.auth import KeyRing, auth_middleware, configured_keys
 from pyollama.server.metrics import Metrics, metrics_handler, metrics_middleware
+from pyollama.server.limits import body_limit
 from pyollama.server.models import ModelStore
 from pyollama.server.planner.prompt import Templates
 from pyollama.server.routes_compat import anthropic_error, openai_error
@@ -186,6 +187,28 @@ async def _errors_middleware(request: web.Request, handler: Handler) -> web.Stre
         return error_response(500, message)
 
 
+# --- body size per route ---------------------------------------------------------------------------
+
+
+def _body_limit_middleware(inference_limit: int) -> Middleware:
+    """`limits.body_limit` for the route: a declared length past it is a 413 before any byte is
+    read; an undeclared (chunked) body is read up to the limit only."""
+
+    @web.middleware
+    async def body_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+        limit = body_limit(request.path, inference_limit)
+        if limit is None or request.method in ("GET", "HEAD", "OPTIONS"):
+            return await handler(request)
+        length = request.content_length
+        if length is not None and length > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
+        if request.client_max_size != limit:
+            request = request.clone(client_max_size=limit)
+        return await handler(request)
+
+    return body_limits
+
+
 # --- small routes ---------------------------------------------------------------------------------
 
 
@@ -243,6 +266,7 @@ def make_app(
             _host_guard_middleware(guard),
             auth_middleware(keys),
             _errors_middleware,
+            _body_limit_middleware(settings.max_request_size),  # innermost: the handler gets its clone
         ],
     )
     if metrics is not None:

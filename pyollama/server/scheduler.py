@@ -380,6 +380,7 @@ class Scheduler:
                 await runner.close()
                 raise ServerBusy("server is shutting down")
             self._loaded[key] = lm
+            runner.on_exit(functools.partial(self._runner_died, lm))
             # if every waiter left during the load, nobody will detach: expire it anyway (with a
             # grace second, so that waiters about to attach are not raced by keep_alive 0)
             self._arm_timer(lm, keep_alive if keep_alive > 0 else LOAD_GRACE)
@@ -445,6 +446,12 @@ class Scheduler:
         if lm.refcount == 0 and self._loaded.get(lm.key) is lm:
             log.info("keep_alive expired for %s", lm.name)
             self._retire(lm)
+
+    def _runner_died(self, lm: Loaded, message: str) -> None:
+        """A child runner crashed: its requests already end with the crash error; forget the model
+        now (it must not stay "loaded"), so that the next request loads it again."""
+        log.warning("%s: %s; it is loaded again on its next request", lm.name, message)
+        self._retire(lm)
 
     def _retire(self, lm: Loaded) -> None:
         """Take the model out of service now; its runner closes in the background."""

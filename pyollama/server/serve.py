@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pyollama.runner.base import RunnerFactory
 from pyollama.server.app import make_app
 from pyollama.server.auth import KeyFileError
 from pyollama.server.models import ModelStore
+from pyollama.server.site import LimitedTCPSite
 from pyollama.server.state import STATE
 
 log = logging.getLogger("pyollama.server")
@@ -43,11 +45,19 @@ def _default_store(settings: Settings) -> ModelStore:
 
 
 def _default_factory(settings: Settings) -> RunnerFactory:
+    """OLLAMA_RUNNER_ISOLATION: a child runner process per model (the default), or the engine in
+    this process. The daemon's own engine still reads GGUF headers (ggml's parser, which refuses
+    bad files with an error rather than an abort)."""
     from pyollama import engine
-    from pyollama.runner.native import NativeRunner
 
     engine.init(settings.llama_log_level)
-    return NativeRunner.load
+    if settings.runner_isolation == "inprocess":
+        from pyollama.runner.native import NativeRunner
+
+        return NativeRunner.load
+    from pyollama.runner.process import ProcessRunner
+
+    return functools.partial(ProcessRunner.load, log_level=settings.llama_log_level, debug=settings.debug > 0)
 
 
 async def serve(
@@ -73,7 +83,9 @@ async def serve(
         shutdown_timeout=5.0,
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host.host or None, settings.host.port)
+    site = LimitedTCPSite(
+        runner, settings.host.host or None, settings.host.port, max_connections=settings.max_connections
+    )
     await site.start()
     port = settings.host.port
     server = getattr(site, "_server", None)

@@ -18,6 +18,7 @@ import msgspec
 
 from pyollama.errors import BadRequest, GGUFError, ModelNotFound
 from pyollama.gguf import GGUFInfo, read_gguf_info
+from pyollama.gguf_check import check_gguf
 from pyollama.go import json as go_json
 from pyollama.go.time import rfc3339
 from pyollama.registry import DownloadManager, TransferOptions, pull_model, push_model
@@ -139,6 +140,13 @@ def list_response(models: list[ModelSummary]) -> ListResponse:
 # --- the adapter -----------------------------------------------------------------------------------
 
 
+def _checked_header(path: str | os.PathLike[str]) -> GGUFInfo:
+    """`create` refuses a GGUF that would make llama.cpp abort (a 400 naming the field)."""
+    info = read_gguf_info(path)
+    check_gguf(info)
+    return info
+
+
 class StoreAdapter:
     """`ModelStore` over an on-disk `Store` and its registries; GGUF headers are cached by
     (path, mtime), resolved models by manifest (path, mtime)."""
@@ -210,6 +218,8 @@ class StoreAdapter:
         lm = d.model
         if lm.model_path is None:
             raise BadRequest(f'"{name}" does not support generate')
+        if d.gguf is not None:
+            check_gguf(d.gguf)  # before any load: what would make llama.cpp abort is a 400 here
         kv: dict[str, Any] = {}
         if d.gguf is not None:
             kv = {k: v for k, v in d.gguf.kv.items() if not (isinstance(v, list | tuple) and len(v) > 512)}
@@ -262,6 +272,7 @@ class StoreAdapter:
             template_check=check_go_template,
             template_detector=detect_template,
             pull=self._pull_statuses,
+            read_gguf=_checked_header,
         )
 
     async def _pull_statuses(self, name: ModelName) -> AsyncIterator[dict[str, Any]]:

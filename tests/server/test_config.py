@@ -54,3 +54,14 @@ def test_defaults() -> None:
     assert s.default_num_ctx == 4096 and s.kv_cache_type == "f16"
     assert s.keep_alive == Settings.from_env({"OLLAMA_KEEP_ALIVE": "5m"}).keep_alive
     assert Settings.from_env({"OLLAMA_KEEP_ALIVE": "120"}).keep_alive == 120
+
+
+def test_runner_isolation_and_connection_settings() -> None:
+    assert Settings.from_env({}).runner_isolation == "process"
+    assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "inprocess"}).runner_isolation == "inprocess"
+    assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "In-Process"}).runner_isolation == "inprocess"
+    assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "threads"}).runner_isolation == "process"  # bad: default
+    both = {"OLLAMA_RUNNER_ISOLATION": "inprocess", "PYOLLAMA_RUNNER_ISOLATION": "process"}
+    assert Settings.from_env(both).runner_isolation == "process"
+    assert Settings.from_env({"PYOLLAMA_MAX_CONNECTIONS": "16"}).max_connections == 16
+    assert Settings.from_env({}).max_connections == 512

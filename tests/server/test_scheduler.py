@@ -311,3 +311,43 @@ async def test_ps_lists_a_model_while_it_loads(make_client: ClientMaker) -> None
         r = await task
         assert r.status == 200
     assert [m["name"] for m in (await (await c.get("/api/ps")).json())["models"]] == ["m1:latest"]
+
+
+# --- a runner that dies on its own (a crashed child runner process) ---------------------------------
+
+
+async def test_a_crashed_runner_is_forgotten_and_loaded_again(make_client: ClientMaker) -> None:
+    fac = FakeRunnerFactory(token_delay=0.01)
+    c = await make_client(fac=fac)
+    for m in ("m1", "m2"):
+        assert (
+            await c.post("/api/generate", json={"model": m, "prompt": "x", "stream": False})
+        ).status == 200
+    resp = await c.post("/api/generate", json={"model": "m1", "prompt": LONG})
+    assert resp.status == 200
+    await resp.content.readline()  # mid-stream
+    crashed = next(r for r in fac.runners if r.model_path == "/blobs/m1")
+    crashed.crash("ops.cpp:12: GGML_ASSERT(x) failed")
+    lines = (await resp.read()).decode().strip().split("\n")
+    assert lines[-1] == '{"error":"model runner crashed: ops.cpp:12: GGML_ASSERT(x) failed"}'
+    ps = (await (await c.get("/api/ps")).json())["models"]
+    assert [m["name"] for m in ps] == ["m2:latest"]  # not "loaded" any more; m2 untouched
+    r = await c.post("/api/generate", json={"model": "m2", "prompt": "still here", "stream": False})
+    assert (await r.json())["response"] == "still here"
+    r = await c.post("/api/generate", json={"model": "m1", "prompt": "again", "stream": False})
+    assert r.status == 200 and (await r.json())["response"] == "again"
+    assert [p for p, _ in fac.loads].count("/blobs/m1") == 2
+
+
+async def test_a_crash_before_the_first_byte_is_a_500(make_client: ClientMaker) -> None:
+    fac = FakeRunnerFactory(token_delay=0.5)
+    c = await make_client(fac=fac)
+    assert (await c.post("/api/generate", json={"model": "m1", "prompt": "x", "stream": False})).status == 200
+    pending = asyncio.ensure_future(
+        c.post("/api/chat", json={"model": "m1", "messages": [{"role": "user", "content": LONG}]})
+    )
+    await _until(lambda: fac.runners[0].live_streams == 1)
+    fac.runners[0].crash("boom")
+    r = await pending
+    assert r.status == 500 and await r.json() == {"error": "model runner crashed: boom"}
+    assert (await (await c.get("/api/ps")).json())["models"] == []

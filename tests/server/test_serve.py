@@ -58,3 +58,19 @@ def test_help_lists_every_variable() -> None:
         "OLLAMA_NOPRUNE",
     ):
         assert name in text
+
+
+def test_runner_isolation_picks_the_factory() -> None:
+    import functools
+
+    import pytest
+
+    pytest.importorskip("pyollama.engine")
+    from pyollama.runner.native import NativeRunner
+    from pyollama.runner.process import ProcessRunner
+    from pyollama.server.serve import _default_factory
+
+    assert _default_factory(Settings(runner_isolation="inprocess")) == NativeRunner.load
+    fac = _default_factory(Settings(runner_isolation="process", debug=1))
+    assert isinstance(fac, functools.partial) and fac.func == ProcessRunner.load
+    assert fac.keywords == {"log_level": 3, "debug": True}

@@ -16,6 +16,7 @@ from pyollama.errors import BadRequest, InternalError
 from pyollama.options import DEFAULTS_SENT, LOAD_TIME_OPTIONS, OPTIONS, check_option
 from pyollama.runner.base import Format
 from pyollama.runner.types import LoadOptions
+from pyollama.server.limits import MAX_NUM_BATCH, MAX_NUM_CTX, MAX_NUM_PARALLEL, clamp, logical_cpus
 from pyollama.server.models import ModelInfo
 from pyollama.server.scheduler import LoadRequest
 from pyollama.think import LEVELS
@@ -50,18 +51,41 @@ def sampling_options(options: dict[str, Any]) -> dict[str, Any]:
 def load_request(
     settings: Settings, info: ModelInfo, options: dict[str, Any], keep_alive: float | None
 ) -> LoadRequest:
-    """The load-time half of the options as `LoadOptions` (changing any of them reloads)."""
-    num_ctx = int(options.get("num_ctx") or settings.default_num_ctx)
+    """The load-time half of the options as `LoadOptions` (changing any of them reloads), within
+    the daemon's caps (`pyollama.server.limits`): whether they came from the request, the
+    Modelfile or the environment, out-of-range values are clamped with a warning."""
+    asked_ctx = options.get("num_ctx")
+    num_ctx = int(asked_ctx or settings.default_num_ctx)
     if info.context_length > 0:
+        if num_ctx > info.context_length and asked_ctx:
+            # Ollama's NewLlamaServer, which clamps too
+            log.warning(
+                "requested context size too large for model num_ctx=%d n_ctx_train=%d",
+                num_ctx,
+                info.context_length,
+            )
         num_ctx = min(num_ctx, info.context_length)
+    else:
+        num_ctx = clamp("num_ctx", num_ctx, 4, MAX_NUM_CTX, "the model does not say its trained context")
     num_ctx = max(num_ctx, 4)
     embedding_only = "embedding" in info.capabilities and "completion" not in info.capabilities
-    num_parallel = int(options.get("num_parallel", settings.num_parallel))
+    num_parallel = clamp(
+        "num_parallel",
+        int(options.get("num_parallel", settings.num_parallel)),
+        0,
+        MAX_NUM_PARALLEL,
+        "0 = auto",
+    )
     if embedding_only:
         num_parallel = 1
-    num_thread = int(options.get("num_thread") or settings.num_thread or 0) or None
+    num_thread = _num_thread(int(options.get("num_thread") or settings.num_thread or 0))
     use_mmap = options.get("use_mmap")
-    num_batch = int(options.get("num_batch") or (2048 if embedding_only else 512))
+    asked_batch = options.get("num_batch")
+    num_batch = int(asked_batch or (2048 if embedding_only else 512))
+    if asked_batch is not None:
+        num_batch = clamp("num_batch", num_batch, 1, MAX_NUM_BATCH, "tokens per batch")
+    if embedding_only:
+        num_batch = min(num_batch, num_ctx)  # Ollama's embeddingBatchSize: a batch never exceeds the context
     lo = LoadOptions(
         num_ctx=num_ctx,
         num_parallel=max(num_parallel, 0),
@@ -93,6 +117,16 @@ def load_request(
         kv=info.kv,
         file_size=info.size,
     )
+
+
+def _num_thread(n: int) -> int | None:
+    """At most the machine's logical CPUs (more threads than CPUs only contend); 0 or less: auto."""
+    if n < 0:
+        log.warning("num_thread %d is negative; using the default", n)
+        return None
+    if n == 0:
+        return None
+    return clamp("num_thread", n, 1, logical_cpus(), "more than the logical CPUs")
 
 
 def check_format(value: str | dict[str, Any] | None) -> Format:

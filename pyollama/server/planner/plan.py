@@ -21,6 +21,7 @@ from pyollama.config import Settings
 from pyollama.errors import BadRequest
 from pyollama.parsers.thinking import ThinkingParser
 from pyollama.runner.base import Format
+from pyollama.server.limits import MAX_IMAGE_BYTES, MAX_IMAGES
 from pyollama.server.models import ModelInfo
 from pyollama.server.planner import AUTO, ToolChoice
 from pyollama.server.planner.fit import DEFAULT_NUM_KEEP
@@ -82,9 +83,15 @@ class Plan:
         return IMAGE_TOKENS if self.info.projector else 0
 
 
-def decode_images(images: list[str] | None, where: str = "$.images") -> list[bytes]:
+def decode_images(images: list[str] | None, where: str = "$.images", *, seen: int = 0) -> list[bytes]:
+    """Base64 images, within the caps on their number and size (`seen`: images already decoded
+    from earlier messages of the same request)."""
     out: list[bytes] = []
+    if len(images or []) + seen > MAX_IMAGES:
+        raise BadRequest(f"too many images: {len(images or []) + seen} (at most {MAX_IMAGES} per request)")
     for i, img in enumerate(images or []):
+        if len(img) // 4 * 3 > MAX_IMAGE_BYTES:
+            raise BadRequest(f"image too large: more than {MAX_IMAGE_BYTES} bytes - at `{where}[{i}]`")
         try:
             out.append(base64.b64decode(img, validate=True))
         except (binascii.Error, ValueError):
@@ -171,7 +178,9 @@ def plan_chat(
     if incoming and incoming[0]["role"] != "system" and info.system:
         messages.insert(0, {"role": "system", "content": info.system})
     messages = _filter_think_tags(messages, info)
-    images = [img for m in req.messages or [] for img in decode_images(m.images, "$.messages[].images")]
+    images: list[bytes] = []
+    for m in req.messages or []:
+        images += decode_images(m.images, "$.messages[].images", seen=len(images))
     _check_images(info, req.model, len(images))
     mode = _mode(info, settings, None)
     if info.parser == "harmony" and think == "max":
