@@ -240,6 +240,7 @@ def make_app(
     r.add_get("/api/tags", routes_models.tags)
     r.add_route("POST", "/api/show", routes_models.show)
     r.add_route("POST", "/api/create", routes_models.create)
+    r.add_get("/api/pyollama/capabilities", routes_models.capabilities)
     r.add_route("HEAD", "/api/blobs/{digest}", routes_models.head_blob)
     r.add_route("POST", "/api/blobs/{digest}", routes_models.upload_blob)
     r.add_route("POST", "/api/copy", routes_models.copy)

@@ -44,6 +44,7 @@ from pyollama.store import (
     show_model,
 )
 from pyollama.store import list_models as store_list_models
+from pyollama.store.create import create_capabilities
 from pyollama.store.names import INVALID_NAME
 
 _GGUF_CACHE = 16
@@ -228,6 +229,7 @@ class StoreAdapter:
             capabilities=d.capabilities or ("completion",),
             projector=str(lm.projector_paths[0]) if lm.projector_paths else None,
             adapters=tuple(str(p) for p in lm.adapter_paths),
+            draft=str(lm.draft_path) if lm.draft_path else None,
             context_length=d.gguf.context_length if d.gguf is not None else 0,
             kv=kv,
             size=size,
@@ -260,6 +262,9 @@ class StoreAdapter:
             template_check=check_go_template,
             pull=self._pull_statuses,
         )
+
+    def create_capabilities(self) -> dict[str, Any]:
+        return create_capabilities()
 
     async def _pull_statuses(self, name: ModelName) -> AsyncIterator[dict[str, Any]]:
         """`create` from a model that is not local pulls it first, as Ollama does."""
