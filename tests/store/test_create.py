@@ -430,6 +430,7 @@ async def test_draft_layer_config_and_quantize(
     # Ollama's order: base layers, adapters, then the draft; no template detected from the draft
     assert [x.media_type.rsplit(".", 1)[-1] for x in lm.manifest.layers] == ["model", "adapter", "draft"]
     assert lm.draft_path == store.blob_path(draft)
+    assert f"DRAFT {store.blob_path(draft)}\n" in show_model(store, "spec", read_gguf=gguf_py_reader).modelfile
     cfg = lm.config
     assert cfg["draft"] == {"model_format": "gguf", "architecture": "qwen3"}
     assert list(cfg)[-4:] == ["draft", "architecture", "os", "rootfs"]  # ConfigV2's field order
