@@ -16,11 +16,13 @@
 #include "llama.h"
 #include "server-context.h"
 #include "server-http.h"
+#include "gguf.h"
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -63,10 +65,21 @@ static std::atomic<int> g_verbosity{1};
 // While a thread loads a model, llama.cpp's error lines are also kept here, so the load error can
 // say llama.cpp's own reason instead of "see the log" (the load runs on the calling thread).
 static thread_local std::string * t_load_errors = nullptr;
+static thread_local po_log_observer * t_log_observer = nullptr;
+
+po_log_observer * po_set_thread_log_observer(po_log_observer * obs) {
+    po_log_observer * prev = t_log_observer;
+    t_log_observer = obs;
+    return prev;
+}
 
 static void po_log_callback(enum ggml_log_level level, const char * text, void * /*user*/) {
     if (t_load_errors && level == GGML_LOG_LEVEL_ERROR && text && t_load_errors->size() < 8192) {
         t_load_errors->append(text);
+    }
+    // may throw (a quantization being cancelled): see po_log_observer
+    if (t_log_observer && text && t_log_observer->on_log(level, text)) {
+        return;
     }
     int v = g_verbosity.load();
     int need;
@@ -137,6 +150,49 @@ extern "C" const char * po_version(void) {
 
 extern "C" void po_free(void * p) { std::free(p); }
 
+// --- notification fds -----------------------------------------------------------------------------
+
+po_notifier::po_notifier() {
+#if defined(__linux__)
+    rfd_ = wfd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+#else
+    int fds[2];
+    if (pipe(fds) == 0) {
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        fcntl(fds[1], F_SETFL, O_NONBLOCK);
+        fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+        fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+        rfd_ = fds[0];
+        wfd_ = fds[1];
+    }
+#endif
+    if (rfd_ < 0) {
+        throw std::runtime_error(std::string("cannot create a notification fd: ") + strerror(errno));
+    }
+}
+
+po_notifier::~po_notifier() {
+    if (rfd_ >= 0) close(rfd_);
+    if (wfd_ >= 0 && wfd_ != rfd_) close(wfd_);
+}
+
+void po_notifier::notify() {
+#if defined(__linux__)
+    uint64_t one = 1;
+    ssize_t r = write(wfd_, &one, sizeof(one));
+#else
+    char one = 1;
+    ssize_t r = write(wfd_, &one, 1);
+#endif
+    (void) r;  // a full counter/pipe already means "ready"
+}
+
+void po_notifier::drain() {
+    uint64_t buf;
+    while (read(rfd_, &buf, sizeof(buf)) > 0) {
+    }
+}
+
 // --- streams --------------------------------------------------------------------------------------
 
 namespace {
@@ -154,49 +210,10 @@ struct stream_state {
     std::deque<chunk_t> chunks;
     bool finished = false;
     std::atomic<bool> cancelled{false};
-    int rfd = -1;
-    int wfd = -1;
+    po_notifier ready;  // readable whenever chunks may be waiting
 
-    stream_state() {
-#if defined(__linux__)
-        rfd = wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-#else
-        int fds[2];
-        if (pipe(fds) == 0) {
-            fcntl(fds[0], F_SETFL, O_NONBLOCK);
-            fcntl(fds[1], F_SETFL, O_NONBLOCK);
-            fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-            fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-            rfd = fds[0];
-            wfd = fds[1];
-        }
-#endif
-        if (rfd < 0) {
-            throw std::runtime_error(std::string("cannot create a notification fd: ") + strerror(errno));
-        }
-    }
-
-    ~stream_state() {
-        if (rfd >= 0) close(rfd);
-        if (wfd >= 0 && wfd != rfd) close(wfd);
-    }
-
-    void notify() {
-#if defined(__linux__)
-        uint64_t one = 1;
-        ssize_t r = write(wfd, &one, sizeof(one));
-#else
-        char one = 1;
-        ssize_t r = write(wfd, &one, 1);
-#endif
-        (void) r;  // a full counter/pipe already means "ready"
-    }
-
-    void drain() {
-        uint64_t buf;
-        while (read(rfd, &buf, sizeof(buf)) > 0) {
-        }
-    }
+    void notify() { ready.notify(); }
+    void drain() { ready.drain(); }
 
     void push(chunk_t && c) {
         {
@@ -259,6 +276,31 @@ static void register_routes(po_server * s) {
     h["/v1/models"] = &r.get_models;
 }
 
+// Which speculator a draft model needs, from its GGUF header as llama.cpp's
+// common_speculative_types_from_gguf decides it (a DFlash/DSpark model, an MTP head, else a plain
+// draft model: "draft-simple"). Our own reading because llama.cpp's asserts (aborting the
+// process) on a header without `<arch>.block_count`.
+static std::string draft_kind(const std::string & path) {
+    gguf_init_params gp = {/*no_alloc*/ true, /*ctx*/ nullptr};
+    std::unique_ptr<gguf_context, decltype(&gguf_free)> g(gguf_init_from_file(path.c_str(), gp), gguf_free);
+    if (!g) throw std::invalid_argument("draft model is not a readable GGUF file: " + path);
+    int64_t ai = gguf_find_key(g.get(), "general.architecture");
+    if (ai < 0 || gguf_get_kv_type(g.get(), ai) != GGUF_TYPE_STRING) {
+        throw std::invalid_argument("draft model has no general.architecture: " + path);
+    }
+    std::string arch = gguf_get_val_str(g.get(), ai);
+    if (arch == "dflash") {
+        return gguf_find_tensor(g.get(), "markov_w1.weight") >= 0 ? "draft-dspark" : "draft-dflash";
+    }
+    int64_t bi = gguf_find_key(g.get(), (arch + ".block_count").c_str());
+    if (bi >= 0 && gguf_get_kv_type(g.get(), bi) == GGUF_TYPE_UINT32) {
+        uint32_t n = gguf_get_val_u32(g.get(), bi);
+        std::string head = "blk." + std::to_string(n > 0 ? n - 1 : 0) + ".nextn.eh_proj.weight";
+        if (n > 0 && gguf_find_tensor(g.get(), head.c_str()) >= 0) return "draft-mtp";
+    }
+    return "draft-simple";
+}
+
 // Build llama-server's argv from the typed JSON configuration. Only known keys are accepted, so
 // none of the arg parser's exit() paths (-h, --version, ...) can ever be reached.
 static std::vector<std::string> build_argv(const njson & cfg) {
@@ -266,7 +308,8 @@ static std::vector<std::string> build_argv(const njson & cfg) {
         "model", "n_ctx", "n_parallel", "n_batch", "n_ubatch", "n_threads", "n_threads_batch",
         "n_gpu_layers", "main_gpu", "flash_attn", "cache_type_k", "cache_type_v", "embeddings",
         "pooling", "chat_template", "mmproj", "lora", "context_shift", "n_keep", "alias", "use_mmap",
-        "kv_unified", "warmup", "cache_ram_mib", "fit", "reasoning_format"};
+        "kv_unified", "warmup", "cache_ram_mib", "fit", "reasoning_format", "draft_model", "draft_n_max",
+        "draft_n_min", "speculative"};
     for (auto it = cfg.begin(); it != cfg.end(); ++it) {
         bool ok = false;
         for (const char * k : known) ok |= it.key() == k;
@@ -327,13 +370,33 @@ static std::vector<std::string> build_argv(const njson & cfg) {
     }
     a.push_back("--jinja");
     if (cfg.contains("mmproj")) a.insert(a.end(), {"-mm", get_str("mmproj")});
-    if (cfg.contains("lora")) {
-        const auto & l = cfg.at("lora");
-        if (!l.is_array()) throw std::invalid_argument("lora must be a list of paths");
-        for (const auto & p : l) {
-            if (!p.is_string()) throw std::invalid_argument("lora must be a list of paths");
-            a.insert(a.end(), {"--lora", p.get<std::string>()});
+    // lora: set on the parsed parameters (lora_from_config), not as --lora: the argument parser
+    // splits its value at commas and colons, which a path may contain
+    if (cfg.contains("draft_model")) {
+        std::string path = get_str("draft_model");
+        a.insert(a.end(), {"-md", path, "--spec-type", draft_kind(path)});
+        if (cfg.contains("n_gpu_layers")) {
+            long n = std::stol(get_int("n_gpu_layers", -1, 100000));
+            a.insert(a.end(), {"-ngld", n < 0 ? std::string("all") : std::to_string(n)});
         }
+    }
+    if (cfg.contains("draft_n_max")) a.insert(a.end(), {"--spec-draft-n-max", get_int("draft_n_max", 0, 1024)});
+    if (cfg.contains("draft_n_min")) a.insert(a.end(), {"--spec-draft-n-min", get_int("draft_n_min", 0, 1024)});
+    if (cfg.contains("speculative")) {
+        // draft-free speculation: llama.cpp's n-gram speculators
+        static const std::initializer_list<const char *> ngram = {"ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache"};
+        const auto & l = cfg.at("speculative");
+        if (!l.is_array()) throw std::invalid_argument("speculative must be a list of n-gram speculator names");
+        std::string kinds;
+        for (const auto & k : l) {
+            if (!k.is_string()) throw std::invalid_argument("speculative must be a list of n-gram speculator names");
+            std::string name = k.get<std::string>();
+            bool known = false;
+            for (const char * n : ngram) known = known || name == n;
+            if (!known) throw std::invalid_argument("invalid speculative type: " + name);
+            kinds += (kinds.empty() ? "" : ",") + name;
+        }
+        if (!kinds.empty()) a.insert(a.end(), {"--spec-type", kinds});
     }
     if (cfg.contains("context_shift")) a.push_back(get_bool("context_shift") ? "--context-shift" : "--no-context-shift");
     if (cfg.contains("n_keep")) a.insert(a.end(), {"--keep", get_int("n_keep", -1, big)});
@@ -352,6 +415,54 @@ static std::vector<std::string> build_argv(const njson & cfg) {
     return a;
 }
 
+// llama.cpp loads an adapter's tensors of any type and multiplies with them; the CPU backend has no
+// matrix product for F64 or integer tensors and calls a null function (the process dies). Such a
+// file is refused here, by its header, with a message instead.
+static void check_lora_tensors(const std::string & path) {
+    gguf_init_params gp = {/*no_alloc*/ true, /*ctx*/ nullptr};
+    std::unique_ptr<gguf_context, decltype(&gguf_free)> g(gguf_init_from_file(path.c_str(), gp), gguf_free);
+    if (!g) throw std::invalid_argument("LoRA adapter is not a readable GGUF file: " + path);
+    for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); i++) {
+        ggml_type t = gguf_get_tensor_type(g.get(), i);
+        if (t == GGML_TYPE_F64 || t == GGML_TYPE_I8 || t == GGML_TYPE_I16 || t == GGML_TYPE_I32 || t == GGML_TYPE_I64) {
+            throw std::invalid_argument(std::string("LoRA adapter tensor '") + gguf_get_tensor_name(g.get(), i) +
+                                        "' has type " + ggml_type_name(t) + ", which llama.cpp cannot apply: " + path);
+        }
+    }
+}
+
+// "lora": a list of adapter paths, or of {"path": str, "scale": number} (scale 1 by default; 0
+// loads the adapter without effect). llama.cpp multiplies the scale by the adapter's alpha/rank.
+static std::vector<common_adapter_lora_info> lora_from_config(const njson & cfg) {
+    std::vector<common_adapter_lora_info> out;
+    if (!cfg.contains("lora")) return out;
+    const auto & l = cfg.at("lora");
+    static const char * what = "lora must be a list of paths or {\"path\", \"scale\"} objects";
+    if (!l.is_array()) throw std::invalid_argument(what);
+    for (const auto & item : l) {
+        std::string path;
+        float scale = 1.0f;
+        if (item.is_string()) {
+            path = item.get<std::string>();
+        } else if (item.is_object() && item.contains("path") && item.at("path").is_string()) {
+            path = item.at("path").get<std::string>();
+            if (item.contains("scale")) {
+                const auto & sc = item.at("scale");
+                if (!sc.is_number()) throw std::invalid_argument("lora scale must be a number");
+                double v = sc.get<double>();
+                if (!std::isfinite(v) || v < -1e6 || v > 1e6) throw std::invalid_argument("lora scale out of range");
+                scale = (float) v;
+            }
+        } else {
+            throw std::invalid_argument(what);
+        }
+        if (path.empty()) throw std::invalid_argument("lora path is empty");
+        check_lora_tensors(path);
+        out.push_back({path, scale, "", "", nullptr});
+    }
+    return out;
+}
+
 extern "C" po_status po_server_create(const char * config_json, po_server ** out, char ** err) {
     if (!out || !config_json) {
         po_set_err(err, "null argument");
@@ -368,6 +479,7 @@ extern "C" po_status po_server_create(const char * config_json, po_server ** out
         }
         if (!cfg.is_object()) throw std::invalid_argument("configuration must be a JSON object");
         std::vector<std::string> args = build_argv(cfg);
+        std::vector<common_adapter_lora_info> loras = lora_from_config(cfg);
         std::vector<char *> argv;
         for (auto & a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -378,6 +490,7 @@ extern "C" po_status po_server_create(const char * config_json, po_server ** out
             throw std::invalid_argument("invalid engine configuration (llama.cpp rejected the arguments)");
         }
         po_set_log_verbosity(prev);  // the parser resets llama.cpp's own threshold
+        s->params.lora_adapters = std::move(loras);
         s->params.sse_ping_interval = -1;
         if (s->params.n_parallel < 0) {
             s->params.n_parallel = 4;
@@ -687,7 +800,7 @@ extern "C" void po_server_release(po_server * s) {
     }
 }
 
-extern "C" int po_stream_fd(po_stream * h) { return h && h->st ? h->st->rfd : -1; }
+extern "C" int po_stream_fd(po_stream * h) { return h && h->st ? h->st->ready.fd() : -1; }
 
 static po_status next_chunk(stream_state & st, int timeout_ms, po_chunk * out) {
     // clear the notification first: a push after this point sets it again

@@ -115,10 +115,14 @@ static po_status read_header(const char * path, int64_t max_array_len, char ** j
         if (t) {
             for (int d = 0; d < ggml_n_dims(t); d++) shape.push_back(t->ne[d]);
         }
-        tensors.push_back(
-            {{"name", name}, {"type", ggml_type_name(gguf_get_tensor_type(g.get(), i))}, {"shape", shape}});
+        tensors.push_back({{"name", name},
+                           {"type", ggml_type_name(gguf_get_tensor_type(g.get(), i))},
+                           {"shape", shape},
+                           {"offset", gguf_get_tensor_offset(g.get(), i)},
+                           {"size", gguf_get_tensor_size(g.get(), i)}});
     }
     out["tensors"] = std::move(tensors);
+    out["data_offset"] = data_off;
     *json_out = po_strdup(out.dump(-1, ' ', false, njson::error_handler_t::replace));
     if (!*json_out) {
         po_set_err(err, "out of memory");

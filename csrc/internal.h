@@ -4,6 +4,8 @@
 
 #include "pyollama_engine.h"
 
+#include "ggml.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -16,6 +18,36 @@ char * po_strdup(const std::string & s);
 
 // Store a message for the caller (no-op when err is NULL).
 void po_set_err(char ** err, const std::string & msg);
+
+// A file descriptor that becomes readable when there is news (an eventfd on Linux, a pipe
+// elsewhere), so the caller's event loop can wait for a stream or a job without a thread of its
+// own. Level-triggered: drain() clears it, notify() sets it again.
+class po_notifier {
+  public:
+    po_notifier();  // throws std::runtime_error when no descriptor can be made
+    ~po_notifier();
+    po_notifier(const po_notifier &) = delete;
+    po_notifier & operator=(const po_notifier &) = delete;
+    int fd() const { return rfd_; }
+    void notify();
+    void drain();
+
+  private:
+    int rfd_ = -1;
+    int wfd_ = -1;
+};
+
+// Sees llama.cpp's and ggml's log lines on the thread that installed it (the quantizer reports its
+// progress only through the log). on_log may throw a std::exception, but only for a line that
+// llama.cpp's own C++ code logs (the unwinding must not cross ggml's C frames). Return true to
+// keep the line out of stderr.
+struct po_log_observer {
+    virtual ~po_log_observer() = default;
+    virtual bool on_log(enum ggml_log_level level, const char * text) = 0;
+};
+
+// Install (or, with nullptr, remove) the calling thread's observer; returns the previous one.
+po_log_observer * po_set_thread_log_observer(po_log_observer * obs);
 
 // Run one ABI entry point's body: every C++ exception becomes a status and a message, so nothing
 // escapes into Python (where it would terminate the process). `fn` returns a po_status.

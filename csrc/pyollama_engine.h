@@ -28,11 +28,13 @@ typedef enum po_status {
     PO_ERR_STATE      = 12, /* wrong state for this call (not loaded, stopped, ...) */
     PO_ERR_GGUF       = 13, /* not a readable GGUF file */
     PO_ERR_NOT_FOUND  = 14, /* unknown route */
-    PO_ERR_INTERNAL   = 15  /* any other C++ exception */
+    PO_ERR_INTERNAL   = 15, /* any other C++ exception */
+    PO_ERR_CANCELLED  = 16  /* po_quantize_poll: the job was cancelled */
 } po_status;
 
 typedef struct po_server po_server;
 typedef struct po_stream po_stream;
+typedef struct po_quantize_job po_quantize_job;
 
 /* One piece of a response. For a non-streamed response there is exactly one chunk with is_last=1.
  * For a streamed one, data holds SSE text ("data: {json}\n\n"), possibly several events. */
@@ -54,8 +56,12 @@ void po_free(void * p);
 /* config_json: {"model": path, "n_ctx": int, "n_parallel": int, "n_batch": int, "n_ubatch": int,
  *  "n_threads": int, "n_threads_batch": int, "n_gpu_layers": int, "main_gpu": int, "flash_attn":
  *  "on|off|auto", "cache_type_k": str, "cache_type_v": str, "embeddings": bool, "pooling": str,
- *  "chat_template": str, "mmproj": path, "lora": [path], "context_shift": bool, "n_keep": int,
- *  "alias": str, "use_mmap": bool, "kv_unified": bool, "warmup": bool, "cache_ram_mib": int}.
+ *  "chat_template": str, "mmproj": path, "lora": [path | {"path": path, "scale": number}],
+ *  "context_shift": bool, "n_keep": int, "alias": str, "use_mmap": bool, "kv_unified": bool,
+ *  "warmup": bool, "cache_ram_mib": int, "fit": bool, "reasoning_format": str,
+ *  "draft_model": path (speculative decoding; its kind comes from its GGUF header),
+ *  "draft_n_max": int, "draft_n_min": int, "speculative": ["ngram-simple" | "ngram-map-k" |
+ *  "ngram-map-k4v" | "ngram-mod" | "ngram-cache"] (draft-free n-gram speculation)}.
  * Values are checked here; the server is not loaded yet. */
 po_status po_server_create(const char * config_json, po_server ** out, char ** err);
 /* Blocking. On failure *err carries llama.cpp's own reason. */
@@ -86,9 +92,29 @@ void po_stream_cancel(po_stream * st);
 void po_stream_free(po_stream * st);
 
 /* GGUF header (all key/values, tensor list) without loading weights, as JSON:
- * {"version": n, "kv": {...}, "tensors": [{"name","type","shape":[..]}]}.
+ * {"version": n, "kv": {...}, "tensors": [{"name","type","shape":[..],"offset","size"}],
+ *  "data_offset": n} (tensor offsets are relative to data_offset).
  * Arrays longer than max_array_len (>=0) are returned empty; -1 keeps all. */
 po_status po_gguf_read(const char * path, int64_t max_array_len, char ** json_out, char ** err);
+
+/* Quantize the GGUF at src into a new file dst with llama.cpp's own quantizer (what llama-quantize
+ * does), on a thread of its own; returns at once. options_json: {"type": llama-quantize's name
+ * ("Q4_K_M", "Q8_0", "F16", ...), "nthread": int (0 = every core), "allow_requantize": bool,
+ * "pure": bool, "leave_output_tensor": bool, "tensor_types": [[regex, ggml type name], ...]}.
+ * On failure or cancellation dst is removed. */
+po_status po_quantize_start(const char * src, const char * dst, const char * options_json,
+                            po_quantize_job ** out, char ** err);
+/* Readable whenever progress was made or the job ended (level: po_quantize_poll clears it). */
+int po_quantize_fd(po_quantize_job * job);
+/* Progress as llama-quantize prints it (tensor *done of *total under way; both 0 before the first
+ * tensor) and the state: PO_AGAIN while running (waiting up to timeout_ms as po_stream_next),
+ * PO_OK once written, PO_ERR_CANCELLED, or another error with llama.cpp's reason in *err. */
+po_status po_quantize_poll(po_quantize_job * job, int timeout_ms, int64_t * done, int64_t * total,
+                           char ** err);
+/* From any thread: the job stops before its next tensor. */
+void po_quantize_cancel(po_quantize_job * job);
+/* Cancels a running job and releases the handle without waiting (the job ends on its own). */
+void po_quantize_free(po_quantize_job * job);
 
 #ifdef __cplusplus
 }

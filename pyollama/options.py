@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pyollama.errors import BadRequest, InternalError
 from pyollama.go.strconv import BOOL_STRINGS, float32_shortest
 
-OptionType = Literal["int", "float", "bool", "string_list"]
+OptionType = Literal["int", "float", "bool", "string", "string_list"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class OptionSpec:
     doc: str = ""
     llama: str | None = None  # llama.cpp's /completion field (per-request options only)
     sent_by_default: bool = False  # Ollama's default goes to llama.cpp even when nobody set it
+    choices: tuple[str, ...] = ()  # the values a string option may take ("" always: unset)
 
 
 def _sampling(
@@ -38,6 +39,9 @@ def _sampling(
     """A sampling option whose Ollama default replaces llama.cpp's (top_p 0.9, not 0.95; ...)."""
     return OptionSpec(name, type_, default, False, doc, llama or name, True)
 
+
+# llama.cpp's n-gram speculators (common/speculative.cpp), for the `draft_ngram` option
+NGRAM_SPECULATORS = ("ngram-simple", "ngram-map-k", "ngram-map-k4v", "ngram-mod", "ngram-cache")
 
 OPTIONS: dict[str, OptionSpec] = {
     s.name: s
@@ -50,6 +54,16 @@ OPTIONS: dict[str, OptionSpec] = {
         OptionSpec("use_mmap", "bool", None, True, "unset = auto; false loads without mmap"),
         OptionSpec("num_thread", "int", 0, True, "0 = auto"),
         OptionSpec("draft_num_predict", "int", 4, True, "speculative decoding draft length"),
+        # pyollama's own: llama.cpp's draft-free n-gram speculation, and the LoRA adapters' scale
+        OptionSpec(
+            "draft_ngram",
+            "string",
+            None,
+            True,
+            "n-gram speculative decoding (no draft model): one of llama.cpp's n-gram speculators",
+            choices=NGRAM_SPECULATORS,
+        ),
+        OptionSpec("lora_scale", "float", 1.0, True, "scale of the ADAPTERs (0 turns them off)"),
         # pyollama's own: Ollama has only the server-wide OLLAMA_NUM_PARALLEL (its #8842)
         OptionSpec(
             "num_parallel", "int", None, True, "slots for this model; unset = OLLAMA_NUM_PARALLEL/auto"
@@ -132,9 +146,17 @@ def format_params(params: dict[str, list[str]]) -> dict[str, Any]:
             if v not in BOOL_STRINGS:
                 raise BadRequest(f"invalid bool value {_go_list(vals)}")
             out[key] = BOOL_STRINGS[v]
+        elif spec.type == "string":
+            _check_choice(spec, v)
+            out[key] = v
         else:
             out[key] = list(vals)
     return out
+
+
+def _check_choice(spec: OptionSpec, value: str) -> None:
+    if spec.choices and value and value not in spec.choices:
+        raise BadRequest(f"invalid {spec.name} value {value!r}: one of {', '.join(spec.choices)}")
 
 
 def check_option(key: str, val: Any) -> Any | None:
@@ -157,6 +179,11 @@ def check_option(key: str, val: Any) -> Any | None:
     if spec.type == "bool":
         if not isinstance(val, bool):
             raise InternalError(f'option "{key}" must be of type boolean')
+        return val
+    if spec.type == "string":
+        if not isinstance(val, str):
+            raise InternalError(f'option "{key}" must be of type string')
+        _check_choice(spec, val)
         return val
     if not isinstance(val, list):
         raise InternalError(f'option "{key}" must be of type array')

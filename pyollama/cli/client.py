@@ -239,6 +239,18 @@ class Client:
     def create(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         return self.stream("/api/create", {**body, "stream": True})
 
+    async def create_capabilities(self) -> dict[str, Any] | None:
+        """What the server's create accepts (`GET /api/pyollama/capabilities`); None from a server
+        without the probe (Ollama, which converts safetensors and quantizes itself)."""
+        try:
+            data = await self.request("GET", "/api/pyollama/capabilities")
+        except ResponseError as exc:
+            if exc.status in (404, 405):
+                return None
+            raise
+        create = data.get("create") if isinstance(data, dict) else None
+        return create if isinstance(create, dict) else None
+
     async def blob_exists(self, digest: str) -> bool:
         try:
             await self._request("HEAD", f"/api/blobs/{digest}")

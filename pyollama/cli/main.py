@@ -95,6 +95,7 @@ def build_parser(serve_epilog: bool = True) -> argparse.ArgumentParser:
         "-f", "--file", default=None, help='Name of the Modelfile (default "Modelfile"; without one: FROM .)'
     )
     p.add_argument("-q", "--quantize", default="", help="Quantize model to this level (e.g. q4_K_M)")
+    p.add_argument("--draft-quantize", default="", help="Quantize draft model to this level")
     p.set_defaults(handler=cmd_create)
 
     p = sub.add_parser(
@@ -363,8 +364,31 @@ async def upload_files(client: Client, files: dict[str, Path], progress: Progres
     return out
 
 
+def check_server_supports(plan: CreatePlan, caps: dict[str, Any] | None) -> None:
+    """Refuse, before hashing or uploading anything, what the server said its create cannot do
+    (`caps` None: a server without the probe, which is assumed to take everything)."""
+    if caps is None:
+        return
+    every = [*plan.files, *plan.adapters, *plan.drafts]
+    if not caps.get("safetensors", True) and any(f.endswith(".safetensors") for f in every):
+        raise PyollamaError(
+            "this server cannot import safetensors models; convert the model to GGUF first", status=400
+        )
+    if plan.drafts and not caps.get("draft", True):
+        raise PyollamaError("this server does not support DRAFT models", status=400)
+    types = caps.get("quantize")
+    for key in ("quantize", "draft_quantize"):
+        asked = str(plan.request.get(key) or "")
+        if asked and isinstance(types, list) and asked.upper() not in types:
+            raise PyollamaError(
+                f"unsupported quantization type {asked.upper()} - this server accepts {', '.join(types)}",
+                status=400,
+            )
+
+
 async def run_create(client: Client, plan: CreatePlan, progress: Progress) -> None:
     progress.status("gathering model components")
+    check_server_supports(plan, await client.create_capabilities())
     req = dict(plan.request)
     if plan.files:
         req["files"] = await upload_files(client, plan.files, progress)
@@ -381,10 +405,14 @@ async def cmd_create(args: argparse.Namespace) -> int:
 
     if ModelName.try_parse(args.model) is None:  # before any hashing or uploading
         raise PyollamaError(f"invalid model name: {args.model}", status=400)
-    if args.quantize:
-        raise PyollamaError("quantization is not supported yet (pyollama create -q)", status=400)
     text, base = read_modelfile(Path(args.file) if args.file else None)
     plan = plan_create(args.model, parse(text), base)
+    if args.quantize:
+        plan.request["quantize"] = args.quantize
+    if args.draft_quantize:
+        if not plan.drafts:
+            raise PyollamaError("--draft-quantize requires a DRAFT model", status=400)
+        plan.request["draft_quantize"] = args.draft_quantize
     for warning in plan.warnings:
         print(warning)
     async with Client() as client:

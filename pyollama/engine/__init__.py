@@ -11,10 +11,10 @@ import json
 import os
 from typing import Any
 
-from pyollama.engine._engine import Server, Stream, init, set_log_verbosity, version
+from pyollama.engine._engine import QuantizeJob, Server, Stream, init, set_log_verbosity, version
 from pyollama.engine._engine import read_gguf as _read_gguf_json
 
-__all__ = ["Server", "Stream", "init", "read_gguf", "set_log_verbosity", "version"]
+__all__ = ["QuantizeJob", "Server", "Stream", "init", "read_gguf", "set_log_verbosity", "version"]
 
 
 def read_gguf(path: str | os.PathLike[str], max_array_len: int = -1) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from libc.stdint cimport int64_t
 from pyollama.engine._engine_abi cimport *
 
 from pyollama.errors import (
+    Canceled,
     EngineConfigError,
     EngineError,
     EngineStateError,
@@ -46,6 +47,8 @@ cdef int _check(po_status rc, char * err) except -1:
         raise GGUFError(msg or "not a valid GGUF file")
     if rc == PO_ERR_NOT_FOUND:
         raise EngineConfigError(msg or "unknown route")
+    if rc == PO_ERR_CANCELLED:
+        raise Canceled(msg or "cancelled")
     raise EngineError(msg or f"engine error {int(rc)}")
 
 
@@ -77,6 +80,77 @@ def read_gguf(path, int64_t max_array_len=-1):
         rc = po_gguf_read(cp, max_array_len, &out, &err)
     _check(rc, err)
     return _take(out)
+
+
+cdef class QuantizeJob:
+    """A quantization running on a thread of the engine. `fileno()` becomes readable on progress
+    and at the end; `poll()` says where it stands."""
+
+    cdef po_quantize_job * _job
+    cdef int _fd
+
+    def __cinit__(self):
+        self._job = NULL
+        self._fd = -1
+
+    def __init__(self, src, dst, str options_json):
+        cdef bytes s = src.encode() if isinstance(src, str) else bytes(src)
+        cdef bytes d = dst.encode() if isinstance(dst, str) else bytes(dst)
+        cdef bytes o = options_json.encode()
+        if b"\0" in s or b"\0" in d:
+            raise EngineConfigError("path contains a NUL byte")
+        cdef const char * cs = s
+        cdef const char * cd = d
+        cdef const char * co = o
+        cdef char * err = NULL
+        cdef po_status rc
+        if self._job != NULL:
+            raise EngineStateError("job is already started")
+        with nogil:
+            rc = po_quantize_start(cs, cd, co, &self._job, &err)
+        _check(rc, err)
+        self._fd = po_quantize_fd(self._job)
+
+    def fileno(self):
+        if self._job == NULL:
+            raise EngineStateError("job is closed")
+        return self._fd
+
+    def poll(self, int timeout_ms=0):
+        """(done, total) tensors while running (waiting up to timeout_ms), None once written;
+        raises Canceled or the failure's EngineError."""
+        cdef int64_t done = 0
+        cdef int64_t total = 0
+        cdef char * err = NULL
+        cdef po_status rc
+        if self._job == NULL:
+            raise EngineStateError("job is closed")
+        if timeout_ms == 0:
+            rc = po_quantize_poll(self._job, 0, &done, &total, &err)
+        else:
+            with nogil:
+                rc = po_quantize_poll(self._job, timeout_ms, &done, &total, &err)
+        if rc == PO_AGAIN:
+            return (done, total)
+        _check(rc, err)
+        return None
+
+    def cancel(self):
+        """Stop before the next tensor (from any thread); the output file is removed."""
+        if self._job != NULL:
+            po_quantize_cancel(self._job)
+
+    def close(self):
+        """Cancel if still running and release the job (never waits)."""
+        if self._job != NULL:
+            po_quantize_free(self._job)
+            self._job = NULL
+            self._fd = -1
+
+    def __dealloc__(self):
+        if self._job != NULL:
+            po_quantize_free(self._job)
+            self._job = NULL
 
 
 cdef class Stream:

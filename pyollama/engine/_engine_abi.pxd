@@ -14,11 +14,15 @@ cdef extern from "pyollama_engine.h" nogil:
         PO_ERR_GGUF
         PO_ERR_NOT_FOUND
         PO_ERR_INTERNAL
+        PO_ERR_CANCELLED
 
     ctypedef struct po_server:
         pass
 
     ctypedef struct po_stream:
+        pass
+
+    ctypedef struct po_quantize_job:
         pass
 
     ctypedef struct po_chunk:
@@ -49,3 +53,11 @@ cdef extern from "pyollama_engine.h" nogil:
     void po_stream_free(po_stream * st)
 
     po_status po_gguf_read(const char * path, int64_t max_array_len, char ** json_out, char ** err)
+
+    po_status po_quantize_start(const char * src, const char * dst, const char * options_json,
+                                po_quantize_job ** out, char ** err)
+    int po_quantize_fd(po_quantize_job * job)
+    po_status po_quantize_poll(po_quantize_job * job, int timeout_ms, int64_t * done, int64_t * total,
+                               char ** err)
+    void po_quantize_cancel(po_quantize_job * job)
+    void po_quantize_free(po_quantize_job * job)

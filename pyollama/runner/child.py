@@ -90,6 +90,8 @@ class ChildServer:
             work = self._call(
                 msg.id, runner.embed(msg.inputs, truncate=msg.truncate, normalize=msg.normalize)
             )
+        elif isinstance(msg, wire.RerankCall):
+            work = self._call(msg.id, runner.rerank(msg.query, msg.documents))
         elif isinstance(msg, wire.Tokenize):
             work = self._call(msg.id, runner.tokenize(msg.text, add_special=msg.add_special))
         elif isinstance(msg, wire.Detokenize):

@@ -85,7 +85,15 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
     if options.projector:
         cfg["mmproj"] = options.projector
     if options.lora:
-        cfg["lora"] = list(options.lora)
+        scale = options.lora_scale
+        cfg["lora"] = (
+            list(options.lora) if scale == 1.0 else [{"path": p, "scale": scale} for p in options.lora]
+        )
+    if options.draft_model and options.draft_num_predict > 0:
+        cfg["draft_model"] = options.draft_model
+        cfg["draft_n_max"] = options.draft_num_predict
+    if options.draft_ngram:
+        cfg["speculative"] = [options.draft_ngram]
     if options.alias:
         cfg["alias"] = options.alias
     return cfg

@@ -35,7 +35,7 @@ from pyollama import errors
 from pyollama.errors import EngineStateError, ModelLoadError, PyollamaError, RunnerCrashed
 from pyollama.runner import wire
 from pyollama.runner.base import ChatRequest, CompletionRequest
-from pyollama.runner.types import Chunk, Embeddings, LoadOptions, ModelMetadata
+from pyollama.runner.types import Chunk, Embeddings, LoadOptions, ModelMetadata, Rerank
 
 log = logging.getLogger("pyollama.runner")
 
@@ -342,6 +342,9 @@ class ProcessRunner:
         return await self._call(
             lambda i: wire.Embed(id=i, inputs=inputs, truncate=truncate, normalize=normalize), Embeddings
         )
+
+    async def rerank(self, query: str, documents: list[str]) -> Rerank:
+        return await self._call(lambda i: wire.RerankCall(id=i, query=query, documents=documents), Rerank)
 
     async def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
         return await self._call(lambda i: wire.Tokenize(id=i, text=text, add_special=add_special), list[int])

@@ -29,6 +29,10 @@ class LoadOptions(msgspec.Struct, frozen=True, kw_only=True):
     chat_template: str | None = None  # Jinja override
     projector: str | None = None
     lora: tuple[str, ...] = ()
+    lora_scale: float = 1.0  # every adapter's scale (llama.cpp multiplies it by alpha/rank)
+    draft_model: str | None = None  # speculative decoding with this draft model
+    draft_num_predict: int = 0  # tokens the draft model proposes per step (with draft_model)
+    draft_ngram: str | None = None  # llama.cpp's draft-free n-gram speculator (e.g. "ngram-mod")
     context_shift: bool = True
     num_keep: int = 0
     alias: str | None = None

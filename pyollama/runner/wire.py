@@ -53,6 +53,12 @@ class Embed(msgspec.Struct, tag="embed", kw_only=True, array_like=True):
     normalize: bool = True
 
 
+class RerankCall(msgspec.Struct, tag="rerank", kw_only=True, array_like=True):
+    id: int
+    query: str
+    documents: list[str]
+
+
 class Tokenize(msgspec.Struct, tag="tokenize", kw_only=True, array_like=True):
     id: int
     text: str
@@ -116,7 +122,9 @@ class Failure(msgspec.Struct, tag="failure", kw_only=True, array_like=True):
     message: str
 
 
-Request = Load | Complete | Chat | Embed | Tokenize | Detokenize | ApplyTemplate | Cancel | Shutdown
+Request = (
+    Load | Complete | Chat | Embed | RerankCall | Tokenize | Detokenize | ApplyTemplate | Cancel | Shutdown
+)
 Reply = Ready | Piece | Result | End | Failure
 
 

@@ -29,8 +29,8 @@ from pyollama.server import (
     routes_tokens,
 )
 from pyollama.server.auth import KeyRing, auth_middleware, configured_keys
-from pyollama.server.metrics import Metrics, metrics_handler, metrics_middleware
 from pyollama.server.limits import body_limit
+from pyollama.server.metrics import Metrics, metrics_handler, metrics_middleware
 from pyollama.server.models import ModelStore
 from pyollama.server.planner.prompt import Templates
 from pyollama.server.routes_compat import anthropic_error, openai_error
@@ -294,6 +294,7 @@ def make_app(
     r.add_get("/api/tags", routes_models.tags)
     r.add_route("POST", "/api/show", routes_models.show)
     r.add_route("POST", "/api/create", routes_models.create)
+    r.add_get("/api/pyollama/capabilities", routes_models.capabilities)
     r.add_route("HEAD", "/api/blobs/{digest}", routes_models.head_blob)
     r.add_route("POST", "/api/blobs/{digest}", routes_models.upload_blob)
     r.add_route("POST", "/api/copy", routes_models.copy)

@@ -222,6 +222,9 @@ class MeteredRunner:
     async def close(self) -> None:
         await self.inner.close()
 
+    def on_exit(self, callback: Callable[[str], None]) -> None:
+        self.inner.on_exit(callback)
+
 
 # --- HTTP --------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ class ModelInfo(msgspec.Struct, frozen=True, kw_only=True):
     capabilities: tuple[str, ...] = ("completion",)
     projector: str | None = None
     adapters: tuple[str, ...] = ()
+    draft: str | None = None  # the DRAFT model's GGUF (speculative decoding)
     context_length: int = 0  # trained context (0 = unknown)
     kv: dict[str, Any] = {}  # GGUF header key/values (KV cache estimate)
     size: int = -1  # weights file size (-1 = stat it)
@@ -72,6 +73,11 @@ class ModelStore(Protocol):
 
     def create(self, request: dict[str, Any]) -> AsyncIterator[object]:
         """Run an `/api/create` body (already type-checked); yields progress objects."""
+        ...
+
+    def create_capabilities(self) -> dict[str, Any]:
+        """What `create` accepts beyond GGUF models (quantize types, safetensors, drafts), for a
+        client to check before it uploads large files."""
         ...
 
     def pull(self, name: str, *, insecure: bool = False) -> AsyncGenerator[ProgressResponse, None]:

@@ -146,6 +146,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/api/push", "Push a model to a registry", "ollama", TransferRequest, Progress, "ndjson"
     ),
+    Operation("GET", "/api/pyollama/capabilities", "What create accepts on this server", "pyollama"),
     Operation(
         "POST",
         "/api/export",

@@ -68,6 +68,12 @@ async def create(request: web.Request) -> web.StreamResponse:
     return json_response(last if last is not None else ProgressResponse(status="success"))
 
 
+async def capabilities(request: web.Request) -> web.Response:
+    """`GET /api/pyollama/capabilities` (pyollama's own): what create accepts, so a client can
+    refuse before uploading gigabytes the server would turn down."""
+    return json_response({"create": request.app[STATE].store.create_capabilities()})
+
+
 def _digest(request: web.Request) -> str:
     digest = request.match_info["digest"]
     if not DIGEST_RE.fullmatch(digest):

@@ -46,6 +46,7 @@ from pyollama.store import (
 )
 from pyollama.store import list_models as store_list_models
 from pyollama.store.archive import export_chunks, export_names, import_archive
+from pyollama.store.create import create_capabilities
 from pyollama.store.names import INVALID_NAME
 from pyollama.store.templates import detect as detect_template
 
@@ -240,6 +241,7 @@ class StoreAdapter:
             capabilities=d.capabilities or ("completion",),
             projector=str(lm.projector_paths[0]) if lm.projector_paths else None,
             adapters=tuple(str(p) for p in lm.adapter_paths),
+            draft=str(lm.draft_path) if lm.draft_path else None,
             context_length=d.gguf.context_length if d.gguf is not None else 0,
             kv=kv,
             size=size,
@@ -274,6 +276,9 @@ class StoreAdapter:
             pull=self._pull_statuses,
             read_gguf=_checked_header,
         )
+
+    def create_capabilities(self) -> dict[str, Any]:
+        return create_capabilities()
 
     async def _pull_statuses(self, name: ModelName) -> AsyncIterator[dict[str, Any]]:
         """`create` from a model that is not local pulls it first, as Ollama does."""

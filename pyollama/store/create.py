@@ -5,14 +5,21 @@ of a blob already uploaded with `POST /api/blobs/:digest`. No path from the requ
 opened; digests are validated before they become blob paths (the CVE-2024-39719/39721 class).
 Layers are written as blobs first and the manifest last, so a killed create leaves no manifest
 pointing at a missing blob.
+
+`quantize` / `draft_quantize` re-write the weights (or the draft model's) with llama.cpp's own
+quantizer through the engine (`pyollama.quantize`), with Ollama's statuses; the quantizer is
+injected, so the create flow itself never imports the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
 import json
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from pyollama.errors import BadRequest, ModelNotFound
@@ -20,11 +27,13 @@ from pyollama.gguf import GGUFInfo, read_gguf_info
 from pyollama.go import json as go_json
 from pyollama.go.format import human_number
 from pyollama.options import OPTIONS, check_option
+from pyollama.quantize import ERR_QUANTIZE, UNQUANTIZED, f32, ollama_quantize, parse_file_type
 from pyollama.store.capabilities import model_prompt_setup
 from pyollama.store.names import INVALID_NAME, ModelName
 from pyollama.store.store import (
     MEDIA_ADAPTER,
     MEDIA_CONFIG,
+    MEDIA_DRAFT,
     MEDIA_LICENSE,
     MEDIA_MESSAGES,
     MEDIA_MODEL,
@@ -45,6 +54,8 @@ PullFn = Callable[[ModelName], AsyncIterator[Status]]
 TemplateCheck = Callable[[str], None]
 # chat_template -> (name, Go template text, params dict or None), or None when nothing matches
 TemplateDetector = Callable[[str], "tuple[str, str, dict[str, Any] | None] | None"]
+# (source GGUF, new file, llama.cpp file type, architecture) -> the share done so far, as it goes
+Quantizer = Callable[[Path, Path, str, str], AsyncGenerator[float, None]]
 
 ERR_FILE_PATH = "file path must be relative"
 ERR_NEITHER = "neither 'from' or 'files' was specified"
@@ -52,9 +63,25 @@ ERR_NO_FILES = "no files provided to convert"
 ERR_ONE_ADAPTER = "only one adapter is currently supported"
 ERR_ONLY_GGUF = "supplied file was not in GGUF format"
 ERR_UNKNOWN_TYPE = "unknown type"
-ERR_QUANTIZE = "quantization is only supported for F16, BF16 and F32 models"
+ERR_DRAFT_QUANTIZE = "--draft-quantize requires a DRAFT model"
+# ProgressResponse.Digest of Ollama's quantize statuses (a progress bar of its own, no real blob)
+QUANTIZE_DIGEST = "0000000000000000000"
 
 _GGUF_MAGIC = b"GGUF"
+
+
+def create_capabilities() -> dict[str, Any]:
+    """What `/api/create` accepts here beyond a GGUF model: a client checks this before uploading
+    (pyollama's own; Ollama has no such probe)."""
+    from pyollama.quantize import accepted_types
+
+    return {
+        "quantize": accepted_types(),
+        # models convert with pyollama.convert (numpy: the `convert` extra); adapters do not
+        "safetensors": importlib.util.find_spec("numpy") is not None,
+        "adapters": ["gguf"],
+        "draft": True,
+    }
 
 
 def valid_rel_path(p: str) -> bool:
@@ -133,6 +160,7 @@ class Creator:
         template_check: TemplateCheck = default_template_check,
         template_detector: TemplateDetector | None = None,
         noprune: bool = False,
+        quantize: Quantizer = ollama_quantize,
     ) -> None:
         self.store = store
         self.req = request
@@ -141,6 +169,7 @@ class Creator:
         self.template_check = template_check
         self.template_detector = template_detector
         self.noprune = noprune
+        self.quantize = quantize
 
     async def _thread(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(fn, *args)
@@ -159,11 +188,11 @@ class Creator:
                 if not valid_rel_path(fn):
                     raise BadRequest(ERR_FILE_PATH)
                 normalize_digest(digest)  # "invalid digest format"
+        if r.get("draft_quantize") and not r.get("draft_files"):
+            raise BadRequest(ERR_DRAFT_QUANTIZE)
         name = ModelName.try_parse(str(r.get("model") or r.get("name") or ""))
         if name is None:
             raise BadRequest(INVALID_NAME)
-        if r.get("draft_files"):
-            raise BadRequest("draft models are not supported yet")
         return self.store.existing_name(name)
 
     # --- base layers ---------------------------------------------------------------------------
@@ -197,7 +226,11 @@ class Creator:
                 return ""
         return ""
 
-    async def _from_files(self, files: dict[str, str], adapter: bool) -> AsyncIterator[Status | _GGUFLayer]:
+    async def _from_files(
+        self, files: dict[str, str], adapter: bool, media_type: str | None = None
+    ) -> AsyncIterator[Status | _GGUFLayer]:
+        """Layers from uploaded files (Ollama's convertModelFromFilesWithMediaType): `media_type`
+        forces one (a DRAFT model's, which also gets no template detection)."""
         kind = self._detect_type(files)
         if kind == "safetensors":
             async for item in self._from_safetensors(files, adapter):
@@ -211,9 +244,9 @@ class Creator:
             raise BadRequest(ERR_ONE_ADAPTER)
         for fn in sorted(files):
             yield {"status": "parsing GGUF"}
-            gl = await self._gguf_layer(files[fn], MEDIA_ADAPTER if adapter else None)
+            gl = await self._gguf_layer(files[fn], MEDIA_ADAPTER if adapter else media_type)
             yield gl
-            if not adapter:
+            if not adapter and media_type is None:
                 for extra in await self._detect_template(gl):
                     yield extra
 
@@ -274,7 +307,7 @@ class Creator:
                 status=_layer_status(False, layer.digest),
             )
             info = None
-            if layer.media_type in (MEDIA_MODEL, MEDIA_PROJECTOR, MEDIA_ADAPTER):
+            if layer.media_type in (MEDIA_MODEL, MEDIA_PROJECTOR, MEDIA_ADAPTER, MEDIA_DRAFT):
                 info = await self._thread(self.read_gguf, self.store.blob_path(layer.digest))
             yield _GGUFLayer(new, info)
         if m.config.digest:
@@ -285,6 +318,56 @@ class Creator:
             for k in ("renderer", "parser", "requires"):
                 if not self.config.get(k) and base.get(k):
                     self.config[k] = base[k]
+
+    # --- quantization (Ollama's createModel / quantizeLayer) -----------------------------------
+
+    def _quantize_type(self, gl: _GGUFLayer) -> tuple[str, str] | None:
+        """(requested name, llama.cpp type) when this layer is to be re-quantized, None to keep it;
+        raises Ollama's errors for a type or a source it cannot quantize."""
+        r = self.req
+        if gl.layer.media_type == MEDIA_MODEL:
+            asked = str(r.get("quantize") or r.get("quantization") or "").upper()
+        elif gl.layer.media_type == MEDIA_DRAFT:
+            asked = str(r.get("draft_quantize") or "").upper()
+        else:
+            return None
+        if not asked or gl.info is None:
+            return None
+        want = parse_file_type(asked)
+        ft = gl.info.file_type
+        if gl.layer.media_type == MEDIA_DRAFT and ft not in UNQUANTIZED:
+            raise BadRequest(f"draft quantization requires an unquantized draft model, got {ft}")
+        if ft not in UNQUANTIZED:
+            raise BadRequest(ERR_QUANTIZE)
+        return None if ft == want else (asked, want)
+
+    async def _quantized(
+        self, gl: _GGUFLayer, asked: str, want: str
+    ) -> AsyncGenerator[Status | _GGUFLayer, None]:
+        """The layer re-written as `want` (Ollama's rewriteLayerWithLlamaQuantize): its progress
+        statuses, "verifying conversion", then the new layer. The temp file never outlives this."""
+        assert gl.info is not None
+        src = self.store.blob_path(gl.layer.digest)
+        tmp = self.store.temp_blob_path()
+        size = gl.layer.size
+        status = f"quantizing {gl.info.file_type} model to {asked}"
+        try:
+            progress = self.quantize(src, tmp, want, gl.info.architecture)
+            async with contextlib.aclosing(progress):
+                async for share in progress:
+                    done = int(f32(share * f32(float(size))))
+                    line: Status = {"status": status, "digest": QUANTIZE_DIGEST, "total": size}
+                    if done:
+                        line["completed"] = done
+                    yield line
+            yield {"status": "verifying conversion"}
+            digest, n, created = await self._thread(self.store.adopt_blob_file, tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        path = self.store.blob_path(digest)
+        info: GGUFInfo = await self._thread(self.read_gguf, path)
+        layer = Layer(gl.layer.media_type, digest, n, status=_layer_status(created, digest))
+        yield _GGUFLayer(layer, info)
 
     # --- the layers the request itself adds ----------------------------------------------------
 
@@ -373,36 +456,55 @@ class Creator:
         else:
             raise BadRequest(ERR_NEITHER)
 
+        # Ollama's order: the draft's files are parsed before the adapters', and both layers
+        # follow the base ones (adapters first)
+        drafts: list[_GGUFLayer] = []
+        if r.get("draft_files") is not None:
+            async for item in self._from_files(dict(r["draft_files"]), adapter=False, media_type=MEDIA_DRAFT):
+                if isinstance(item, _GGUFLayer):
+                    drafts.append(item)
+                else:
+                    yield item
         if r.get("adapters") is not None:
             async for item in self._from_files(dict(r["adapters"]), adapter=True):
                 if isinstance(item, _GGUFLayer):
                     base.append(item)
                 else:
                     yield item
+        base += drafts
 
-        quant = str(r.get("quantize") or r.get("quantization") or "")
         fmt = family = model_type = file_type = ""
         families: list[str] = []
         model_info: GGUFInfo | None = None
+        draft_info: GGUFInfo | None = None
         has_projector = False
-        for gl in base:
+        for i, gl in enumerate(base):
             if gl.info is None:
                 continue
+            quantize = self._quantize_type(gl)
+            if quantize is not None:
+                # closed with us: a client that leaves stops the quantizer at once
+                async with contextlib.aclosing(self._quantized(gl, *quantize)) as items:
+                    async for item in items:
+                        if isinstance(item, _GGUFLayer):
+                            base[i] = gl = item
+                        else:
+                            yield item
+            header = gl.info
+            assert header is not None
             if gl.layer.media_type == MEDIA_PROJECTOR:
                 has_projector = True
-            if quant and gl.layer.media_type == MEDIA_MODEL:
-                if gl.info.file_type not in ("F16", "BF16", "F32"):
-                    raise BadRequest(ERR_QUANTIZE)
-                raise BadRequest("quantization is not supported by pyollama yet")
+            if gl.layer.media_type == MEDIA_DRAFT:
+                draft_info = header
             if gl.layer.media_type != MEDIA_MODEL:
                 continue  # projectors and adapters never describe the model (Ollama's createModel)
             if model_info is None:
-                model_info = gl.info
+                model_info = header
             fmt = fmt or "gguf"
-            family = family or gl.info.architecture
-            model_type = model_type or human_number(gl.info.parameter_count)
-            file_type = file_type or (gl.info.file_type or "unknown")
-            families.append(gl.info.architecture)
+            family = family or header.architecture
+            model_type = model_type or human_number(header.parameter_count)
+            file_type = file_type or (header.file_type or "unknown")
+            families.append(header.architecture)
         layers = [gl.layer for gl in base]
 
         if r.get("template"):
@@ -451,6 +553,8 @@ class Creator:
             cfg["context_length"] = ctx
         if emb:
             cfg["embedding_length"] = emb
+        if draft_info is not None:  # ConfigV2.Draft
+            cfg["draft"] = {"model_format": "gguf", "architecture": draft_info.architecture}
         cfg["architecture"] = "amd64"
         cfg["os"] = "linux"
         cfg["rootfs"] = {"type": "layers", "diff_ids": [x.digest for x in layers]}
@@ -510,6 +614,7 @@ def create_model(
     template_check: TemplateCheck = default_template_check,
     template_detector: TemplateDetector | None = None,
     noprune: bool = False,
+    quantize: Quantizer = ollama_quantize,
 ) -> AsyncIterator[Status]:
     """Run an `/api/create` request body; yields `{"status": ...}` dicts, raises `PyollamaError`.
 
@@ -524,6 +629,7 @@ def create_model(
         template_check=template_check,
         template_detector=template_detector,
         noprune=noprune,
+        quantize=quantize,
     ).run()
 
 

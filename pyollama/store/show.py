@@ -52,6 +52,8 @@ def model_to_modelfile(lm: LocalModel, options: dict[str, Any] | None = None) ->
     cmds: list[Command] = []
     cmds.append(Command("model", str(lm.model_path or "")))
     cmds.extend(Command("adapter", str(p)) for p in lm.adapter_paths)
+    if lm.draft_path is not None:  # Ollama's GetModelfile: DRAFT after the ADAPTERs
+        cmds.append(Command("draft", str(lm.draft_path)))
     cmds.extend(Command("model", str(p)) for p in lm.projector_paths)
     if lm.template is not None:
         cmds.append(Command("template", lm.template))

@@ -307,6 +307,24 @@ class Store:
             raise
         return w.digest, w.size, created
 
+    def temp_blob_path(self) -> Path:
+        """A fresh temp file name in `blobs/` for a writer that fills a file itself (the quantizer);
+        `adopt_blob_file` then makes it a blob. Housekeeping removes one left behind."""
+        self.blobs_dir.mkdir(parents=True, exist_ok=True)
+        return temp_path(self.blobs_dir)
+
+    def adopt_blob_file(self, tmp: Path) -> tuple[str, int, bool]:
+        """Make the finished file `tmp` (from `temp_blob_path`) the blob of its own content:
+        (digest, size, created). An identical blob already there wins and `tmp` is removed."""
+        digest = file_digest(tmp)
+        size = tmp.stat().st_size
+        final = self.blob_path(digest)
+        if final.exists():
+            tmp.unlink(missing_ok=True)
+            return digest, size, False
+        commit_temp(tmp, final)
+        return digest, size, True
+
     async def write_blob_stream(
         self, digest: str, chunks: AsyncIterator[bytes], *, size: int | None = None
     ) -> bool:

@@ -29,6 +29,7 @@ class FakeState:
     pullable: set[str] = field(default_factory=lambda: {"smol:latest"})
     version: str = "0.1.0"
     slow_reply: bool = False
+    create_capabilities: dict[str, Any] | None = None  # None: no probe endpoint (as Ollama)
 
     def bodies(self, path: str) -> list[Any]:
         return [b for (m, p, b) in self.requests if p == path]
@@ -238,6 +239,12 @@ def make_app(state: FakeState) -> web.Application:
             request, [{"status": "parsing GGUF"}, {"status": "writing manifest"}, {"status": "success"}]
         )
 
+    async def capabilities(request: web.Request) -> web.Response:
+        state.requests.append(("GET", request.path, None))
+        if state.create_capabilities is None:
+            return err(404, "404 page not found")
+        return web.json_response({"create": state.create_capabilities})
+
     async def blob_head(request: web.Request) -> web.Response:
         state.requests.append(("HEAD", request.path, None))
         digest = request.match_info["digest"]
@@ -264,6 +271,7 @@ def make_app(state: FakeState) -> web.Application:
     app.router.add_post("/api/pull", pull)
     app.router.add_post("/api/push", push)
     app.router.add_post("/api/create", create)
+    app.router.add_get("/api/pyollama/capabilities", capabilities)
     app.router.add_route("HEAD", "/api/blobs/{digest}", blob_head)
     app.router.add_post("/api/blobs/{digest}", blob_post)
     return app

@@ -143,12 +143,66 @@ def test_create_uploads_missing_blobs_once(
     assert "gathering model components" in err and "success" in err
 
 
-def test_create_quantize_not_supported(
+def test_create_quantize_flags_reach_the_request(
     fake_server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mf = _setup(tmp_path)
-    assert main(["create", "mine", "-f", str(mf), "-q", "q4_K_M"]) == 1
-    assert "quantization is not supported yet" in capsys.readouterr().err
+    assert main(["create", "mine", "-f", str(mf), "-q", "q4_K_M"]) == 0, capsys.readouterr().err
+    (body,) = fake_server.state.bodies("/api/create")
+    assert body["quantize"] == "q4_K_M" and "draft_quantize" not in body
+    capsys.readouterr()
+    # --draft-quantize needs a DRAFT, and says so before anything is uploaded
+    assert main(["create", "other", "-f", str(mf), "--draft-quantize", "q8_0"]) == 1
+    assert capsys.readouterr().err == "Error: --draft-quantize requires a DRAFT model\n"
+    (tmp_path / "Modelfile").write_text("FROM ./weights/tiny.gguf\nDRAFT lora.gguf\n")
+    assert main(["create", "third", "-f", str(mf), "--draft-quantize", "q8_0"]) == 0
+    assert fake_server.state.bodies("/api/create")[-1]["draft_quantize"] == "q8_0"
+
+
+CAPS = {
+    "quantize": ["F32", "F16", "Q8_0", "Q4_K_S", "Q4_K_M", "Q4_K", "BF16"],
+    "safetensors": False,
+    "draft": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("modelfile", "args", "error"),
+    [
+        (
+            "FROM ./weights/tiny.gguf\n",
+            ["-q", "q3_K_S"],
+            "unsupported quantization type Q3_K_S - this server",
+        ),
+        ("FROM ./st\n", [], "this server cannot import safetensors models; convert the model to GGUF first"),
+        ("FROM ./weights/tiny.gguf\nADAPTER ./st\n", [], "this server cannot import safetensors models"),
+    ],
+)
+def test_create_asks_the_server_before_uploading(
+    fake_server: FakeServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    modelfile: str,
+    args: list[str],
+    error: str,
+) -> None:
+    """A server that says what its create takes is asked first: nothing is hashed or uploaded
+    for a request it would refuse (a server without the probe, like Ollama, takes everything)."""
+    mf = _setup(tmp_path)
+    (tmp_path / "st").mkdir()
+    (tmp_path / "st" / "model.safetensors").write_bytes(b"x" * 64)
+    mf.write_text(modelfile)
+    fake_server.state.create_capabilities = CAPS
+    assert main(["create", "m", "-f", str(mf), *args]) == 1
+    assert "\nError: " + error in capsys.readouterr().err
+    st = fake_server.state
+    assert ("GET", "/api/pyollama/capabilities", None) in st.requests
+    assert not [p for (m, p, _) in st.requests if p.startswith("/api/blobs/")]
+    assert not st.bodies("/api/create")
+    # the same request goes through to a server without the probe
+    fake_server.state.create_capabilities = None
+    assert main(["create", "m", "-f", str(mf), *args]) == 0
+    assert st.bodies("/api/create")
 
 
 def test_create_bad_modelfile_one_line(

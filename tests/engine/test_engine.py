@@ -121,6 +121,14 @@ def test_bad_files_raise_and_process_survives(
         ('{"model": "x.gguf", "flash_attn": "maybe"}', "invalid flash_attn"),
         ('{"model": "x.gguf", "help": true}', "unknown configuration key: help"),
         ('{"model": "x.gguf", "chat_template": "{% for %}"}', "invalid chat template"),
+        ('{"model": "x.gguf", "lora": "a.gguf"}', "lora must be a list of paths"),
+        ('{"model": "x.gguf", "lora": [{"path": "a.gguf", "scale": "1"}]}', "lora scale must be a number"),
+        ('{"model": "x.gguf", "lora": [{"scale": 1}]}', "lora must be a list of paths"),
+        ('{"model": "x.gguf", "lora": ["/no/such.gguf"]}', "LoRA adapter is not a readable GGUF file"),
+        ('{"model": "x.gguf", "draft_model": "/no/such.gguf"}', "draft model is not a readable GGUF file"),
+        ('{"model": "x.gguf", "draft_n_max": 5000}', "draft_n_max out of range"),
+        ('{"model": "x.gguf", "speculative": ["draft-simple"]}', "invalid speculative type: draft-simple"),
+        ('{"model": "x.gguf", "speculative": "ngram-mod"}', "speculative must be a list"),
     ],
 )
 def test_bad_configuration(engine, config: str, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -223,3 +231,48 @@ def test_a_server_dropped_unclosed_warns_and_does_not_block(tiny_gguf: Path) -> 
         gc.collect()
         assert time.monotonic() - t0 < 5
     assert any(issubclass(w.category, ResourceWarning) for w in caught)
+
+
+def test_lora_tensors_the_cpu_cannot_multiply_are_refused(engine, tmp_path: Path, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    """llama.cpp loads an F64 adapter and then calls a null function (SIGSEGV) at the first
+    product; the engine refuses it by its header."""
+    import gguf
+    import numpy as np
+
+    from pyollama.errors import EngineConfigError
+
+    path = tmp_path / "f64-lora.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_type("adapter")
+    w.add_string("adapter.type", "lora")
+    w.add_float32("adapter.lora.alpha", 4.0)
+    w.add_tensor("blk.0.attn_q.weight.lora_a", np.zeros((4, 64), dtype=np.float64))
+    w.add_tensor("blk.0.attn_q.weight.lora_b", np.zeros((64, 4), dtype=np.float64))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    with pytest.raises(EngineConfigError) as err:
+        engine.Server(json.dumps({"model": str(tiny_gguf), "lora": [str(path)]}))
+    assert "'blk.0.attn_q.weight.lora_a' has type f64, which llama.cpp cannot apply" in str(err.value)
+
+
+def test_draft_and_ngram_configuration_load(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    """A model as its own draft (same vocabulary) and the n-gram speculators all load and answer."""
+    for extra in (
+        {"draft_model": str(tiny_gguf), "draft_n_max": 3},
+        {"speculative": ["ngram-simple", "ngram-mod"]},
+    ):
+        cfg = {"model": str(tiny_gguf), "n_ctx": 256, "n_parallel": 1, "warmup": False, **extra}
+        server = engine.Server(json.dumps(cfg))
+        server.load()
+        server.start()
+        stream = server.submit(
+            "/completion", json.dumps({"prompt": "a b a b a b", "n_predict": 8, "top_k": 1}).encode()
+        )
+        item = None
+        while item is None:
+            item = stream.next(30_000)
+        assert item[0] == 200 and json.loads(item[3])["tokens_predicted"] == 8
+        stream.close()
+        server.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 import pytest
@@ -125,6 +125,17 @@ class MemoryStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return True
+
+    def create_capabilities(self) -> dict[str, Any]:
+        return {"quantize": [], "safetensors": False, "adapters": ["gguf"], "draft": False}
+
+    def export_archive(self, names: list[str]) -> Iterator[bytes]:
+        for name in names:
+            self.resolve(name)
+        return iter([b""])
+
+    def import_archive(self, fileobj: IO[bytes]) -> Iterator[dict[str, Any]]:
+        raise BadRequest("archives are not supported by the in-memory store")
 
 
 def model(name: str, path: str, **kw: Any) -> ModelInfo:

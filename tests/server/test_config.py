@@ -60,7 +60,9 @@ def test_runner_isolation_and_connection_settings() -> None:
     assert Settings.from_env({}).runner_isolation == "process"
     assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "inprocess"}).runner_isolation == "inprocess"
     assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "In-Process"}).runner_isolation == "inprocess"
-    assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "threads"}).runner_isolation == "process"  # bad: default
+    assert (
+        Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "threads"}).runner_isolation == "process"
+    )  # bad: default
     both = {"OLLAMA_RUNNER_ISOLATION": "inprocess", "PYOLLAMA_RUNNER_ISOLATION": "process"}
     assert Settings.from_env(both).runner_isolation == "process"
     assert Settings.from_env({"PYOLLAMA_MAX_CONNECTIONS": "16"}).max_connections == 16

@@ -111,10 +111,11 @@ async def create(client: Any, gguf: Path, **extra: Any) -> Any:
     return await client.post("/api/create", json=body)
 
 
-async def test_create_refuses_draft_files_clearly(client: Any, tiny_gguf: Path) -> None:
+async def test_create_with_a_draft_resolves_it(client: Any, tiny_gguf: Path, store: Store) -> None:
     resp = await create(client, tiny_gguf, draft_files="same")
-    assert resp.status == 400
-    assert await resp.json() == {"error": "draft models are not supported yet"}
+    assert resp.status == 200 and await resp.json() == {"status": "success"}
+    info = StoreAdapter(store).resolve("m")
+    assert info.draft is not None and info.draft == info.model_path  # the same blob, as a draft layer
 
 
 async def test_create_takes_info_and_show_takes_system_and_options(client: Any, tiny_gguf: Path) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,15 @@ import pytest
 from pyollama.errors import BadRequest, ModelNotFound, PyollamaError
 from pyollama.store import ModelName, Store, create_model, load_model, show_model
 from pyollama.store.create import collect
-from pyollama.store.store import MEDIA_LICENSE, MEDIA_MESSAGES, MEDIA_PARAMS, MEDIA_SYSTEM, MEDIA_TEMPLATE
+from pyollama.store.store import (
+    MEDIA_DRAFT,
+    MEDIA_LICENSE,
+    MEDIA_MESSAGES,
+    MEDIA_MODEL,
+    MEDIA_PARAMS,
+    MEDIA_SYSTEM,
+    MEDIA_TEMPLATE,
+)
 from tests.store.conftest import gguf_py_reader, make_gguf, sha
 
 GEMMA_TEMPLATE = (
@@ -210,9 +218,10 @@ async def test_projector_sorted_first_does_not_describe_the_model(
         ({"model": "m", "adapters": {"../a": sha(b"x")}, "from": "x"}, "file path must be relative"),
         ({"model": "m", "files": {}}, "unknown type"),
         (
-            {"model": "m", "files": {"m.gguf": sha(b"x")}, "draft_files": {"d.gguf": sha(b"y")}},
-            "draft models are not supported yet",
+            {"model": "m", "files": {"m.gguf": sha(b"x")}, "draft_quantize": "q8_0"},
+            "--draft-quantize requires a DRAFT",
         ),
+        ({"model": "m", "from": "x", "draft_files": {"../d.gguf": sha(b"y")}}, "file path must be relative"),
     ],
 )
 async def test_create_rejects(store: Store, req: dict[str, Any], msg: str) -> None:
@@ -321,3 +330,175 @@ async def test_create_keeps_jinja_for_tool_templates(store: Store, tmp_path: Pat
     assert not any("autodetected" in s["status"] for s in statuses)
     m = store.read_manifest(ModelName.parse("tools"))
     assert [x.media_type for x in m.layers] == ["application/vnd.ollama.image.model"]
+
+
+# --- quantize and draft (the quantizer is a fake here; tests/server/test_e2e_models.py runs the real one)
+
+
+class FakeQuantizer:
+    """Writes a GGUF of the asked file type instead of quantizing; records its calls."""
+
+    FTYPES = {"Q4_K_M": 15, "Q4_K_S": 14, "Q8_0": 7, "F16": 1, "F32": 0, "BF16": 32}
+
+    def __init__(self, *, stop_after: int | None = None) -> None:
+        self.calls: list[tuple[Path, Path, str, str]] = []
+        self.stop_after = stop_after
+        self.closed = False
+
+    async def __call__(self, src: Path, dst: Path, file_type: str, arch: str) -> AsyncIterator[float]:
+        self.calls.append((src, dst, file_type, arch))
+        try:
+            for i, share in enumerate((0.25, 0.5, 1.0)):
+                if self.stop_after is not None and i == self.stop_after:
+                    raise RuntimeError("quantizer failed")
+                yield share
+            make_gguf(dst, file_type=self.FTYPES[file_type], n_params=32)
+        finally:
+            self.closed = True
+
+
+async def qcreate(store: Store, quantizer: FakeQuantizer, **req: Any) -> list[dict[str, Any]]:
+    return await collect(create_model(store, req, read_gguf=gguf_py_reader, quantize=quantizer))
+
+
+async def test_quantize_statuses_and_layer(
+    store: Store, fake_gguf: Path, upload: Callable[[Path], str]
+) -> None:
+    d = upload(fake_gguf)  # F16
+    size = store.blob_size(d)
+    q = FakeQuantizer()
+    out = await qcreate(store, q, model="q", files={"m.gguf": d}, quantize="q4_K_M")
+    ((src, dst, ftype, arch),) = q.calls
+    assert (src, ftype, arch) == (store.blob_path(d), "Q4_K_M", "llama")
+    assert dst.parent == store.blobs_dir and not dst.exists()  # the temp file became the blob
+    bars = [s for s in out if s["status"] == "quantizing F16 model to Q4_K_M"]
+    # Ollama's rewriteLayerWithLlamaQuantize: a bar of its own (all-zero digest), the layer's size
+    assert [b["completed"] for b in bars] == [int(size * x) for x in (0.25, 0.5, 1.0)]
+    assert all(b["digest"] == "0000000000000000000" and b["total"] == size for b in bars)
+    assert list(bars[0]) == ["status", "digest", "total", "completed"]
+    texts = [s["status"] for s in out]
+    lm = load_model(store, ModelName.parse("q"))
+    model = lm.manifest.layer(MEDIA_MODEL)
+    assert model is not None and model.digest != d and model.from_ == ""  # a new layer, as NewLayer
+    assert texts == [
+        "parsing GGUF",
+        *["quantizing F16 model to Q4_K_M"] * 3,
+        "verifying conversion",
+        f"creating new layer {model.digest}",
+        "writing manifest",
+        "success",
+    ]
+    assert lm.config["file_type"] == "Q4_K_M"  # from the quantized file
+    # the same again: the quantized blob exists already
+    out = await qcreate(store, FakeQuantizer(), model="q2", files={"m.gguf": d}, quantize="Q4_K")
+    assert f"using existing layer {model.digest}" in [s["status"] for s in out]
+    assert "quantizing F16 model to Q4_K" in [s["status"] for s in out]  # the asked name, upper-cased
+    assert not [p for p in store.blobs_dir.iterdir() if p.name.startswith(".pyollama-tmp-")]
+
+
+async def test_quantize_to_the_type_it_has_is_a_no_op(
+    store: Store, fake_gguf: Path, upload: Callable[[Path], str]
+) -> None:
+    q = FakeQuantizer()
+    out = await qcreate(store, q, model="q", files={"m.gguf": upload(fake_gguf)}, quantize="f16")
+    assert not q.calls and out[-1] == {"status": "success"}
+
+
+@pytest.mark.parametrize(
+    ("file_type", "quantize", "message"),
+    [
+        (
+            1,
+            "q3_k_s",
+            "unsupported quantization type Q3_K_S - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0",
+        ),
+        (
+            1,
+            "q4_0",
+            "unsupported quantization type Q4_0 - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0",
+        ),
+        (2, "q4_K_M", "quantization is only supported for F16, BF16 and F32 models"),
+        (7, "f16", "quantization is only supported for F16, BF16 and F32 models"),
+    ],
+)
+async def test_quantize_errors(
+    store: Store, tmp_path: Path, upload: Callable[[Path], str], file_type: int, quantize: str, message: str
+) -> None:
+    d = upload(make_gguf(tmp_path / "m.gguf", file_type=file_type))
+    q = FakeQuantizer()
+    with pytest.raises(BadRequest) as e:
+        await qcreate(store, q, model="q", files={"m.gguf": d}, quantize=quantize)
+    assert str(e.value) == message and not q.calls
+    assert not store.manifests_dir.exists()
+
+
+async def test_quantize_failure_or_disconnect_leaves_nothing(
+    store: Store, fake_gguf: Path, upload: Callable[[Path], str]
+) -> None:
+    d = upload(fake_gguf)
+    q = FakeQuantizer(stop_after=1)
+    with pytest.raises(RuntimeError):
+        await qcreate(store, q, model="q", files={"m.gguf": d}, quantize="q8_0")
+    assert q.closed and not store.manifests_dir.exists()
+    # a client that goes away: the route closes the generator at the first quantize status
+    q = FakeQuantizer()
+    gen = create_model(
+        store,
+        {"model": "q", "files": {"m.gguf": d}, "quantize": "q8_0"},
+        read_gguf=gguf_py_reader,
+        quantize=q,
+    )
+    async for status in gen:
+        if status["status"].startswith("quantizing"):
+            break
+    await gen.aclose()  # type: ignore[attr-defined]
+    assert q.closed and not store.manifests_dir.exists()
+    assert not [p for p in store.blobs_dir.iterdir() if p.name.startswith(".pyollama-tmp-")]
+
+
+async def test_draft_layer_config_and_quantize(
+    store: Store, tmp_path: Path, upload: Callable[[Path], str]
+) -> None:
+    base = upload(make_gguf(tmp_path / "b.gguf", file_type=15))
+    draft = upload(make_gguf(tmp_path / "d.gguf", arch="qwen3", file_type=1, chat_template="{{ x }}"))
+    lora = upload(make_gguf(tmp_path / "l.gguf", general_type="adapter", n_params=8))
+    out = await create(
+        store, model="spec", files={"b.gguf": base}, draft_files={"d.gguf": draft}, adapters={"l.gguf": lora}
+    )
+    assert [s["status"] for s in out][:3] == ["parsing GGUF"] * 3
+    lm = load_model(store, ModelName.parse("spec"))
+    # Ollama's order: base layers, adapters, then the draft; no template detected from the draft
+    assert [x.media_type.rsplit(".", 1)[-1] for x in lm.manifest.layers] == ["model", "adapter", "draft"]
+    assert lm.draft_path == store.blob_path(draft)
+    assert (
+        f"DRAFT {store.blob_path(draft)}\n" in show_model(store, "spec", read_gguf=gguf_py_reader).modelfile
+    )
+    cfg = lm.config
+    assert cfg["draft"] == {"model_format": "gguf", "architecture": "qwen3"}
+    assert list(cfg)[-4:] == ["draft", "architecture", "os", "rootfs"]  # ConfigV2's field order
+    assert cfg["model_family"] == "llama" and cfg["file_type"] == "Q4_K_M"  # the draft describes nothing
+    # draft_quantize re-writes the draft only (the base is Q4_K_M: quantize would refuse it)
+    q = FakeQuantizer()
+    out = await qcreate(
+        store, q, model="spec8", files={"b.gguf": base}, draft_files={"d.gguf": draft}, draft_quantize="q8_0"
+    )
+    assert [c[2:] for c in q.calls] == [("Q8_0", "qwen3")]
+    assert "quantizing F16 model to Q8_0" in [s["status"] for s in out]
+    layer = load_model(store, ModelName.parse("spec8")).manifest.layer(MEDIA_DRAFT)
+    assert layer is not None and layer.digest != draft
+    d8 = upload(store.blob_path(layer.digest))
+    with pytest.raises(
+        BadRequest, match=r"^draft quantization requires an unquantized draft model, got Q8_0$"
+    ):
+        await qcreate(
+            store,
+            FakeQuantizer(),
+            model="x",
+            files={"b.gguf": base},
+            draft_files={"d.gguf": d8},
+            draft_quantize="q4_K_M",
+        )
+    # a model made from one with a draft keeps it
+    await create(store, model="child", **{"from": "spec"}, system="hi")
+    assert load_model(store, ModelName.parse("child")).draft_path == store.blob_path(draft)
+    assert load_model(store, ModelName.parse("child")).config["draft"]["architecture"] == "qwen3"

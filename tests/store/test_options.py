@@ -55,3 +55,17 @@ def test_check_option() -> None:
         check_option("use_mmap", 1)
     with pytest.raises(InternalError, match='option "stop" must be of type array'):
         check_option("stop", "x")
+
+
+def test_pyollama_options_for_speculation_and_adapters() -> None:
+    """`draft_ngram` (a string with fixed choices) and `lora_scale` are load-time, pyollama's own."""
+    assert {"draft_ngram", "lora_scale", "draft_num_predict"} <= LOAD_TIME_OPTIONS
+    assert format_params({"draft_ngram": ["ngram-simple"], "lora_scale": ["0.5"]}) == {
+        "draft_ngram": "ngram-simple",
+        "lora_scale": 0.5,
+    }
+    with pytest.raises(BadRequest, match="invalid draft_ngram value 'fast': one of ngram-simple, "):
+        format_params({"draft_ngram": ["fast"]})
+    assert check_option("draft_ngram", "ngram-mod") == "ngram-mod"
+    with pytest.raises(InternalError, match='option "draft_ngram" must be of type string'):
+        check_option("draft_ngram", True)

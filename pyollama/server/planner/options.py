@@ -106,6 +106,12 @@ def load_request(
         pooling="rank" if "rerank" in info.capabilities else None if embedding_only else "mean",
         projector=info.projector,
         lora=tuple(info.adapters),
+        lora_scale=float(options.get("lora_scale", 1.0)),
+        # Ollama's modelOptions: a model without a DRAFT drafts nothing unless told to; with one,
+        # draft_num_predict (4 by default; 0 turns the draft model off)
+        draft_model=info.draft,
+        draft_num_predict=int(options.get("draft_num_predict", 4 if info.draft else 0)) if info.draft else 0,
+        draft_ngram=str(options.get("draft_ngram") or "") or None,
     )
     return LoadRequest(
         name=info.name,
