@@ -43,10 +43,24 @@ def _default_store(settings: Settings) -> ModelStore:
 
 def _default_factory(settings: Settings) -> RunnerFactory:
     from pyollama import engine
+    from pyollama.engine import backends
     from pyollama.runner.native import NativeRunner
 
     engine.init(settings.llama_log_level)
+    results = backends.load_plugins()  # GPU plugin wheels, before the devices are listed
+    for line in backends.describe(*backends.inventory(), results):
+        log.info("%s", line)
     return NativeRunner.load
+
+
+def _free_memory() -> int:
+    """RAM plus every GPU's free memory: llama.cpp puts the layers that fit on the GPUs and the
+    rest in RAM, so a model fits when the two together hold it."""
+    from pyollama.engine import backends
+    from pyollama.server.scheduler import read_available_memory
+
+    host = read_available_memory()
+    return host + backends.gpu_free_memory() if host > 0 else 0
 
 
 async def serve(
@@ -59,11 +73,15 @@ async def serve(
 ) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when `stop` is None), then shut down cleanly:
     stop accepting, unload models (ending live streams), close connections."""
-    app = make_app(
-        settings,
-        store if store is not None else _default_store(settings),
-        runner_factory if runner_factory is not None else _default_factory(settings),
-    )
+    if runner_factory is None:
+        app = make_app(
+            settings,
+            store if store is not None else _default_store(settings),
+            _default_factory(settings),
+            free_memory=_free_memory,
+        )
+    else:
+        app = make_app(settings, store if store is not None else _default_store(settings), runner_factory)
     runner = web.AppRunner(
         app,
         handler_cancellation=True,
