@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable
 
 from aiohttp import web
@@ -102,14 +103,16 @@ async def serve(
     own_stop = stop is None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    if own_stop:
+    # Windows' event loop takes no signal handlers: there Ctrl+C ends asyncio.run itself
+    handled = own_stop and hasattr(loop, "add_signal_handler") and sys.platform != "win32"
+    if handled:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
-        if own_stop:
+        if handled:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
         await app[STATE].scheduler.close()
