@@ -85,6 +85,8 @@ class Backend:
         """The CPU variant (`haswell`, `skylakex`, ... from libggml-cpu-haswell.so), or "built-in"
         when the backend is linked into the extension (a source build)."""
         stem = Path(self.path).name
+        if stem in ("libggml-cpu.so", "ggml-cpu.dll"):
+            return "baseline"  # a portable build of one CPU library (PYOLLAMA_CPU_VARIANTS=OFF)
         for prefix in ("libggml-cpu-", "ggml-cpu-"):
             if stem.startswith(prefix):
                 return stem[len(prefix) :].split(".")[0]

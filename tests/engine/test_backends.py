@@ -167,6 +167,13 @@ def test_describe_names_the_cpu_variant_and_each_device() -> None:
     assert not any("no GPU" in line for line in lines)
 
 
+def test_cpu_variant_names() -> None:
+    assert Backend("CPU", "/e/libggml-cpu-skylakex.so", 1).variant == "skylakex"
+    assert Backend("CPU", "C:/e/ggml-cpu-haswell.dll", 1).variant == "haswell"
+    assert Backend("CPU", "/e/libggml-cpu.so", 1).variant == "baseline"
+    assert Backend("CPU", "/e/_engine.cpython-312-darwin.so", 1).variant == "built-in"
+
+
 def test_describe_says_when_there_is_no_gpu() -> None:
     cpu = Backend("CPU", "/p/_engine.cpython-311-x86_64-linux-gnu.so", 1, {"AVX2": "1", "AVX512": "0"})
     cuda = Backend("CUDA", "/y/libggml-cuda.so", 0)
