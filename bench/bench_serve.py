@@ -158,7 +158,8 @@ def start_daemon(home: Path, args: argparse.Namespace) -> tuple[subprocess.Popen
     port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        # this checkout's pyollama, unless told to run an installed one (bench/gpu.sh)
+        "PYTHONPATH": os.environ.get("PYOLLAMA_BENCH_PYTHONPATH", str(ROOT)),
         "PYOLLAMA_HOST": f"127.0.0.1:{port}",
         "PYOLLAMA_MODELS": str(home / "models"),
         "PYOLLAMA_NUM_PARALLEL": "4",

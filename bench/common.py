@@ -31,7 +31,11 @@ def build_dir() -> Path:
 
 def llama_binary(name: str) -> Path:
     """Build (ninja makes it a no-op when up to date) and return llama.cpp's own `name` binary,
-    so it always matches the tree and flags the extension was built with."""
+    so it always matches the tree and flags the extension was built with. PYOLLAMA_LLAMA_BIN names a
+    folder of prebuilt ones instead (bench/gpu.sh: built with the wheel, beside its libraries)."""
+    prebuilt = os.environ.get("PYOLLAMA_LLAMA_BIN")
+    if prebuilt:
+        return Path(prebuilt) / name
     bdir = build_dir()
     subprocess.run(
         ["cmake", "--build", str(bdir), "--target", name, "-j", str(os.cpu_count() or 2)],

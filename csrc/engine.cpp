@@ -1,8 +1,10 @@
 // pyollama engine glue: llama.cpp's server core behind the C ABI of pyollama_engine.h.
 //
 // Each submitted request runs its handler on a worker thread of its own (handlers block until the
-// first result, and streaming `next()` blocks per chunk). Chunks go into a per-stream queue and an
-// eventfd (a pipe elsewhere) wakes the caller's event loop, so Python needs no thread per stream.
+// first result, and streaming `next()` blocks per chunk). Chunks go into a per-stream queue, and the
+// caller's event loop is woken without a Python thread per stream: by a readable fd where the loop
+// can watch one (an eventfd on Linux, a pipe on other POSIX systems), or by a callback that the
+// caller registers (po_stream_set_notify: Windows' proactor loop, which watches no fds).
 // Shutdown follows docs/engine.md: stopping flag -> wait for workers -> terminate -> join.
 // Every entry point runs its body under po_guard (internal.h): no C++ exception crosses the ABI.
 
@@ -17,6 +19,7 @@
 #include "server-context.h"
 #include "server-http.h"
 #include "gguf.h"
+#include "src/llama-ext.h"  // llama_get_memory_breakdown, llama_model_get_device
 
 #include <nlohmann/json.hpp>
 
@@ -27,18 +30,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <fcntl.h>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
 #if defined(__linux__)
 #include <sys/eventfd.h>
+#include <unistd.h>
+#elif !defined(_WIN32)
+#include <fcntl.h>
+#include <unistd.h>
 #endif
 
 using njson = nlohmann::ordered_json;
@@ -72,6 +77,9 @@ po_log_observer * po_set_thread_log_observer(po_log_observer * obs) {
     t_log_observer = obs;
     return prev;
 }
+
+po_error_capture::po_error_capture(std::string * buf) : prev(t_load_errors) { t_load_errors = buf; }
+po_error_capture::~po_error_capture() { t_load_errors = prev; }
 
 static void po_log_callback(enum ggml_log_level level, const char * text, void * /*user*/) {
     if (t_load_errors && level == GGML_LOG_LEVEL_ERROR && text && t_load_errors->size() < 8192) {
@@ -138,6 +146,10 @@ extern "C" void po_init(int verbosity) {
             std::setlocale(LC_NUMERIC, "C");
             common_init();
             llama_log_set(po_log_callback, nullptr);
+            // a portable build: the best CPU variant (and any backend shipped beside it) from the
+            // extension's own folder, before llama_backend_init would search the Python
+            // executable's folder and the current directory
+            po_load_own_backends();
             llama_backend_init();
         });
     });
@@ -148,6 +160,14 @@ extern "C" const char * po_version(void) {
     return llama_build_info();
 }
 
+extern "C" const char * po_build_json(void) {
+#ifdef PYOLLAMA_BACKEND_DL
+    return "{\"pin\": \"" PYOLLAMA_PIN "\", \"backend_dl\": true}";
+#else
+    return "{\"pin\": \"" PYOLLAMA_PIN "\", \"backend_dl\": false}";
+#endif
+}
+
 extern "C" void po_free(void * p) { std::free(p); }
 
 // --- notification fds -----------------------------------------------------------------------------
@@ -155,16 +175,18 @@ extern "C" void po_free(void * p) { std::free(p); }
 po_notifier::po_notifier() {
 #if defined(__linux__)
     rfd_ = wfd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-#else
+#elif !defined(_WIN32)
     int fds[2];
     if (pipe(fds) == 0) {
-        fcntl(fds[0], F_SETFL, O_NONBLOCK);
-        fcntl(fds[1], F_SETFL, O_NONBLOCK);
-        fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-        fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+        for (int fd : fds) {
+            fcntl(fd, F_SETFL, O_NONBLOCK);
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
         rfd_ = fds[0];
         wfd_ = fds[1];
     }
+#else
+    return;  // Windows: no fd (its default event loop cannot watch one); callers poll or use a callback
 #endif
     if (rfd_ < 0) {
         throw std::runtime_error(std::string("cannot create a notification fd: ") + strerror(errno));
@@ -172,25 +194,30 @@ po_notifier::po_notifier() {
 }
 
 po_notifier::~po_notifier() {
+#if !defined(_WIN32)
     if (rfd_ >= 0) close(rfd_);
     if (wfd_ >= 0 && wfd_ != rfd_) close(wfd_);
+#endif
 }
 
 void po_notifier::notify() {
 #if defined(__linux__)
     uint64_t one = 1;
     ssize_t r = write(wfd_, &one, sizeof(one));
-#else
+    (void) r;  // a full counter already means "ready"
+#elif !defined(_WIN32)
     char one = 1;
     ssize_t r = write(wfd_, &one, 1);
+    (void) r;  // a full pipe already means "ready"
 #endif
-    (void) r;  // a full counter/pipe already means "ready"
 }
 
 void po_notifier::drain() {
+#if !defined(_WIN32)
     uint64_t buf;
     while (read(rfd_, &buf, sizeof(buf)) > 0) {
     }
+#endif
 }
 
 // --- streams --------------------------------------------------------------------------------------
@@ -210,9 +237,33 @@ struct stream_state {
     std::deque<chunk_t> chunks;
     bool finished = false;
     std::atomic<bool> cancelled{false};
-    po_notifier ready;  // readable whenever chunks may be waiting
+    po_notifier ready;  // readable whenever chunks may be waiting (no fd on Windows)
+    // the caller's wake-up callback; its own mutex, never held together with `mu`, and the caller
+    // clears it with the GIL released (a callback in flight may be waiting for the GIL)
+    std::mutex cb_mu;
+    po_notify_fn cb = nullptr;
+    void * cb_user = nullptr;
 
-    void notify() { ready.notify(); }
+    // make the fd readable (level: stays so until drain)
+    void signal_fd() { ready.notify(); }
+
+    // an edge: something happened since the caller last looked (never called with `mu` held)
+    void signal_callback() {
+        std::lock_guard<std::mutex> lk(cb_mu);
+        if (cb) cb(cb_user);
+    }
+
+    void notify() {
+        signal_fd();
+        signal_callback();
+    }
+
+    void set_callback(po_notify_fn fn, void * user) {
+        std::lock_guard<std::mutex> lk(cb_mu);
+        cb = fn;
+        cb_user = user;
+    }
+
     void drain() { ready.drain(); }
 
     void push(chunk_t && c) {
@@ -542,15 +593,29 @@ static std::string build_metadata(po_server * s) {
     njson caps = njson::object();
     for (const auto & kv : meta.chat_template_caps) caps[kv.first] = kv.second;
     m["chat_template_caps"] = caps;
+    // what this context holds in device memory (weights, KV cache, compute buffers): Ollama's
+    // size_vram; host buffers (mapped weights, pinned staging) are not device memory
+    uint64_t vram = 0, total = 0;
+    if (lctx) {
+        for (const auto & [buft, mb] : llama_get_memory_breakdown(lctx)) {
+            total += mb.total();
+            if (!ggml_backend_buft_is_host(buft)) vram += mb.total();
+        }
+    }
+    m["size_vram"] = vram;
+    m["size_total"] = total;
+    njson devices = njson::array();
+    for (int i = 0; model && i < llama_model_n_devices(model); i++) {
+        ggml_backend_dev_t dev = llama_model_get_device(model, i);
+        if (dev) devices.push_back(ggml_backend_dev_name(dev));
+    }
+    m["devices"] = devices;
     return m.dump();
 }
 
 static po_status load_locked_out(po_server * s, char ** err) {
     std::string load_errors;
-    struct capture {  // collect llama.cpp's error lines for the duration of this load
-        explicit capture(std::string * buf) { t_load_errors = buf; }
-        ~capture() { t_load_errors = nullptr; }
-    } guard(&load_errors);
+    po_error_capture guard(&load_errors);  // llama.cpp's error lines for the duration of this load
     s->ctx = std::make_unique<server_context>();
     // routes before load_model (they register a sleeping-state callback)
     s->routes = std::make_unique<server_routes>(s->params, *s->ctx);
@@ -818,7 +883,9 @@ static po_status next_chunk(stream_state & st, int timeout_ms, po_chunk * out) {
     if (st.chunks.empty()) return PO_EOF;
     chunk_t c = std::move(st.chunks.front());
     st.chunks.pop_front();
-    if (!st.chunks.empty()) st.notify();  // more waiting: keep the fd readable
+    // more waiting: keep the fd readable (the callback is an edge: a caller woken by it reads until
+    // it gets nothing, so it needs no second one, and `mu` is held here)
+    if (!st.chunks.empty()) st.signal_fd();
     lk.unlock();
     out->data = po_strdup(c.data);
     if (!out->data) throw std::bad_alloc();
@@ -841,8 +908,24 @@ extern "C" void po_stream_cancel(po_stream * h) {
     if (h && h->st) h->st->cancelled.store(true);  // an atomic store: cannot throw
 }
 
+extern "C" po_status po_stream_set_notify(po_stream * h, po_notify_fn fn, void * user, char ** err) {
+    if (!h || !h->st) {
+        po_set_err(err, "null argument");
+        return PO_ERR_INVALID;
+    }
+    return po_guard(err, [&] {
+        h->st->set_callback(fn, user);
+        return PO_OK;
+    });
+}
+
 extern "C" void po_stream_free(po_stream * h) {
     if (!h) return;
-    if (h->st) h->st->cancelled.store(true);
-    po_guard_void("stream free", [h] { delete h; });  // may drop the last reference to the state
+    po_guard_void("stream free", [h] {
+        if (h->st) {
+            h->st->cancelled.store(true);
+            h->st->set_callback(nullptr, nullptr);  // the worker may outlive the handle
+        }
+        delete h;  // may drop the last reference to the state
+    });
 }

@@ -49,6 +49,22 @@ struct po_log_observer {
 // Install (or, with nullptr, remove) the calling thread's observer; returns the previous one.
 po_log_observer * po_set_thread_log_observer(po_log_observer * obs);
 
+// While one lives, llama.cpp's and ggml's error lines logged on this thread are appended to `buf`
+// (so a failed load or backend load can say llama.cpp's own reason).
+struct po_error_capture {
+    explicit po_error_capture(std::string * buf);
+    ~po_error_capture();
+    po_error_capture(const po_error_capture &) = delete;
+    po_error_capture & operator=(const po_error_capture &) = delete;
+
+  private:
+    std::string * prev;
+};
+
+// A portable build (PYOLLAMA_BACKEND_DL): load the backends shipped beside the extension (the best
+// CPU variant for this machine); nothing in a build that links its backends in. Called once by po_init.
+void po_load_own_backends();
+
 // Run one ABI entry point's body: every C++ exception becomes a status and a message, so nothing
 // escapes into Python (where it would terminate the process). `fn` returns a po_status.
 template <typename F>

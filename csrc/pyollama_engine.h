@@ -51,7 +51,20 @@ typedef struct po_chunk {
 void po_init(int log_verbosity);
 void po_set_log_verbosity(int log_verbosity);
 const char * po_version(void);  /* llama.cpp build info, static string */
+/* {"pin": "llama.cpp-<commit>", "backend_dl": bool}: the tree this engine was built from (a backend
+ * plugin must come from the same one) and whether backends are loaded at run time. Static string. */
+const char * po_build_json(void);
 void po_free(void * p);
+
+/* Load one ggml backend library (a plugin: libggml-cuda.so, ...) into a portable build (backend_dl);
+ * *name_out: the backend's name ("CUDA"), allocated. Loading a library already loaded is a no-op.
+ * PO_ERR_LOAD with ggml's reason when it cannot be loaded; PO_ERR_STATE in a build that links its
+ * backends in. */
+po_status po_backend_load(const char * path, char ** name_out, char ** err);
+/* The backends and devices ggml knows now, as JSON: {"backends": [{"name", "path", "devices",
+ * "features": {name: value}}], "devices": [{"name", "description", "type": "cpu|gpu|igpu|accel",
+ * "backend", "memory_free", "memory_total", "device_id"}]}. "path" is the library the backend lives in. */
+po_status po_devices(char ** json_out, char ** err);
 
 /* config_json: {"model": path, "n_ctx": int, "n_parallel": int, "n_batch": int, "n_ubatch": int,
  *  "n_threads": int, "n_threads_batch": int, "n_gpu_layers": int, "main_gpu": int, "flash_attn":
@@ -82,10 +95,17 @@ void po_server_free(po_server * srv);
 void po_server_release(po_server * srv);
 
 /* Readable file descriptor that becomes ready whenever chunks may be waiting (level: read it to
- * clear). Lets an event loop wait without a thread per stream. Valid until po_stream_free. */
+ * clear). Lets an event loop wait without a thread per stream. Valid until po_stream_free; -1 on
+ * Windows (use po_stream_set_notify). */
 int po_stream_fd(po_stream * st);
 /* timeout_ms: 0 = non-blocking, <0 = wait forever. PO_OK fills *out; PO_AGAIN; PO_EOF. */
 po_status po_stream_next(po_stream * st, int timeout_ms, po_chunk * out, char ** err);
+/* A wake-up for event loops that cannot watch an fd (Windows' proactor loop): fn(user) is called on a
+ * worker thread whenever chunks may be waiting (an edge: read with po_stream_next until PO_AGAIN
+ * before waiting again). NULL clears it; once this returns, fn is not running and will not be
+ * called. Call with the GIL released if fn takes it. */
+typedef void (*po_notify_fn)(void * user);
+po_status po_stream_set_notify(po_stream * st, po_notify_fn fn, void * user, char ** err);
 /* Cancel from any thread: the generation stops and its slot is freed. */
 void po_stream_cancel(po_stream * st);
 /* Cancels if still running and releases the handle (the worker finishes on its own). */

@@ -67,6 +67,47 @@ def version():
     return po_version().decode()
 
 
+def build_json():
+    """{"pin", "backend_dl"} as JSON: the llama.cpp tree of this build, and whether it loads its
+    backends at run time (the portable wheels) or links them in (source builds)."""
+    return po_build_json().decode()
+
+
+def load_backend(path):
+    """Load a ggml backend library (a plugin) into a portable build; returns the backend's name."""
+    cdef bytes p = path.encode() if isinstance(path, str) else bytes(path)
+    if b"\0" in p:
+        raise EngineConfigError("path contains a NUL byte")
+    cdef const char * cp = p
+    cdef char * name = NULL
+    cdef char * err = NULL
+    cdef po_status rc
+    with nogil:
+        rc = po_backend_load(cp, &name, &err)
+    _check(rc, err)
+    return _take(name)
+
+
+def devices():
+    """The loaded backends (and their libraries) and devices (with their memory), as JSON."""
+    cdef char * out = NULL
+    cdef char * err = NULL
+    cdef po_status rc
+    with nogil:
+        rc = po_devices(&out, &err)
+    _check(rc, err)
+    return _take(out)
+
+
+cdef void _notify(void * user) noexcept with gil:
+    """A stream's wake-up, on an engine worker thread: the Python callable registered with
+    Stream.set_notify (which must not raise; anything it does raise is dropped here)."""
+    try:
+        (<object> user)()
+    except BaseException:
+        pass
+
+
 def read_gguf(path, int64_t max_array_len=-1):
     """GGUF header as a JSON string (kv, tensors) without loading weights."""
     cdef bytes p = path.encode() if isinstance(path, str) else bytes(path)
@@ -158,15 +199,37 @@ cdef class Stream:
 
     cdef po_stream * _st
     cdef int _fd
+    cdef object _callback
 
     def __cinit__(self):
         self._st = NULL
         self._fd = -1
+        self._callback = None
 
     def fileno(self):
+        """The readiness fd, or -1 where there is none (Windows: use set_notify)."""
         if self._st == NULL:
             raise EngineStateError("stream is closed")
         return self._fd
+
+    def set_notify(self, callback):
+        """Call `callback()` (on an engine thread, thread-safe code only) whenever chunks may be
+        waiting; None stops it. For event loops that cannot watch the fd."""
+        cdef char * err = NULL
+        cdef po_status rc
+        cdef void * user = NULL
+        if self._st == NULL:
+            raise EngineStateError("stream is closed")
+        if callback is None:
+            with nogil:
+                rc = po_stream_set_notify(self._st, NULL, NULL, &err)
+            self._callback = None
+        else:
+            self._callback = callback  # kept alive while the engine may call it
+            user = <void *> callback
+            with nogil:
+                rc = po_stream_set_notify(self._st, _notify, user, &err)
+        _check(rc, err)
 
     def next(self, int timeout_ms=0):
         """Next chunk as (http_status, is_stream, is_last, data: bytes), or None if none is ready
@@ -199,16 +262,20 @@ cdef class Stream:
                 po_stream_cancel(self._st)
 
     def close(self):
-        if self._st != NULL:
-            with nogil:
-                po_stream_free(self._st)
+        cdef po_stream * st = self._st
+        if st != NULL:
             self._st = NULL
             self._fd = -1
+            with nogil:
+                po_stream_free(st)  # clears the callback: a call in flight may need the GIL
+            self._callback = None
 
     def __dealloc__(self):
-        if self._st != NULL:
-            po_stream_free(self._st)
+        cdef po_stream * st = self._st
+        if st != NULL:
             self._st = NULL
+            with nogil:
+                po_stream_free(st)
 
 
 cdef class Server:

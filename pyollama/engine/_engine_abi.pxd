@@ -35,7 +35,11 @@ cdef extern from "pyollama_engine.h" nogil:
     void po_init(int log_verbosity)
     void po_set_log_verbosity(int log_verbosity)
     const char * po_version()
+    const char * po_build_json()
     void po_free(void * p)
+
+    po_status po_backend_load(const char * path, char ** name_out, char ** err)
+    po_status po_devices(char ** json_out, char ** err)
 
     po_status po_server_create(const char * config_json, po_server ** out, char ** err)
     po_status po_server_load(po_server * srv, char ** err)
@@ -48,6 +52,8 @@ cdef extern from "pyollama_engine.h" nogil:
     void po_server_release(po_server * srv)
 
     int po_stream_fd(po_stream * st)
+    ctypedef void (*po_notify_fn)(void * user) noexcept
+    po_status po_stream_set_notify(po_stream * st, po_notify_fn fn, void * user, char ** err)
     po_status po_stream_next(po_stream * st, int timeout_ms, po_chunk * out, char ** err)
     void po_stream_cancel(po_stream * st)
     void po_stream_free(po_stream * st)

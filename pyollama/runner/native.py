@@ -2,13 +2,16 @@
 
 Requests go to llama.cpp's own handlers (`/completion`, `/v1/chat/completions`, `/embedding`, ...)
 through the Cython engine. Each request runs on a C++ worker thread; its chunks are awaited through
-the stream's file descriptor with `loop.add_reader`, so no Python thread is tied up per stream.
+the stream's file descriptor with `loop.add_reader`, so no Python thread is tied up per stream. On
+an event loop that watches no fds (Windows' default proactor loop) the engine's worker wakes the
+loop instead (`Stream.set_notify` + `call_soon_threadsafe`), again with no thread per stream.
 Leaving an iterator early cancels the generation, which frees its slot at the next token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import re
@@ -225,6 +228,80 @@ def place_media(prompt: str, images: list[bytes], marker: str) -> tuple[str, lis
     return text, order
 
 
+class _FdWaiter:
+    """Waits for a stream's readiness fd with `loop.add_reader` (NotImplementedError on a loop that
+    cannot watch fds).
+
+    The fd is level-triggered: while nobody waits (a consumer slow to take chunks) a readable fd
+    would wake the loop on every iteration, so the first wake-up with no waiter unwatches it. A
+    consumer that keeps up stays watched between tokens (no epoll_ctl per token).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._fd = stream.fileno()
+        self._ready = asyncio.Event()
+        self._watched = False
+        self._waiting = False
+
+    def _wake(self) -> None:
+        if self._waiting:
+            self._ready.set()
+        else:
+            self._loop.remove_reader(self._fd)
+            self._watched = False
+
+    async def wait(self) -> None:
+        """Until chunks may be waiting (the caller reads until it gets none before waiting again)."""
+        self._ready.clear()
+        if not self._watched:
+            self._loop.add_reader(self._fd, self._wake)
+            self._watched = True
+        self._waiting = True
+        try:
+            await self._ready.wait()
+        finally:
+            self._waiting = False
+
+    def close(self) -> None:
+        if self._watched:
+            self._loop.remove_reader(self._fd)
+            self._watched = False
+
+
+class _NotifyWaiter:
+    """Waits for the engine's wake-up callback, posted to the loop with `call_soon_threadsafe`: for
+    loops that watch no fds. The callback is an edge, so the event is cleared only by a waiter
+    that has just found nothing to read (a wake-up between that read and the wait is kept)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stream = stream
+        self._ready = asyncio.Event()
+        self._armed = False
+
+    def _wake(self) -> None:  # on an engine worker thread
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def wait(self) -> None:
+        """Until chunks may be waiting (the caller reads until it gets none before waiting again)."""
+        if not self._armed:
+            # a chunk pushed before the callback was set woke nobody: return at once, the caller
+            # reads again, and every later push calls back
+            self._stream.set_notify(self._wake)
+            self._armed = True
+            return
+        await self._ready.wait()
+        self._ready.clear()  # a push after this point sets it again; its chunk is already queued
+
+    def close(self) -> None:
+        if self._armed:
+            self._armed = False
+            with contextlib.suppress(EngineStateError):
+                self._stream.set_notify(None)
+
+
 class NativeRunner:
     """A loaded model in this process (implements `pyollama.runner.base.Runner`)."""
 
@@ -243,8 +320,10 @@ class NativeRunner:
     async def load(cls, model_path: str, options: LoadOptions) -> NativeRunner:
         """Load a model (blocking work runs in a thread) and start its task loop."""
         from pyollama import engine
+        from pyollama.engine import backends
 
         engine.init()  # the level stays what the daemon set (OLLAMA_DEBUG)
+        await asyncio.to_thread(backends.load_plugins)  # GPU plugins (a no-op once loaded)
         header = await asyncio.to_thread(engine.read_gguf, model_path, 0)  # GGUFError if unreadable
         # what llama.cpp would assert on (an abort, not an exception); the arrays were left out, so
         # the vocabulary was checked before (at create, and when the daemon resolved the model)
@@ -276,47 +355,29 @@ class NativeRunner:
         if self._closed:
             raise EngineStateError("model is unloaded")
         stream = self._server.submit(route, _encode_json.encode(body))
-        loop = asyncio.get_running_loop()
-        ready = asyncio.Event()
-        fd = stream.fileno()
-        # The fd is level-triggered: while nobody waits (a consumer slow to take chunks) a readable
-        # fd would wake the loop on every iteration, so the first wake-up with no waiter unwatches
-        # it. A consumer that keeps up stays watched between tokens (no epoll_ctl per token).
-        watched = waiting = False
-
-        def wake() -> None:
-            nonlocal watched
-            if waiting:
-                ready.set()
-            else:
-                loop.remove_reader(fd)
-                watched = False
-
         self._live.add(stream)
         try:
-            while True:
-                try:
-                    item = stream.next(0)
-                except EOFError:
-                    return
-                if item is None:
-                    ready.clear()
-                    if not watched:
-                        loop.add_reader(fd, wake)
-                        watched = True
-                    waiting = True
+            waiter = _FdWaiter(stream) if stream.fileno() >= 0 else _NotifyWaiter(stream)
+            try:
+                while True:
                     try:
-                        await ready.wait()
-                    finally:
-                        waiting = False
-                    continue
-                status, is_stream, is_last, data = item
-                yield status, is_stream, data
-                if is_last:
-                    return
+                        item = stream.next(0)
+                    except EOFError:
+                        return
+                    if item is None:
+                        try:
+                            await waiter.wait()
+                        except NotImplementedError:  # this loop cannot watch fds: switch to callbacks
+                            waiter.close()
+                            waiter = _NotifyWaiter(stream)
+                        continue
+                    status, is_stream, is_last, data = item
+                    yield status, is_stream, data
+                    if is_last:
+                        return
+            finally:
+                waiter.close()
         finally:
-            if watched:
-                loop.remove_reader(fd)
             self._live.discard(stream)
             stream.cancel()
             stream.close()
@@ -585,6 +646,8 @@ def _metadata_from(raw: dict[str, Any], props: dict[str, Any]) -> ModelMetadata:
         embedding_length=int(raw.get("embedding_length", 0)),
         n_vocab=int(raw.get("n_vocab", 0)),
         size=int(raw.get("size", 0)),
+        size_vram=int(raw.get("size_vram", 0)),
+        devices=tuple(str(d) for d in raw.get("devices") or ()),
         slot_context=int(raw.get("slot_context", 0)),
         n_parallel=int(raw.get("n_parallel", 1)),
         chat_template=template,

@@ -61,6 +61,8 @@ class ModelMetadata(msgspec.Struct, frozen=True, kw_only=True):
     embedding_length: int = 0
     n_vocab: int = 0
     size: int = 0  # bytes of weights
+    size_vram: int = 0  # bytes the loaded model holds in device memory (weights, KV cache, buffers)
+    devices: tuple[str, ...] = ()  # the devices its layers run on (e.g. "CUDA0"); empty on CPU alone
     slot_context: int = 0  # effective n_ctx per slot
     n_parallel: int = 1
     chat_template: str = ""

@@ -234,18 +234,21 @@ class Scheduler:
         """Loaded models, and those still loading (expiring at now + keep_alive, as Ollama shows
         them), latest expiry first."""
         now = time.time_ns()
-        rows: list[tuple[int, str, int, str, ModelDetails, int]] = []
+        rows: list[tuple[int, str, int, str, ModelDetails, int, int]] = []
         for lm in self._loaded.values():
             if lm.timer is not None or lm.keep_alive == 0:
                 expires = lm.expires_ns
             else:
                 expires = self._expiry(now, lm.keep_alive)
-            rows.append((expires, lm.name, lm.size, lm.digest, lm.details, lm.context_length))
+            vram = lm.runner.metadata.size_vram  # device memory, as the engine counted it
+            size = max(lm.size, vram)
+            rows.append((expires, lm.name, size, lm.digest, lm.details, lm.context_length, vram))
         for key, (request, options, size) in self._in_load.items():
             if key not in self._loaded:
                 keep_alive = request.keep_alive if request.keep_alive is not None else self.default_keep_alive
                 expires = self._expiry(now, keep_alive)
-                rows.append((expires, request.name, size, request.digest, request.details, options.num_ctx))
+                row = (expires, request.name, size, request.digest, request.details, options.num_ctx, 0)
+                rows.append(row)
         rows.sort(key=lambda r: r[0], reverse=True)
         return [
             ProcessModel(
@@ -255,10 +258,10 @@ class Scheduler:
                 digest=digest,
                 details=details,
                 expires_at=rfc3339(expires, utc=False),
-                size_vram=0,
+                size_vram=vram,
                 context_length=ctx,
             )
-            for expires, name, size, digest, details, ctx in rows
+            for expires, name, size, digest, details, ctx, vram in rows
         ]
 
     # --- internals ---------------------------------------------------------------------------------

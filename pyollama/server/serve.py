@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import signal
+import sys
 from collections.abc import Callable
 
 from aiohttp import web
@@ -49,15 +50,38 @@ def _default_factory(settings: Settings) -> RunnerFactory:
     this process. The daemon's own engine still reads GGUF headers (ggml's parser, which refuses
     bad files with an error rather than an abort)."""
     from pyollama import engine
+    from pyollama.engine import backends
 
     engine.init(settings.llama_log_level)
-    if settings.runner_isolation == "inprocess":
+    results = backends.load_plugins()  # GPU plugin wheels, before the devices are listed
+    for line in backends.describe(*backends.inventory(), results):
+        log.info("%s", line)
+    if settings.runner_isolation == "inprocess" or not _can_isolate():
         from pyollama.runner.native import NativeRunner
 
         return NativeRunner.load
     from pyollama.runner.process import ProcessRunner
 
     return functools.partial(ProcessRunner.load, log_level=settings.llama_log_level, debug=settings.debug > 0)
+
+
+def _can_isolate() -> bool:
+    """Child runners talk over a Unix socketpair, which Windows' event loop cannot watch: there the
+    engine runs in the daemon (docs/differences.md)."""
+    if sys.platform == "win32":
+        log.info("runner isolation is not available on Windows; models run in the daemon")
+        return False
+    return True
+
+
+def _free_memory() -> int:
+    """RAM plus every GPU's free memory: llama.cpp puts the layers that fit on the GPUs and the
+    rest in RAM, so a model fits when the two together hold it."""
+    from pyollama.engine import backends
+    from pyollama.server.scheduler import read_available_memory
+
+    host = read_available_memory()
+    return host + backends.gpu_free_memory() if host > 0 else 0
 
 
 async def serve(
@@ -70,11 +94,15 @@ async def serve(
 ) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when `stop` is None), then shut down cleanly:
     stop accepting, unload models (ending live streams), close connections."""
-    app = make_app(
-        settings,
-        store if store is not None else _default_store(settings),
-        runner_factory if runner_factory is not None else _default_factory(settings),
-    )
+    if runner_factory is None:
+        app = make_app(
+            settings,
+            store if store is not None else _default_store(settings),
+            _default_factory(settings),
+            free_memory=_free_memory,
+        )
+    else:
+        app = make_app(settings, store if store is not None else _default_store(settings), runner_factory)
     runner = web.AppRunner(
         app,
         handler_cancellation=True,
@@ -97,14 +125,16 @@ async def serve(
     own_stop = stop is None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    if own_stop:
+    # Windows' event loop takes no signal handlers: there Ctrl+C ends asyncio.run itself
+    handled = own_stop and hasattr(loop, "add_signal_handler") and sys.platform != "win32"
+    if handled:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
-        if own_stop:
+        if handled:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
         await app[STATE].scheduler.close()

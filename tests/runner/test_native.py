@@ -327,3 +327,34 @@ async def test_header_values_llama_cpp_would_abort_on_are_refused(
         await NativeRunner.load(str(bad), LoadOptions(num_ctx=64, num_parallel=1))
     runner = await NativeRunner.load(str(tiny_gguf), LoadOptions(num_ctx=64, num_parallel=1))
     await runner.close()
+
+
+async def test_a_loop_that_watches_no_fds_is_woken_by_the_engine(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows' proactor loop has no add_reader: the engine's workers wake the loop through the
+    stream's callback instead, for four streams at once, and every token still arrives."""
+    from pyollama.runner.native import NativeRunner
+
+    loop = asyncio.get_running_loop()
+
+    def no_readers(*args: object) -> None:
+        raise NotImplementedError
+
+    monkeypatch.setattr(loop, "add_reader", no_readers)
+    runner = await NativeRunner.load(str(tiny_gguf), LoadOptions(num_ctx=256, num_parallel=4))
+    try:
+        requests = [
+            CompletionRequest(
+                prompt=p, options={"num_predict": 24, **GREEDY}, engine_extra={"ignore_eos": True}
+            )
+            for p in ("a", "b", "c", "d")
+        ]
+        results = await asyncio.wait_for(
+            asyncio.gather(*(collect(runner.complete(r)) for r in requests)), 300
+        )
+        for chunks in results:
+            assert chunks[-1].done and chunks[-1].eval_count == 24
+        assert runner.metadata.size_vram == 0 and runner.metadata.devices == ()  # CPU only
+    finally:
+        await runner.close()

@@ -141,6 +141,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     app.close()
 
 
+NON_JSON_REPLIES = ("text/html", "text/javascript", "text/css", "application/x-tar")  # /ui, /api/export
+
+
 def assert_clean(method: str, path: str, status: int, ctype: str, data: bytes) -> None:
     """A success, or the route's own error shape; streams are NDJSON/SSE of JSON objects."""
     assert status != 500 or data, (method, path)
@@ -154,8 +157,8 @@ def assert_clean(method: str, path: str, status: int, ctype: str, data: bytes) -
         return
     if ctype.startswith("text/event-stream"):
         return
-    if status < 400 and ctype.split(";")[0] in ("text/html", "text/javascript", "text/css", "application/x-tar"):
-        return  # the /ui files and /api/export's archive
+    if status < 400 and ctype.split(";")[0] in NON_JSON_REPLIES:
+        return
     assert ctype.startswith("application/json"), (method, path, status, ctype, data[:200])
     obj = json.loads(data)
     if status >= 400:

@@ -351,3 +351,18 @@ async def test_a_crash_before_the_first_byte_is_a_500(make_client: ClientMaker) 
     r = await pending
     assert r.status == 500 and await r.json() == {"error": "model runner crashed: boom"}
     assert (await (await c.get("/api/ps")).json())["models"] == []
+
+
+async def test_ps_reports_the_device_memory_the_engine_counted() -> None:
+    """size_vram is what the loaded model holds on its GPUs (the engine's memory breakdown); the
+    size shown is never below it."""
+    from pyollama.runner.types import ModelMetadata
+
+    fac = FakeRunnerFactory(metadata={"/gpu": ModelMetadata(size=50, size_vram=10 * GB, devices=("CUDA0",))})
+    sched = Scheduler(fac, free_memory=lambda: 64 * GB)
+    async with sched.use(_req("/gpu", num_parallel=1)), sched.use(_req("/cpu", num_parallel=1)):
+        pass
+    rows = {p.model: p for p in sched.ps()}
+    assert rows["/gpu"].size_vram == 10 * GB and rows["/gpu"].size >= 10 * GB
+    assert rows["/cpu"].size_vram == 0
+    await sched.close()
