@@ -110,9 +110,11 @@ def _keep_alive(req: GenerateRequest | ChatRequest) -> float | None:
 
 
 def _mode(info: ModelInfo, settings: Settings, template: str | None) -> Mode:
-    """Rendered (Go TEMPLATE / RENDERER / PARSER) or llama.cpp's Jinja, per the model's setup."""
+    """Rendered (Go TEMPLATE / RENDERER / PARSER) or llama.cpp's Jinja, per the model's setup. A
+    model with neither a TEMPLATE nor a GGUF chat template (`none`) renders Ollama's default
+    `{{ .Prompt }}`, as Ollama does, rather than llama.cpp's ChatML fallback."""
     source = info.source(settings.go_template)
-    if source in ("renderer", "template"):
+    if source in ("renderer", "template", "none"):
         return "rendered"
     if template:  # a request's own TEMPLATE is always rendered here
         return "rendered"
