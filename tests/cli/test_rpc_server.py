@@ -62,3 +62,26 @@ def test_serve_rpc_flag_overrides_env() -> None:
         serve_settings(base, "nope")
     args = build_parser(serve_epilog=False).parse_args(["serve", "--rpc", "h:5"])
     assert args.rpc == "h:5"
+
+
+def test_non_loopback_warns_and_failure_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = pytest.importorskip("pyollama.engine")
+    from pyollama.cli.main import main
+    from pyollama.errors import ModelLoadError
+
+    seen: list[tuple[str, int, str, str]] = []
+
+    def fail(endpoint: str, threads: int, devices: str = "", cache_dir: str = "") -> None:
+        seen.append((endpoint, threads, devices, cache_dir))
+        raise ModelLoadError("could not bind")
+
+    monkeypatch.setattr(engine, "rpc_server_run", fail)
+    assert main(["rpc-server", "-H", "0.0.0.0", "-p", "50999", "-t", "2", "-d", "CPU"]) == 1
+    err = capsys.readouterr().err
+    assert "WARNING" in err and "no authentication" in err
+    assert "Error: could not bind" in err
+    assert seen == [("0.0.0.0:50999", 2, "CPU", "")]
+    assert main(["rpc-server", "-p", "50999"]) == 1
+    assert "WARNING" not in capsys.readouterr().err  # loopback: no warning
