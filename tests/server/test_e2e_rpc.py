@@ -76,12 +76,22 @@ def generate_and_ps(home: Path, model: Path, env: dict[str, str]) -> tuple[str, 
         assert d.stop() == 0, d.log_text()[-3000:]
 
 
-def test_split_across_two_rpc_servers_answers_as_locally(
-    tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> tuple[str, dict[str, Any]]:
+    """The answer and /api/ps entry of a daemon without RPC."""
     need_engine()
-    local_text, local_ps = generate_and_ps(tmp_path_factory.mktemp("rpc-local"), smollm2_path, {})
-    home = tmp_path_factory.mktemp("rpc-split")
+    return generate_and_ps(tmp_path_factory.mktemp("rpc-local"), smollm2_path, {})
+
+
+@pytest.mark.parametrize("isolation", ["process", "inprocess"])
+def test_split_across_two_rpc_servers_answers_as_locally(
+    tmp_path_factory: pytest.TempPathFactory,
+    smollm2_path: Path,
+    local: tuple[str, dict[str, Any]],
+    isolation: str,
+) -> None:
+    local_text, local_ps = local
+    home = tmp_path_factory.mktemp(f"rpc-split-{isolation}")
     servers: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     try:
         servers = [start_rpc_server(home) for _ in range(2)]
@@ -91,7 +101,12 @@ def test_split_across_two_rpc_servers_answers_as_locally(
         d = Daemon(
             home,
             home / "models",
-            {"PYOLLAMA_CONTEXT_LENGTH": "512", "PYOLLAMA_NUM_PARALLEL": "1", "OLLAMA_RPC_SERVERS": endpoints},
+            {
+                "PYOLLAMA_CONTEXT_LENGTH": "512",
+                "PYOLLAMA_NUM_PARALLEL": "1",
+                "OLLAMA_RPC_SERVERS": endpoints,
+                "OLLAMA_RUNNER_ISOLATION": isolation,
+            },
         )
         try:
             create_from_file(d.url, "smol", smollm2_path)
@@ -103,7 +118,7 @@ def test_split_across_two_rpc_servers_answers_as_locally(
             # the weights, KV cache and compute buffers live on the RPC devices: device memory on a
             # machine whose local run had none beyond its own GPUs
             assert ps["size_vram"] > local_ps["size_vram"], (ps, local_ps)
-            # each server is held by the loaded model's runner (one client at a time): a probe waits
+            # each server is held by the loaded model (one client at a time): a probe waits
             for _, ep, _ in servers:
                 with pytest.raises(rpc.RpcError, match="did not answer"):
                     rpc.probe(ep, timeout=0.5)
@@ -115,7 +130,7 @@ def test_split_across_two_rpc_servers_answers_as_locally(
         for proc, ep, log in servers:
             assert proc.poll() is None, log.read_text(errors="replace")
             assert "Accepted client connection" in log.read_text(errors="replace")
-            # the runner is gone: the server is free for the next client
+            # the model is gone: the server is free for the next client
             deadline = time.monotonic() + 20
             while True:
                 try:
