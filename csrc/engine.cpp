@@ -360,7 +360,7 @@ static std::vector<std::string> build_argv(const njson & cfg) {
         "n_gpu_layers", "main_gpu", "flash_attn", "cache_type_k", "cache_type_v", "embeddings",
         "pooling", "chat_template", "mmproj", "lora", "context_shift", "n_keep", "alias", "use_mmap",
         "kv_unified", "warmup", "cache_ram_mib", "fit", "reasoning_format", "draft_model", "draft_n_max",
-        "draft_n_min", "speculative"};
+        "draft_n_min", "speculative", "rpc"};
     for (auto it = cfg.begin(); it != cfg.end(); ++it) {
         bool ok = false;
         for (const char * k : known) ok |= it.key() == k;
@@ -459,6 +459,29 @@ static std::vector<std::string> build_argv(const njson & cfg) {
     if (cfg.contains("fit")) a.insert(a.end(), {"-fit", get_bool("fit") ? "on" : "off"});
     if (cfg.contains("reasoning_format")) {
         a.insert(a.end(), {"--reasoning-format", one_of("reasoning_format", {"none", "auto", "deepseek", "deepseek-legacy"})});
+    }
+    if (cfg.contains("rpc")) {
+        // llama.cpp's own --rpc: registers each server's devices (add_rpc_devices in common/arg.cpp)
+        const auto & l = cfg.at("rpc");
+        static const char * what = "rpc must be a list of \"host:port\" strings";
+        if (!l.is_array()) throw std::invalid_argument(what);
+        std::string servers;
+        for (const auto & e : l) {
+            if (!e.is_string()) throw std::invalid_argument(what);
+            std::string ep = e.get<std::string>();
+            size_t colon = ep.rfind(':');
+            bool ok = colon != std::string::npos && colon > 0 && colon + 1 < ep.size() &&
+                      ep.find_first_of(", \t\n\r", 0) == std::string::npos && ep.find('\0') == std::string::npos;
+            ok = ok && ep.size() - colon - 1 <= 5;
+            for (size_t i = colon + 1; ok && i < ep.size(); i++) ok = ep[i] >= '0' && ep[i] <= '9';
+            if (ok) {
+                long port = std::stol(ep.substr(colon + 1));
+                ok = port > 0 && port <= 65535;
+            }
+            if (!ok) throw std::invalid_argument("invalid RPC server (host:port): " + ep);
+            servers += (servers.empty() ? "" : ",") + ep;
+        }
+        if (!servers.empty()) a.insert(a.end(), {"--rpc", servers});
     }
     // in-process: no keep-alive comments in streams
     a.insert(a.end(), {"--sse-ping-interval", "-1"});

@@ -66,6 +66,15 @@ po_status po_backend_load(const char * path, char ** name_out, char ** err);
  * "backend", "memory_free", "memory_total", "device_id"}]}. "path" is the library the backend lives in. */
 po_status po_devices(char ** json_out, char ** err);
 
+/* Serve this machine's devices to other engines over ggml's RPC protocol (llama.cpp's rpc-server,
+ * in-process). endpoint: "host:port" to bind. NO AUTHENTICATION: anyone who reaches the port can use
+ * the devices; bind loopback unless the network is trusted. devices: comma-separated ggml device
+ * names ("CUDA0,CPU"), NULL or "" = every GPU, else the CPU. cache_dir: ggml's local tensor cache
+ * (NULL = none). Blocks for the life of the process (serving one client at a time); it returns only
+ * when the server cannot start (PO_ERR_LOAD; the reason is on stderr) or on bad arguments. */
+po_status po_rpc_server_run(const char * endpoint, int n_threads, const char * devices,
+                            const char * cache_dir, char ** err);
+
 /* config_json: {"model": path, "n_ctx": int, "n_parallel": int, "n_batch": int, "n_ubatch": int,
  *  "n_threads": int, "n_threads_batch": int, "n_gpu_layers": int, "main_gpu": int, "flash_attn":
  *  "on|off|auto", "cache_type_k": str, "cache_type_v": str, "embeddings": bool, "pooling": str,
@@ -74,7 +83,9 @@ po_status po_devices(char ** json_out, char ** err);
  *  "warmup": bool, "cache_ram_mib": int, "fit": bool, "reasoning_format": str,
  *  "draft_model": path (speculative decoding; its kind comes from its GGUF header),
  *  "draft_n_max": int, "draft_n_min": int, "speculative": ["ngram-simple" | "ngram-map-k" |
- *  "ngram-map-k4v" | "ngram-mod" | "ngram-cache"] (draft-free n-gram speculation)}.
+ *  "ngram-map-k4v" | "ngram-mod" | "ngram-cache"] (draft-free n-gram speculation),
+ *  "rpc": ["host:port", ...] (ggml RPC servers: llama.cpp's --rpc; their devices come first in the
+ *  layer split; an unreachable server makes llama.cpp abort the process, so callers probe first)}.
  * Values are checked here; the server is not loaded yet. */
 po_status po_server_create(const char * config_json, po_server ** out, char ** err);
 /* Blocking. On failure *err carries llama.cpp's own reason. */

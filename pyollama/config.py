@@ -20,6 +20,7 @@ import platformdirs
 from pyollama.go.net import split_host_port
 from pyollama.go.strconv import BOOL_STRINGS
 from pyollama.go.time import DurationError, parse_duration
+from pyollama.rpc import parse_servers
 
 DEFAULT_PORT = 11434
 DEFAULT_NUM_PARALLEL = 4  # used when OLLAMA_NUM_PARALLEL is unset and memory allows (else 1)
@@ -313,6 +314,15 @@ SETTINGS: tuple[Setting, ...] = (
         default_text="process",
     ),
     Setting(
+        "OLLAMA_RPC_SERVERS",
+        "rpc_servers",
+        parse_servers,
+        "comma-separated host:port of `pyollama rpc-server`s (ggml's RPC backend): every model's "
+        "layers are split across them and this machine; one model loaded at a time. The protocol "
+        "has NO authentication: use trusted networks only",
+        default_text="(none)",
+    ),
+    Setting(
         "PYOLLAMA_NUM_THREAD",
         "num_thread",
         _int,
@@ -365,6 +375,7 @@ class Settings:
     runner_isolation: str = "process"
     max_request_size: int = 256 * 1024 * 1024
     max_connections: int = 512
+    rpc_servers: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -387,6 +398,10 @@ class Settings:
 
     @property
     def effective_max_loaded_models(self) -> int:
+        # an rpc-server serves one client at a time and a loaded model holds its connection: a
+        # second model would wait for it forever, so with RPC servers one model is loaded at a time
+        if self.rpc_servers:
+            return 1
         return self.max_loaded_models if self.max_loaded_models > 0 else 3
 
     @property

@@ -18,6 +18,7 @@ from pyollama.cli.client import Client, ResponseError, ServerUnreachable, os_err
 from pyollama.cli.create import CreatePlan, file_digest, parse, plan_create, read_modelfile
 from pyollama.cli.format import list_table, ps_table, show_info
 from pyollama.cli.progress import Progress, make_progress
+from pyollama.cli.rpc_server import add_parser as add_rpc_server_parser
 from pyollama.cli.run import RunOptions, cancellable, load_model, parse_think, stream_generate
 from pyollama.errors import PyollamaError
 from pyollama.go.time import parse_duration
@@ -82,7 +83,16 @@ def build_parser(serve_epilog: bool = True) -> argparse.ArgumentParser:
         epilog=_serve_epilog(),
         formatter_class=_fmt_help,
     )
+    p.add_argument(
+        "--rpc",
+        default=None,
+        metavar="HOST:PORT,...",
+        help="Split models' layers across these `pyollama rpc-server`s (as OLLAMA_RPC_SERVERS; "
+        "no authentication: trusted networks only)",
+    )
     p.set_defaults(handler=None)
+
+    add_rpc_server_parser(sub, _fmt_help)
 
     p = sub.add_parser(
         "create",
@@ -521,14 +531,29 @@ async def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve() -> int:
+def _serve(rpc: str | None = None) -> int:
     try:
         from pyollama.config import Settings
         from pyollama.server.serve import run_server
     except ImportError as exc:
         raise PyollamaError(f"the pyollama daemon is not available: {exc}") from exc
 
-    return int(run_server(Settings.from_env()) or 0)
+    return int(run_server(serve_settings(Settings.from_env(), rpc)) or 0)
+
+
+def serve_settings(settings: Any, rpc: str | None) -> Any:
+    """`serve --rpc` over OLLAMA_RPC_SERVERS (the flag wins; an empty value turns RPC off)."""
+    if rpc is None:
+        return settings
+    import dataclasses
+
+    from pyollama.rpc import parse_servers
+
+    try:
+        servers = parse_servers(rpc)
+    except ValueError as exc:
+        raise PyollamaError(f"--rpc: {exc}") from exc
+    return dataclasses.replace(settings, rpc_servers=servers)
 
 
 def _fail(message: str) -> int:
@@ -557,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         if args.command in ("serve", "start"):
-            return _serve()
+            return _serve(args.rpc)
         assert handler is not None
         return asyncio.run(handler(args))
     except PyollamaError as exc:

@@ -11,10 +11,27 @@ import json
 import os
 from typing import Any
 
-from pyollama.engine._engine import QuantizeJob, Server, Stream, init, set_log_verbosity, version
+from pyollama.engine._engine import (
+    QuantizeJob,
+    Server,
+    Stream,
+    init,
+    rpc_server_run,
+    set_log_verbosity,
+    version,
+)
 from pyollama.engine._engine import read_gguf as _read_gguf_json
 
-__all__ = ["QuantizeJob", "Server", "Stream", "init", "read_gguf", "set_log_verbosity", "version"]
+__all__ = [
+    "QuantizeJob",
+    "Server",
+    "Stream",
+    "init",
+    "read_gguf",
+    "rpc_server_run",
+    "set_log_verbosity",
+    "version",
+]
 
 
 def read_gguf(path: str | os.PathLike[str], max_array_len: int = -1) -> dict[str, Any]:

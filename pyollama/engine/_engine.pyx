@@ -99,6 +99,25 @@ def devices():
     return _take(out)
 
 
+def rpc_server_run(endpoint, int n_threads, devices="", cache_dir=""):
+    """Serve this machine's devices over ggml's RPC protocol at endpoint ("host:port"); blocks for
+    the life of the process (the GIL released). Raises only when the server cannot start. The
+    protocol has no authentication: bind loopback unless the network is trusted."""
+    cdef bytes e = endpoint.encode()
+    cdef bytes d = (devices or "").encode()
+    cdef bytes c = (cache_dir or "").encode()
+    if b"\0" in e or b"\0" in d or b"\0" in c:
+        raise EngineConfigError("argument contains a NUL byte")
+    cdef const char * ep = e
+    cdef const char * dp = d
+    cdef const char * cp = c
+    cdef char * err = NULL
+    cdef po_status rc
+    with nogil:
+        rc = po_rpc_server_run(ep, n_threads, dp, cp, &err)
+    _check(rc, err)
+
+
 cdef void _notify(void * user) noexcept with gil:
     """A stream's wake-up, on an engine worker thread: the Python callable registered with
     Stream.set_notify (which must not raise; anything it does raise is dropped here)."""

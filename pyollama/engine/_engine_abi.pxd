@@ -40,6 +40,8 @@ cdef extern from "pyollama_engine.h" nogil:
 
     po_status po_backend_load(const char * path, char ** name_out, char ** err)
     po_status po_devices(char ** json_out, char ** err)
+    po_status po_rpc_server_run(const char * endpoint, int n_threads, const char * devices,
+                                const char * cache_dir, char ** err)
 
     po_status po_server_create(const char * config_json, po_server ** out, char ** err)
     po_status po_server_load(po_server * srv, char ** err)

@@ -307,7 +307,9 @@ def gpu_free_memory(engine: Any = None) -> int:
         _, devices = inventory(engine)
     except EngineError:
         return 0
-    return sum(d.memory_free for d in devices if d.is_gpu)
+    # RPC devices (a model loaded in this process registers them) are counted by the daemon
+    # itself, by asking the servers (pyollama.engine.rpc), not here
+    return sum(d.memory_free for d in devices if d.is_gpu and d.backend != "RPC")
 
 
 def _gib(n: int) -> str:

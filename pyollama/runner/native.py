@@ -25,6 +25,7 @@ from pyollama.errors import (
     EngineError,
     EngineStateError,
     InternalError,
+    ModelLoadError,
     NotFound,
     PyollamaError,
     ServerBusy,
@@ -99,6 +100,8 @@ def engine_config(model_path: str, options: LoadOptions) -> dict[str, Any]:
         cfg["speculative"] = [options.draft_ngram]
     if options.alias:
         cfg["alias"] = options.alias
+    if options.rpc_servers:
+        cfg["rpc"] = list(options.rpc_servers)
     return cfg
 
 
@@ -330,7 +333,18 @@ class NativeRunner:
         check_model(
             header["kv"], [(t["name"], t["shape"], t["type"]) for t in header["tensors"]], arrays=False
         )
-        server = engine.Server(json.dumps(engine_config(model_path, options)))
+        if options.rpc_servers:
+            # llama.cpp aborts the process on a server that does not answer, and connects while
+            # the configuration is parsed: ask each first, and parse off the event loop
+            from pyollama import rpc
+
+            try:
+                await asyncio.to_thread(rpc.check_servers, options.rpc_servers)
+            except rpc.RpcError as exc:
+                raise ModelLoadError(str(exc)) from exc
+            server = await asyncio.to_thread(engine.Server, json.dumps(engine_config(model_path, options)))
+        else:
+            server = engine.Server(json.dumps(engine_config(model_path, options)))
         try:
             await asyncio.to_thread(server.load)
             server.start()

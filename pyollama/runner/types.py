@@ -37,6 +37,7 @@ class LoadOptions(msgspec.Struct, frozen=True, kw_only=True):
     num_keep: int = 0
     alias: str | None = None
     warmup: bool = True
+    rpc_servers: tuple[str, ...] = ()  # ggml RPC servers (host:port) the layers are split across
 
 
 class Capabilities(msgspec.Struct, frozen=True, kw_only=True):

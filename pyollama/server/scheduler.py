@@ -396,7 +396,9 @@ class Scheduler:
             if not others:
                 return
             too_many = len(others) >= self.max_loaded
-            free = self.free_memory()
+            # the memory is asked only when the count allows another (with RPC servers asking
+            # waits on each busy one's timeout)
+            free = 0 if too_many else self.free_memory()
             no_memory = free > 0 and need > free * MEMORY_FRACTION
             if not too_many and not no_memory:
                 return

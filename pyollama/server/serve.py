@@ -74,14 +74,44 @@ def _can_isolate() -> bool:
     return True
 
 
-def _free_memory() -> int:
-    """RAM plus every GPU's free memory: llama.cpp puts the layers that fit on the GPUs and the
-    rest in RAM, so a model fits when the two together hold it."""
+def _free_memory(rpc_servers: tuple[str, ...] = ()) -> int:
+    """RAM plus every GPU's free memory, plus the RPC servers' (OLLAMA_RPC_SERVERS): llama.cpp
+    puts the layers that fit on the RPC devices and GPUs and the rest in RAM, so a model fits when
+    they all together hold it. A busy RPC server counts nothing (a loaded model holds it)."""
+    from pyollama import rpc
     from pyollama.engine import backends
     from pyollama.server.scheduler import read_available_memory
 
     host = read_available_memory()
-    return host + backends.gpu_free_memory() if host > 0 else 0
+    if host <= 0:
+        return 0
+    return host + backends.gpu_free_memory() + (rpc.free_memory(rpc_servers) if rpc_servers else 0)
+
+
+def _log_rpc_servers(settings: Settings) -> None:
+    """Say at start which RPC servers answer and what they offer (a down one is not fatal: a load
+    fails with its reason until it is up)."""
+    from pyollama import rpc
+
+    if not settings.rpc_servers:
+        return
+    log.warning(
+        "RPC servers %s: model layers are split across them; ggml's RPC protocol has NO "
+        "authentication or encryption, use trusted networks only; one model is loaded at a time",
+        ",".join(settings.rpc_servers),
+    )
+    for ep in settings.rpc_servers:
+        try:
+            for d in rpc.probe(ep):
+                log.info(
+                    "RPC server %s device %d: %.1f GiB free of %.1f GiB",
+                    ep,
+                    d.index,
+                    d.memory_free / 2**30,
+                    d.memory_total / 2**30,
+                )
+        except rpc.RpcError as exc:
+            log.warning("%s", exc)
 
 
 async def serve(
@@ -99,8 +129,9 @@ async def serve(
             settings,
             store if store is not None else _default_store(settings),
             _default_factory(settings),
-            free_memory=_free_memory,
+            free_memory=functools.partial(_free_memory, settings.rpc_servers),
         )
+        _log_rpc_servers(settings)
     else:
         app = make_app(settings, store if store is not None else _default_store(settings), runner_factory)
     runner = web.AppRunner(

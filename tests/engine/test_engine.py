@@ -129,6 +129,12 @@ def test_bad_files_raise_and_process_survives(
         ('{"model": "x.gguf", "draft_n_max": 5000}', "draft_n_max out of range"),
         ('{"model": "x.gguf", "speculative": ["draft-simple"]}', "invalid speculative type: draft-simple"),
         ('{"model": "x.gguf", "speculative": "ngram-mod"}', "speculative must be a list"),
+        ('{"model": "x.gguf", "rpc": "h:1"}', "rpc must be a list"),
+        ('{"model": "x.gguf", "rpc": [1]}', "rpc must be a list"),
+        ('{"model": "x.gguf", "rpc": ["nohost"]}', "invalid RPC server"),
+        ('{"model": "x.gguf", "rpc": ["h:0"]}', "invalid RPC server"),
+        ('{"model": "x.gguf", "rpc": ["h:1,g:2"]}', "invalid RPC server"),
+        ('{"model": "x.gguf", "rpc": ["h:123456"]}', "invalid RPC server"),
     ],
 )
 def test_bad_configuration(engine, config: str, message: str) -> None:  # type: ignore[no-untyped-def]

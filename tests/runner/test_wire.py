@@ -59,7 +59,7 @@ def test_frames_split_and_merged_arrive_whole() -> None:
 def test_requests_round_trip() -> None:
     ch, got, _, _ = make(wire.Request)
     msgs = [
-        wire.Load(model_path="/m", options=LoadOptions(num_ctx=64, lora=("a",))),
+        wire.Load(model_path="/m", options=LoadOptions(num_ctx=64, lora=("a",), rpc_servers=("h:1",))),
         wire.Complete(
             id=1, request=CompletionRequest(prompt=[1, 2], images=[b"\x00\xff"], format={"type": "object"})
         ),

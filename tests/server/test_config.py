@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pyollama.config import Settings, parse_host
+from pyollama.config import Settings, help_table, parse_host
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,16 @@ def test_runner_isolation_and_connection_settings() -> None:
     assert Settings.from_env(both).runner_isolation == "process"
     assert Settings.from_env({"PYOLLAMA_MAX_CONNECTIONS": "16"}).max_connections == 16
     assert Settings.from_env({}).max_connections == 512
+
+
+def test_rpc_servers() -> None:
+    s = Settings.from_env({"OLLAMA_RPC_SERVERS": " 10.0.0.2:50052,10.0.0.3:50052 "})
+    assert s.rpc_servers == ("10.0.0.2:50052", "10.0.0.3:50052")
+    assert s.effective_max_loaded_models == 1  # one client per rpc-server: one model at a time
+    assert "OLLAMA_RPC_SERVERS" in help_table()
+    assert s.as_map()["OLLAMA_RPC_SERVERS"] == "10.0.0.2:50052,10.0.0.3:50052"
+    both = {"OLLAMA_RPC_SERVERS": "a:1", "PYOLLAMA_RPC_SERVERS": "b:2"}
+    assert Settings.from_env(both).rpc_servers == ("b:2",)
+    assert Settings.from_env({"OLLAMA_RPC_SERVERS": "not-an-endpoint"}).rpc_servers == ()
+    assert Settings.from_env({}).rpc_servers == ()
+    assert Settings.from_env({}).effective_max_loaded_models == 3

@@ -112,6 +112,7 @@ def load_request(
         draft_model=info.draft,
         draft_num_predict=int(options.get("draft_num_predict", 4 if info.draft else 0)) if info.draft else 0,
         draft_ngram=str(options.get("draft_ngram") or "") or None,
+        rpc_servers=settings.rpc_servers,
     )
     return LoadRequest(
         name=info.name,

@@ -50,3 +50,12 @@ def test_ngram_speculation_option() -> None:
         BadRequest, match=r'option "draft_ngram" must be of type string - at `\$.options.draft_ngram`'
     ):
         load(info, draft_ngram=1)
+
+
+def test_rpc_servers_reach_every_load() -> None:
+    info = ModelInfo(name="m", model_path="/m.gguf")
+    settings = Settings(rpc_servers=("10.0.0.2:50052", "10.0.0.3:50052"))
+    lo = load_request(settings, info, merge_options(info, {}), None).options
+    assert lo.rpc_servers == ("10.0.0.2:50052", "10.0.0.3:50052")
+    assert engine_config(info.model_path, lo)["rpc"] == ["10.0.0.2:50052", "10.0.0.3:50052"]
+    assert "rpc" not in load(info)
