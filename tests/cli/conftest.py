@@ -302,8 +302,8 @@ def fake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None
-        port.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server)
+        port.append(server.sockets[0].getsockname()[1])
         ready.set()
 
     def run() -> None:

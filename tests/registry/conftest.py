@@ -13,12 +13,12 @@ import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiohttp import ClientSession, web
 
-from pyollama.registry import Progress, TransferOptions
+from pyollama.registry import TransferOptions
 from pyollama.store import Store, create_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +94,10 @@ def real_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRegi
         log.close()
 
 
-async def collect(gen: AsyncIterator[Progress]) -> list[Progress]:
+T = TypeVar("T")
+
+
+async def collect(gen: AsyncIterator[T]) -> list[T]:
     return [p async for p in gen]
 
 

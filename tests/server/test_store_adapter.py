@@ -206,7 +206,11 @@ async def test_show_reply_has_ollamas_fields_in_go_order(store: Store, tmp_path:
 
 
 async def test_show_reply_of_a_remote_model_and_a_projector(store: Store, tmp_path: Path) -> None:
-    cfg = {"model_format": "", "remote_host": "https://ollama.com:443", "remote_model": "gpt-oss:20b"}
+    cfg: dict[str, Any] = {
+        "model_format": "",
+        "remote_host": "https://ollama.com:443",
+        "remote_model": "gpt-oss:20b",
+    }
     cfg |= {"capabilities": ["completion", "tools"], "requires": "0.12.0", "renderer": "r", "parser": "p"}
     cd, cn, _ = store.write_blob_bytes(json.dumps(cfg).encode())
     store.write_manifest(ModelName.parse("cloud"), Layer(MEDIA_CONFIG, cd, cn), [])
