@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.process import free_port
+
 MODEL_DIGEST = "a" * 64
 
 
@@ -327,10 +329,4 @@ def fake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
 @pytest.fixture
 def dead_url() -> str:
     """A loopback URL nothing listens on."""
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"

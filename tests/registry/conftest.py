@@ -6,10 +6,6 @@ import asyncio
 import hashlib
 import os
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +16,7 @@ from aiohttp import ClientSession, web
 
 from pyollama.registry import TransferOptions
 from pyollama.store import Store, create_model
+from tests.process import free_port, http_ok, running
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1 << 20
@@ -35,12 +32,6 @@ FAST = TransferOptions(
     state_interval=0.02,
     max_stalls=3,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def registry_binary() -> str:
@@ -70,28 +61,14 @@ def real_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRegi
         "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
     )
-    log = open(root / "registry.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"docker-registry did not start: {(root / 'registry.log').read_text()[-2000:]}")
-            time.sleep(0.1)
+    with running(
+        [binary, "serve", str(config)],
+        ready=http_ok(f"http://127.0.0.1:{port}/v2/"),
+        log=root / "registry.log",
+        what="docker-registry",
+        timeout=30,
+    ):
         yield RealRegistry(f"127.0.0.1:{port}", root)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 T = TypeVar("T")
