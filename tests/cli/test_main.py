@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -165,7 +165,7 @@ def test_push_destination(model: str, where: str) -> None:
 def test_push_unauthorized(
     fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reply: str
 ) -> None:
-    async def denied(self: object, path: str, body: object):  # type: ignore[no-untyped-def]
+    async def denied(self: object, path: str, body: object) -> AsyncIterator[dict[str, object]]:
         raise ResponseError(reply, status=401)
         yield {}
 

@@ -41,7 +41,8 @@ TOOLS_JINJA = (
 def _post(url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     req = urllib.request.Request(url + path, data=json.dumps(body).encode())
     with urllib.request.urlopen(req, timeout=300) as resp:
-        return json.load(resp)  # type: ignore[no-any-return]
+        out: dict[str, Any] = json.load(resp)
+        return out
 
 
 def _cli_create(d: Daemon, name: str, folder: Path) -> str:
