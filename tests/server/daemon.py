@@ -65,6 +65,6 @@ def create_from_file(url: str, name: str, path: Path, **fields: Any) -> None:
     """Upload the GGUF as a blob and create `name` from it through the official client."""
     import ollama
 
-    client = ollama.Client(host=url)
-    digest = client.create_blob(path)
-    client.create(model=name, files={path.name: digest}, **fields)
+    with ollama.Client(host=url) as client:  # closed: an open one is a ResourceWarning under -W error
+        digest = client.create_blob(path)
+        client.create(model=name, files={path.name: digest}, **fields)
