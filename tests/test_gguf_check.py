@@ -40,7 +40,9 @@ def llama(**over: Any) -> dict[str, Any]:
     return kv
 
 
-def tensors(n_layer: int = 2, n_vocab: int = 100, **over: list[int]) -> list[tuple[str, list[int], str]]:
+def tensors(
+    n_layer: int = 2, n_vocab: int = 100, over: dict[str, list[int]] | None = None
+) -> list[tuple[str, list[int], str]]:
     out = {"token_embd.weight": [64, n_vocab], "output_norm.weight": [64]}
     for i in range(n_layer):
         out |= {
@@ -51,7 +53,7 @@ def tensors(n_layer: int = 2, n_vocab: int = 100, **over: list[int]) -> list[tup
             f"blk.{i}.ffn_down.weight": [128, 64],
             f"blk.{i}.ffn_norm.weight": [64],
         }
-    out |= over
+    out |= over or {}
     return [(name, shape, "f32" if len(shape) == 1 else "q4_0") for name, shape in out.items()]
 
 
@@ -136,15 +138,15 @@ def test_tensor_shapes_follow_the_hyperparameters() -> None:
     assert "token_embd.weight has shape [64, 99] but the vocabulary has 100" in refused(
         llama(), tensors(n_vocab=99)
     )
-    assert "output_norm.weight has shape [32]" in refused(llama(), tensors(**{"output_norm.weight": [32]}))
-    assert "blk.1.attn_norm.weight" in refused(llama(), tensors(**{"blk.1.attn_norm.weight": [64, 1]}))
-    assert "blk.1.attn_v.weight" in refused(llama(), tensors(**{"blk.1.attn_v.weight": [64, 31]}))
+    assert "output_norm.weight has shape [32]" in refused(llama(), tensors(over={"output_norm.weight": [32]}))
+    assert "blk.1.attn_norm.weight" in refused(llama(), tensors(over={"blk.1.attn_norm.weight": [64, 1]}))
+    assert "blk.1.attn_v.weight" in refused(llama(), tensors(over={"blk.1.attn_v.weight": [64, 31]}))
     t = [(n, s, "bf16" if n == "blk.1.ffn_norm.weight" else ty) for n, s, ty in tensors()]
     assert "tensor blk.1.ffn_norm.weight is BF16; a 1-D tensor (a norm, a bias) must be F32" in refused(
         llama(), t
     )
     # a tensor beyond the block count
-    assert "tensor table has 10 blocks" in refused(llama(), tensors(**{"blk.9.attn_norm.weight": [64]}))
+    assert "tensor table has 10 blocks" in refused(llama(), tensors(over={"blk.9.attn_norm.weight": [64]}))
 
 
 def test_without_arrays_the_vocabulary_is_not_checked() -> None:

@@ -57,7 +57,7 @@ OLLAMA_SAMPLING: dict[str, Any] = {
     "seed": 7,
 }
 USER = [{"role": "user", "content": "Hi there!"}]
-WEATHER_Q = [{"role": "user", "content": "What is the weather in Paris?"}]
+WEATHER_Q: list[dict[str, Any]] = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 
 def gen_prompt(user: str, *, system: str = "") -> str:

@@ -53,10 +53,6 @@ def u32(v: int) -> Value:
     return Value(UINT32, int(v))
 
 
-def i32(v: int) -> Value:
-    return Value(INT32, int(v))
-
-
 def f32(v: float) -> Value:
     return Value(FLOAT32, float(v))
 

@@ -384,8 +384,3 @@ class ProcessRunner:
             await asyncio.shield(self._death)
         if self._log_task is not None and not self._log_task.done():
             self._log_task.cancel()
-
-
-async def load_process_runner(model_path: str, options: LoadOptions) -> ProcessRunner:
-    """A `RunnerFactory` with the defaults (the daemon passes its log level with a partial)."""
-    return await ProcessRunner.load(model_path, options)

@@ -8,7 +8,7 @@ lengths are capped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from pyollama.errors import BadRequest
@@ -159,9 +159,6 @@ class ModelName:
         if not self.is_valid():
             raise InvalidName()
         return PurePosixPath(self.host, self.namespace, self.model, self.tag)
-
-    def with_tag(self, tag: str) -> ModelName:
-        return replace(self, tag=tag)
 
 
 def parse_name(s: str) -> ModelName:

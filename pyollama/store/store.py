@@ -103,10 +103,6 @@ def normalize_digest(digest: str) -> str:
     return "sha256:" + digest[7:].lower()
 
 
-def digest_bytes(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 @dataclass
 class Layer:
     media_type: str

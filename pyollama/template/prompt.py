@@ -520,7 +520,7 @@ async def chat_prompt_async(
             n = count_tokens(p)
             if inspect.isawaitable(n):
                 n = await n
-            p = gen.send(int(n))  # type: ignore[arg-type]
+            p = gen.send(int(n))
     except StopIteration as stop:
         result: ChatPrompt = stop.value
         return result

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.process import free_port
+
 MODEL_DIGEST = "a" * 64
 
 
@@ -302,8 +304,8 @@ def fake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None
-        port.append(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server)
+        port.append(server.sockets[0].getsockname()[1])
         ready.set()
 
     def run() -> None:
@@ -327,10 +329,4 @@ def fake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
 @pytest.fixture
 def dead_url() -> str:
     """A loopback URL nothing listens on."""
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"

@@ -5,6 +5,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -50,7 +51,7 @@ async def test_unreachable_is_one_clear_line(dead_url: str) -> None:
     assert msg == f"could not connect to pyollama server at {dead_url}; start it with `pyollama serve`"
 
 
-async def test_blob_head_and_upload(fake_server: FakeServer, tmp_path) -> None:
+async def test_blob_head_and_upload(fake_server: FakeServer, tmp_path: Path) -> None:
     f = tmp_path / "x.bin"
     f.write_bytes(b"x" * (3 << 20))
     seen: list[int] = []

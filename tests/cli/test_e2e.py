@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,29 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.process import free_port, port_open, running
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
-
-
-def _wait_up(port: int, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"pyollama serve exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError("pyollama serve did not start")
 
 
 class Env:
@@ -79,19 +59,15 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     except ImportError as exc:
         pytest.skip(f"the daemon is not importable yet: {exc}")
     home = tmp_path_factory.mktemp("e2e")
-    e = Env(home, _free_port())
-    log = open(home / "serve.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([*e.argv0, "serve"], env=e.vars, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_up(e.port, proc)
+    e = Env(home, free_port())
+    with running(
+        [*e.argv0, "serve"],
+        ready=port_open(e.port),
+        log=home / "serve.log",
+        what="pyollama serve",
+        env=e.vars,
+    ):
         yield e
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +129,7 @@ def test_clear_one_line_errors(env: Env, smol: str, tmp_path: Path) -> None:
     bad.write_text("FROM ./x.gguf\nNONSENSE here\n")
     r = env.run("create", "bad", "-f", str(bad))
     assert r.returncode == 1 and r.stderr.startswith("Error: (line 2): command must be one of")
-    dead = {**env.vars, "PYOLLAMA_HOST": f"127.0.0.1:{_free_port()}"}
+    dead = {**env.vars, "PYOLLAMA_HOST": f"127.0.0.1:{free_port()}"}
     r = subprocess.run([*env.argv0, "list"], capture_output=True, text=True, env=dead, timeout=60)
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and "start it with `pyollama serve`" in r.stderr

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -9,9 +10,11 @@ from pyollama.cli.main import ERR_PUSH_UNAUTHORIZED, build_parser, main, push_de
 from pyollama.cli.progress import PlainProgress, bar_text, layer_label, layer_row
 from tests.cli.conftest import FakeServer
 
+Stdin = Callable[[str], None]  # sets what the command reads from sys.stdin
+
 
 @pytest.fixture
-def stdin(monkeypatch: pytest.MonkeyPatch):
+def stdin(monkeypatch: pytest.MonkeyPatch) -> Stdin:
     def set_(text: str) -> None:
         monkeypatch.setattr("sys.stdin", io.StringIO(text))
 
@@ -60,7 +63,9 @@ def test_cp_rm_stop(fake_server: FakeServer, capsys: pytest.CaptureFixture[str])
     assert rc == 1 and err == "Error: model 'ghost' not found\n"
 
 
-def test_run_one_shot_with_prompt(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_one_shot_with_prompt(
+    fake_server: FakeServer, stdin: Stdin, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc, out, err = run(
         capsys, "run", "smol2", "Say", "hi", "--verbose", "--keepalive", "10m", "--format", "json"
     )
@@ -72,7 +77,9 @@ def test_run_one_shot_with_prompt(fake_server: FakeServer, stdin, capsys: pytest
     assert "think" not in body
 
 
-def test_run_stdin_prepended(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_stdin_prepended(
+    fake_server: FakeServer, stdin: Stdin, capsys: pytest.CaptureFixture[str]
+) -> None:
     stdin("some text\n")
     assert run(capsys, "run", "smol2", "summarize", "--think")[0] == 0
     body = fake_server.state.bodies("/api/generate")[-1]
@@ -84,7 +91,9 @@ def test_run_stdin_prepended(fake_server: FakeServer, stdin, capsys: pytest.Capt
     assert body["prompt"] == "only stdin" and body["think"] == "high"
 
 
-def test_run_pulls_missing_model(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_pulls_missing_model(
+    fake_server: FakeServer, stdin: Stdin, capsys: pytest.CaptureFixture[str]
+) -> None:
     rc, out, err = run(capsys, "run", "smol", "hi")
     assert rc == 0 and out == "Hello there, friend.\n\n"
     assert fake_server.state.bodies("/api/pull") == [{"model": "smol", "insecure": False, "stream": True}]
@@ -92,14 +101,14 @@ def test_run_pulls_missing_model(fake_server: FakeServer, stdin, capsys: pytest.
 
 
 def test_run_unknown_model_one_line(
-    fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]
+    fake_server: FakeServer, stdin: Stdin, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rc, _out, err = run(capsys, "run", "ghost", "hi")
     assert rc == 1
     assert err.endswith("Error: pull model manifest: file does not exist\n")
 
 
-def test_bad_flags(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_flags(fake_server: FakeServer, stdin: Stdin, capsys: pytest.CaptureFixture[str]) -> None:
     rc, _, err = run(capsys, "run", "smol2", "hi", "--keepalive", "5")
     assert rc == 1 and err == 'Error: time: missing unit in duration "5"\n'
     rc, _, err = run(capsys, "run", "smol2", "hi", "--think=maybe")
@@ -110,7 +119,7 @@ def test_bad_flags(fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture
 
 
 def test_unreachable_server(
-    dead_url: str, monkeypatch: pytest.MonkeyPatch, stdin, capsys: pytest.CaptureFixture[str]
+    dead_url: str, monkeypatch: pytest.MonkeyPatch, stdin: Stdin, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PYOLLAMA_HOST", dead_url)
     for argv in (["list"], ["run", "smol2", "hi"], ["ps"], ["pull", "x"]):
@@ -156,7 +165,7 @@ def test_push_destination(model: str, where: str) -> None:
 def test_push_unauthorized(
     fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reply: str
 ) -> None:
-    async def denied(self: object, path: str, body: object):  # type: ignore[no-untyped-def]
+    async def denied(self: object, path: str, body: object) -> AsyncIterator[dict[str, object]]:
         raise ResponseError(reply, status=401)
         yield {}
 
@@ -231,7 +240,12 @@ def test_bar_text() -> None:
     ],
 )
 def test_run_flags_between_model_and_prompt(
-    fake_server: FakeServer, stdin, capsys: pytest.CaptureFixture[str], argv, prompt, fields
+    fake_server: FakeServer,
+    stdin: Stdin,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    prompt: str,
+    fields: dict[str, object],
 ) -> None:
     """cobra takes flags anywhere: `run MODEL --verbose PROMPT` is not an argument error."""
     rc, out, _ = run(capsys, "run", *argv)
@@ -252,7 +266,7 @@ def test_layer_row_fits_any_width(columns: int) -> None:
 
 
 def test_bad_host_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, stdin, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, stdin: Stdin, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PYOLLAMA_HOST", "http://[bad")
     rc, _, err = run(capsys, "list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,9 +15,9 @@ pexpect = pytest.importorskip("pexpect")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(  # type: ignore[no-untyped-def]
+def spawn(
     url: str, *args: str, home: Path, columns: int = 100, cwd: Path | None = None, **extra: str
-):
+) -> Any:  # a pexpect.spawn (pexpect has no type hints)
     env = {
         **os.environ,
         **extra,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ class Harness:
 
 
 @pytest.fixture
-async def h(fake_server: FakeServer):
+async def h(fake_server: FakeServer) -> AsyncIterator[Harness]:
     async with Client(fake_server.url) as c:
         yield Harness(c)
 

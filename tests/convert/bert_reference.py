@@ -31,14 +31,16 @@ def load_safetensors(path: Path) -> dict[str, np.ndarray]:
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
+    out: np.ndarray = (x - mu) / np.sqrt(var + eps) * w + b
+    return out
 
 
 _erf = np.vectorize(math.erf)
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    out: np.ndarray = 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+    return out
 
 
 class MiniLM:
@@ -95,4 +97,5 @@ class MiniLM:
                 eps,
             )
         pooled = x.mean(0)
-        return pooled / np.linalg.norm(pooled)
+        out: np.ndarray = pooled / np.linalg.norm(pooled)
+        return out

@@ -73,7 +73,7 @@ def spm_tokenizer(specials: list[str], *, prefix: bool = True, vocab_size: int =
     right after the specials (as Llama 2's and Gemma's tokenizer.json lay them out)."""
     from tokenizers import Tokenizer, decoders, models, normalizers, trainers
 
-    norm = [normalizers.Replace(" ", "\u2581")]
+    norm: list[normalizers.Normalizer] = [normalizers.Replace(" ", "\u2581")]
     if prefix:
         norm.insert(0, normalizers.Prepend("\u2581"))
     trained = Tokenizer(models.BPE())
@@ -85,7 +85,8 @@ def spm_tokenizer(specials: list[str], *, prefix: bool = True, vocab_size: int =
     vocab: dict[str, int] = {}
     for t in [*specials, *(f"<0x{i:02X}>" for i in range(256)), *(t for t, _ in learned)]:
         vocab.setdefault(t, len(vocab))
-    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in spec["model"]["merges"]]
+    pairs = (m.split(" ") if isinstance(m, str) else m for m in spec["model"]["merges"])
+    merges = [(a, b) for a, b in pairs]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, byte_fallback=True, unk_token=specials[0]))
     tok.normalizer = normalizers.Sequence(norm)
     dec = [decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()]

@@ -182,7 +182,8 @@ def test_tokenizer_model_wins_and_specials_resolve(tmp_path: Path) -> None:
     v = parse_tokenizer(tmp_path, ("bos", "eos"))
     assert v.model == "llama" and v.types[3] == CONTROL  # Ollama's Gemma 3 control-token fix
     assert [(s.type, s.id, s.add) for s in v.specials] == [("bos", 1, True), ("eos", 2, None)]
-    assert v.special("eos") is not None and v.special("eos").ids == [2, 3]  # type: ignore[union-attr]
+    eos = v.special("eos")
+    assert eos is not None and eos.ids == [2, 3]
     assert v.chat_template == "T"
 
 

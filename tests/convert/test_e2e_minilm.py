@@ -29,7 +29,8 @@ SENTENCES = [
 def _post(url: str, path: str, body: dict[str, object]) -> dict[str, object]:
     req = urllib.request.Request(url + path, data=json.dumps(body).encode())
     with urllib.request.urlopen(req, timeout=120) as resp:
-        return json.load(resp)  # type: ignore[no-any-return]
+        out: dict[str, object] = json.load(resp)
+        return out
 
 
 def test_create_from_safetensors_and_embed(minilm_dir: Path, tmp_path: Path) -> None:

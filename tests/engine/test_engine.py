@@ -6,6 +6,7 @@ import json
 import struct
 import threading
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -15,7 +16,7 @@ pytestmark = requires_engine
 
 
 @pytest.fixture(scope="module")
-def engine():  # type: ignore[no-untyped-def]
+def engine() -> ModuleType:
     from pyollama import engine
 
     engine.init(0)
@@ -37,11 +38,11 @@ def absurd_tensor_gguf(path: Path) -> Path:
     return path
 
 
-def test_version(engine) -> None:  # type: ignore[no-untyped-def]
+def test_version(engine: ModuleType) -> None:
     assert "0c1e570" in engine.version()
 
 
-def test_read_gguf_header_only(engine, smollm2_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_read_gguf_header_only(engine: ModuleType, smollm2_path: Path) -> None:
     info = engine.read_gguf(smollm2_path, 5)
     kv = info["kv"]
     assert kv["general.architecture"] == "llama"
@@ -77,8 +78,8 @@ def test_gguf_info_api(smollm2_path: Path) -> None:
     ],
 )
 def test_bad_files_raise_and_process_survives(
-    engine, kind: str, reason: str, tmp_path: Path, tiny_gguf: Path
-) -> None:  # type: ignore[no-untyped-def]
+    engine: ModuleType, kind: str, reason: str, tmp_path: Path, tiny_gguf: Path
+) -> None:
     from pyollama.errors import GGUFError, ModelLoadError
 
     path = tmp_path / "bad.gguf"
@@ -137,7 +138,7 @@ def test_bad_files_raise_and_process_survives(
         ('{"model": "x.gguf", "rpc": ["h:123456"]}', "invalid RPC server"),
     ],
 )
-def test_bad_configuration(engine, config: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_configuration(engine: ModuleType, config: str, message: str) -> None:
     from pyollama.errors import EngineConfigError
 
     with pytest.raises(EngineConfigError) as err:
@@ -145,7 +146,7 @@ def test_bad_configuration(engine, config: str, message: str) -> None:  # type: 
     assert message in str(err.value)
 
 
-def test_calls_in_wrong_state(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+def test_calls_in_wrong_state(engine: ModuleType, tiny_gguf: Path) -> None:
     from pyollama.errors import EngineConfigError, EngineStateError
 
     server = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 256}))
@@ -170,7 +171,7 @@ def test_calls_in_wrong_state(engine, tiny_gguf: Path) -> None:  # type: ignore[
         server.submit("/completion", b"{}")
 
 
-def test_stop_ends_live_streams_promptly(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stop_ends_live_streams_promptly(engine: ModuleType, tiny_gguf: Path) -> None:
     server = engine.Server(json.dumps({"model": str(tiny_gguf), "n_ctx": 4096, "n_parallel": 1}))
     server.load()
     server.start()
@@ -195,7 +196,7 @@ def test_stop_ends_live_streams_promptly(engine, tiny_gguf: Path) -> None:  # ty
     server.close()
 
 
-def test_cancel_frees_the_slot(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_frees_the_slot(engine: ModuleType, tiny_gguf: Path) -> None:
     """With one slot, cancelling an endless stream lets the queued request run."""
     # context shift on: the endless stream never runs out of context, so only a cancel ends it
     config = {"model": str(tiny_gguf), "n_ctx": 256, "n_parallel": 1, "context_shift": True}
@@ -239,7 +240,9 @@ def test_a_server_dropped_unclosed_warns_and_does_not_block(tiny_gguf: Path) -> 
     assert any(issubclass(w.category, ResourceWarning) for w in caught)
 
 
-def test_lora_tensors_the_cpu_cannot_multiply_are_refused(engine, tmp_path: Path, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+def test_lora_tensors_the_cpu_cannot_multiply_are_refused(
+    engine: ModuleType, tmp_path: Path, tiny_gguf: Path
+) -> None:
     """llama.cpp loads an F64 adapter and then calls a null function (SIGSEGV) at the first
     product; the engine refuses it by its header."""
     import gguf
@@ -263,7 +266,7 @@ def test_lora_tensors_the_cpu_cannot_multiply_are_refused(engine, tmp_path: Path
     assert "'blk.0.attn_q.weight.lora_a' has type f64, which llama.cpp cannot apply" in str(err.value)
 
 
-def test_draft_and_ngram_configuration_load(engine, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+def test_draft_and_ngram_configuration_load(engine: ModuleType, tiny_gguf: Path) -> None:
     """A model as its own draft (same vocabulary) and the n-gram speculators all load and answer."""
     for extra in (
         {"draft_model": str(tiny_gguf), "draft_n_max": 3},

@@ -8,25 +8,30 @@ import os
 import select
 import time
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import requires_engine
 
+if TYPE_CHECKING:
+    from pyollama.engine import QuantizeJob
+
 pytestmark = requires_engine
 
 
 @pytest.fixture(scope="module")
-def engine():  # type: ignore[no-untyped-def]
+def engine() -> ModuleType:
     from pyollama import engine
 
     engine.init(0)
     return engine
 
 
-def run(job):  # type: ignore[no-untyped-def]
+def run(job: QuantizeJob) -> list[tuple[int, int]]:
     """Wait on the job's fd as an event loop would; every progress seen."""
-    seen = []
+    seen: list[tuple[int, int]] = []
     while True:
         select.select([job.fileno()], [], [], 30)
         state = job.poll()
@@ -36,7 +41,7 @@ def run(job):  # type: ignore[no-untyped-def]
             seen.append(state)
 
 
-def next_progress(job):  # type: ignore[no-untyped-def]
+def next_progress(job: QuantizeJob) -> tuple[int, int]:
     """The next progress the job's fd announces (a timeout waits for the end instead)."""
     select.select([job.fileno()], [], [], 30)
     state = job.poll()
@@ -44,7 +49,7 @@ def next_progress(job):  # type: ignore[no-untyped-def]
     return state
 
 
-def test_quantize_job(engine, tmp_path: Path, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+def test_quantize_job(engine: ModuleType, tmp_path: Path, tiny_gguf: Path) -> None:
     dst = tmp_path / "out.gguf"
     job = engine.QuantizeJob(str(tiny_gguf), str(dst), json.dumps({"type": "q8_0", "nthread": 1}))
     seen = run(job)
@@ -60,7 +65,7 @@ def test_quantize_job(engine, tmp_path: Path, tiny_gguf: Path) -> None:  # type:
     assert header["data_offset"] > 0 and all(t["size"] > 0 for t in header["tensors"])
 
 
-def test_tensor_type_overrides(engine, tmp_path: Path, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+def test_tensor_type_overrides(engine: ModuleType, tmp_path: Path, tiny_gguf: Path) -> None:
     dst = tmp_path / "out.gguf"
     opts = {"type": "Q8_0", "tensor_types": [[r"^token_embd\.weight$", "f16"], ["ATTN_V", "q4_0"]]}
     job = engine.QuantizeJob(str(tiny_gguf), str(dst), json.dumps(opts))
@@ -84,7 +89,7 @@ def test_tensor_type_overrides(engine, tmp_path: Path, tiny_gguf: Path) -> None:
         ('{"type": "Q8_0", "tensor_types": [["x", "q99"]]}', "unknown tensor type: q99"),
     ],
 )
-def test_bad_options(engine, tmp_path: Path, tiny_gguf: Path, options: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_options(engine: ModuleType, tmp_path: Path, tiny_gguf: Path, options: str, message: str) -> None:
     from pyollama.errors import EngineConfigError
 
     with pytest.raises(EngineConfigError) as e:
@@ -103,8 +108,8 @@ def test_bad_options(engine, tmp_path: Path, tiny_gguf: Path, options: str, mess
     ],
 )
 def test_failures_say_why_and_leave_no_file(
-    engine, tmp_path: Path, tiny_gguf: Path, src: str, options: str, reason: str
-) -> None:  # type: ignore[no-untyped-def]
+    engine: ModuleType, tmp_path: Path, tiny_gguf: Path, src: str, options: str, reason: str
+) -> None:
     from pyollama.errors import EngineError
 
     path = {"missing": tmp_path / "none.gguf", "text": tmp_path / "t.gguf", "tiny": tiny_gguf}[src]
@@ -121,7 +126,7 @@ def test_failures_say_why_and_leave_no_file(
 
 
 @pytest.mark.slow
-def test_cancel_stops_between_tensors(engine, tmp_path: Path, smollm2_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_stops_between_tensors(engine: ModuleType, tmp_path: Path, smollm2_path: Path) -> None:
     """SmolLM2 (Q4_1) de-quantized to F16: 272 tensors, cancelled at the third."""
     from pyollama.errors import Canceled
 
@@ -143,7 +148,7 @@ def test_cancel_stops_between_tensors(engine, tmp_path: Path, smollm2_path: Path
 
 
 @pytest.mark.slow
-def test_close_while_running_returns_at_once(engine, tmp_path: Path, smollm2_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_close_while_running_returns_at_once(engine: ModuleType, tmp_path: Path, smollm2_path: Path) -> None:
     dst = tmp_path / "f16.gguf"
     job = engine.QuantizeJob(
         str(smollm2_path), str(dst), json.dumps({"type": "F16", "allow_requantize": True, "nthread": 1})

@@ -13,7 +13,14 @@ import pytest
 
 import pyollama
 from pyollama.config import Settings
-from pyollama.library import AsyncClient, Client, ResponseError
+from pyollama.library import (
+    AsyncClient,
+    ChatResponse,
+    Client,
+    GenerateResponse,
+    ProgressResponse,
+    ResponseError,
+)
 from pyollama.library.convert import function_tool
 from pyollama.runner.fake import FakeRunnerFactory
 
@@ -132,11 +139,16 @@ def test_function_tools() -> None:
 async def test_async_client(tmp_path: Path, tiny_gguf: Path) -> None:
     async with AsyncClient(settings=Settings(models=tmp_path / "m"), runner_factory=FakeRunnerFactory()) as c:
         await c.create(model="tiny", files={tiny_gguf.name: await c.create_blob(tiny_gguf)})
+        # the client's methods return one reply or a stream (no overloads on `stream`): narrow here
         r = await c.chat(model="tiny", messages=[{"role": "user", "content": "a b"}])
-        assert r.message.content == "a b"
-        parts = [p.response async for p in await c.generate(model="tiny", prompt="x y z", stream=True)]
+        assert isinstance(r, ChatResponse) and r.message.content == "a b"
+        gen = await c.generate(model="tiny", prompt="x y z", stream=True)
+        assert not isinstance(gen, GenerateResponse)
+        parts = [p.response async for p in gen]
         assert "".join(parts) == "x y z"
-        progress = [p.status async for p in await c.create(model="t2", from_="tiny", stream=True)]
+        created = await c.create(model="t2", from_="tiny", stream=True)
+        assert not isinstance(created, ProgressResponse)
+        progress = [p.status async for p in created]
         assert progress[-1] == "success"
 
 

@@ -6,20 +6,17 @@ import asyncio
 import hashlib
 import os
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiohttp import ClientSession, web
 
-from pyollama.registry import Progress, TransferOptions
+from pyollama.registry import TransferOptions
 from pyollama.store import Store, create_model
+from tests.process import free_port, http_ok, running
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1 << 20
@@ -37,25 +34,11 @@ FAST = TransferOptions(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def registry_binary() -> str:
-    """`docker-registry` (Debian's CNCF distribution), installed by scripts/install-registry when missing."""
-    found = shutil.which("docker-registry")
-    if found:
-        return found
-    script = ROOT / "scripts" / "install-registry"
-    proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=600)
+    """`docker-registry` (Debian's CNCF distribution); scripts/setup installs it, a test never does."""
     found = shutil.which("docker-registry")
     if not found:
-        pytest.skip(
-            f"docker-registry is not installed and could not be installed: {proc.stdout[-300:]}"
-            f"{proc.stderr[-300:]}"
-        )
+        pytest.skip("docker-registry is not installed: run scripts/setup as root")
     return found
 
 
@@ -78,31 +61,20 @@ def real_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRegi
         "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n"
     )
-    log = open(root / "registry.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"docker-registry did not start: {(root / 'registry.log').read_text()[-2000:]}")
-            time.sleep(0.1)
+    with running(
+        [binary, "serve", str(config)],
+        ready=http_ok(f"http://127.0.0.1:{port}/v2/"),
+        log=root / "registry.log",
+        what="docker-registry",
+        timeout=30,
+    ):
         yield RealRegistry(f"127.0.0.1:{port}", root)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
-async def collect(gen: AsyncIterator[Progress]) -> list[Progress]:
+T = TypeVar("T")
+
+
+async def collect(gen: AsyncIterator[T]) -> list[T]:
     return [p async for p in gen]
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
 from pyollama.registry import RegistryError
@@ -56,7 +57,8 @@ def test_key_is_created_once_in_openssh_format(tmp_path: Path) -> None:
     auth = token_request_authorization(key, "https://h/token?x=1")
     pub_b64, sig = auth.split(":")
     verifier = load_ssh_public_key(b"ssh-ed25519 " + pub_b64.encode())
-    verifier.verify(base64.b64decode(sig), f"GET,https://h/token?x=1,{EMPTY_BODY_HASH}".encode())  # type: ignore[union-attr, call-arg]
+    assert isinstance(verifier, Ed25519PublicKey)
+    verifier.verify(base64.b64decode(sig), f"GET,https://h/token?x=1,{EMPTY_BODY_HASH}".encode())
     assert (
         base64.b64decode(EMPTY_BODY_HASH)
         == b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -29,6 +29,7 @@ from pyollama.registry.download import (
 )
 from pyollama.registry.hashstate import ResumableSha256, load_sha256
 from pyollama.store import ModelName, Store
+from pyollama.store.store import file_digest
 
 TOTAL = 50_000
 GEN = "0123456789abcdef"
@@ -112,7 +113,7 @@ async def test_digest_equals_file_digest_parts_out_of_order(tmp_path: Path, seed
     finally:
         hasher.close()
         os.close(fd)
-    assert got == sha(data) == dl_mod.file_digest(path)
+    assert got == sha(data) == file_digest(path)
 
 
 async def test_resume_hashes_existing_prefix_and_the_rest(tmp_path: Path) -> None:

@@ -191,12 +191,10 @@ async def test_disk_error_during_download_is_its_own_message(
     import errno
     import os
 
-    from pyollama.registry import download
-
     def full(fd: int, data: bytes, offset: int) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(download.os, "pwrite", full)
+    monkeypatch.setattr("pyollama.registry.download.os.pwrite", full)
     _, name = fake
     with pytest.raises(RegistryError, match=r"No space left on device") as info:
         await pull(Store(tmp_path / "models"), name, tmp_path)

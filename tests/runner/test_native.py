@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,15 +15,16 @@ from pyollama.runner.base import ChatRequest, CompletionRequest
 from pyollama.runner.types import Chunk, LoadOptions
 from tests.conftest import requires_engine
 
+if TYPE_CHECKING:
+    from pyollama.runner.native import NativeRunner
+
 pytestmark = [requires_engine, pytest.mark.slow]
 
 GREEDY = {"temperature": 0, "seed": 42}
 
 
 @pytest.fixture
-async def smol(smollm2_path: Path) -> AsyncIterator[object]:
-    from pyollama.runner.native import NativeRunner
-
+async def smol(smollm2_path: Path) -> AsyncIterator[NativeRunner]:
     runner = await NativeRunner.load(
         str(smollm2_path), LoadOptions(num_ctx=1024, num_parallel=4, embedding=True, pooling="mean")
     )
@@ -34,7 +36,7 @@ async def collect(it: AsyncIterator[Chunk]) -> list[Chunk]:
     return [c async for c in it]
 
 
-async def test_metadata(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_metadata(smol: NativeRunner) -> None:
     md = smol.metadata
     assert md.architecture == "llama"
     assert md.file_type == "Q4_1"
@@ -45,7 +47,7 @@ async def test_metadata(smol) -> None:  # type: ignore[no-untyped-def]
     assert md.capabilities.completion and md.capabilities.embedding and not md.capabilities.vision
 
 
-async def test_greedy_completion_is_deterministic(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_greedy_completion_is_deterministic(smol: NativeRunner) -> None:
     req = CompletionRequest(prompt="The capital of France is", options={**GREEDY, "num_predict": 24})
     first = "".join(c.content for c in await collect(smol.complete(req)))
     second = "".join(c.content for c in await collect(smol.complete(req)))
@@ -53,7 +55,7 @@ async def test_greedy_completion_is_deterministic(smol) -> None:  # type: ignore
     assert "Paris" in first
 
 
-async def test_streaming_chunks_and_final_counters(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_streaming_chunks_and_final_counters(smol: NativeRunner) -> None:
     req = CompletionRequest(
         prompt="Once upon a time, in a land far away, there lived a dragon who",
         options={**GREEDY, "num_predict": 32},
@@ -68,7 +70,7 @@ async def test_streaming_chunks_and_final_counters(smol) -> None:  # type: ignor
     assert final.eval_duration > 0 and final.prompt_eval_duration > 0
 
 
-async def test_chat_through_jinja_template(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_chat_through_jinja_template(smol: NativeRunner) -> None:
     req = ChatRequest(
         messages=[{"role": "user", "content": "What is the capital of France? Answer in one word."}],
         options={**GREEDY, "num_predict": 16},
@@ -81,7 +83,7 @@ async def test_chat_through_jinja_template(smol) -> None:  # type: ignore[no-unt
     assert prompt.endswith("<|im_start|>assistant\n")
 
 
-async def test_embeddings_width_and_norm(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_embeddings_width_and_norm(smol: NativeRunner) -> None:
     emb = await smol.embed(["Why is the sky blue?", "bonjour"])
     assert len(emb.vectors) == 2
     for v in emb.vectors:
@@ -91,7 +93,7 @@ async def test_embeddings_width_and_norm(smol) -> None:  # type: ignore[no-untyp
     assert emb.vectors[0] != emb.vectors[1]
 
 
-async def test_raw_embeddings_are_not_normalised(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_raw_embeddings_are_not_normalised(smol: NativeRunner) -> None:
     raw = (await smol.embed(["Why is the sky blue?"], normalize=False)).vectors[0]
     unit = (await smol.embed(["Why is the sky blue?"])).vectors[0]
     norm = math.sqrt(sum(x * x for x in raw))
@@ -99,7 +101,7 @@ async def test_raw_embeddings_are_not_normalised(smol) -> None:  # type: ignore[
     assert all(math.isclose(a / norm, b, abs_tol=1e-4) for a, b in zip(raw, unit, strict=True))
 
 
-async def test_infill_without_fim_tokens_is_a_clear_error(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_infill_without_fim_tokens_is_a_clear_error(smol: NativeRunner) -> None:
     """A suffix goes to llama.cpp's /infill; SmolLM2 has no FIM tokens, which the error says."""
     from pyollama.errors import BadRequest
 
@@ -111,7 +113,7 @@ async def test_infill_without_fim_tokens_is_a_clear_error(smol) -> None:  # type
     assert "".join(c.content for c in await collect(smol.complete(CompletionRequest(prompt="1, 2,"))))
 
 
-async def test_image_to_a_model_without_projector_is_a_clear_error(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_image_to_a_model_without_projector_is_a_clear_error(smol: NativeRunner) -> None:
     from pyollama.errors import PyollamaError
 
     req = CompletionRequest(prompt="[img-0] what is this?", images=[b"\x89PNG not really"], options=GREEDY)
@@ -119,14 +121,14 @@ async def test_image_to_a_model_without_projector_is_a_clear_error(smol) -> None
         await collect(smol.complete(req))
 
 
-async def test_tokenize_roundtrip(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_tokenize_roundtrip(smol: NativeRunner) -> None:
     text = "Hello world! Ünïcödé and numbers 12345."
     tokens = await smol.tokenize(text)
     assert tokens and all(isinstance(t, int) for t in tokens)
     assert await smol.detokenize(tokens) == text
 
 
-async def test_four_concurrent_streams_interleave(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_four_concurrent_streams_interleave(smol: NativeRunner) -> None:
     order: list[int] = []
 
     async def one(i: int) -> list[Chunk]:
@@ -164,7 +166,7 @@ async def test_leaving_a_stream_early_frees_its_slot(smollm2_path: Path) -> None
         await runner.close()
 
 
-async def test_two_models_loaded_together(smol, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_two_models_loaded_together(smol: NativeRunner, tiny_gguf: Path) -> None:
     from pyollama.runner.native import NativeRunner
 
     tiny = await NativeRunner.load(str(tiny_gguf), LoadOptions(num_ctx=256, num_parallel=1))
@@ -192,11 +194,11 @@ async def test_close_during_streaming_returns_promptly(smollm2_path: Path) -> No
             await asyncio.wait_for(it.__anext__(), timeout=60)
 
 
-async def test_bad_request_options_are_clear_errors(smol) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_request_options_are_clear_errors(smol: NativeRunner) -> None:
     from pyollama.errors import BadRequest
 
     with pytest.raises(BadRequest):
-        await collect(smol.complete(CompletionRequest(prompt="x", format={"type": 12})))  # type: ignore[arg-type]
+        await collect(smol.complete(CompletionRequest(prompt="x", format={"type": 12})))
     # unknown option keys are ignored; the runner keeps answering
     ok = await collect(smol.complete(CompletionRequest(prompt="x", options={"no_such": 1, "num_predict": 2})))
     assert ok[-1].done
@@ -220,7 +222,9 @@ async def test_cancelled_load_is_safe(smollm2_path: Path) -> None:
     await runner.close()
 
 
-async def test_slow_consumer_does_not_spin_the_loop(smollm2_path: Path) -> None:
+async def test_slow_consumer_does_not_spin_the_loop(
+    smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """While a consumer holds a chunk, the stream's fd is not watched (it is level-triggered)."""
     from pyollama.runner.native import NativeRunner
 
@@ -229,15 +233,15 @@ async def test_slow_consumer_does_not_spin_the_loop(smollm2_path: Path) -> None:
     calls = 0
     real_add_reader = loop.add_reader
 
-    def counting_add_reader(fd: int, cb: object, *args: object) -> None:
-        def wrapped() -> None:
+    def counting_add_reader(fd: int, cb: Callable[..., object], *args: object) -> None:
+        def wrapped(*args: object) -> None:
             nonlocal calls
             calls += 1
-            cb()  # type: ignore[operator]
+            cb(*args)
 
         real_add_reader(fd, wrapped, *args)
 
-    loop.add_reader = counting_add_reader  # type: ignore[method-assign]
+    monkeypatch.setattr(loop, "add_reader", counting_add_reader)
     try:
         n = 0
         req = CompletionRequest(prompt="Once upon a time", options={"num_predict": 8, "temperature": 0})
@@ -246,11 +250,12 @@ async def test_slow_consumer_does_not_spin_the_loop(smollm2_path: Path) -> None:
             await asyncio.sleep(0.05)  # a slow client
         assert calls <= 4 * n  # a wake-up per wait, not one per loop iteration
     finally:
-        loop.add_reader = real_add_reader  # type: ignore[method-assign]
         await runner.close()
 
 
-async def test_fast_consumer_keeps_the_fd_watched(smollm2_path: Path) -> None:
+async def test_fast_consumer_keeps_the_fd_watched(
+    smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A consumer that keeps up waits on the same registration: no epoll_ctl pair per token."""
     from pyollama.runner.native import NativeRunner
 
@@ -259,18 +264,17 @@ async def test_fast_consumer_keeps_the_fd_watched(smollm2_path: Path) -> None:
     adds = 0
     real_add_reader = loop.add_reader
 
-    def counting_add_reader(fd: int, cb: object, *args: object) -> None:
+    def counting_add_reader(fd: int, cb: Callable[..., object], *args: object) -> None:
         nonlocal adds
         adds += 1
-        real_add_reader(fd, cb, *args)  # type: ignore[arg-type]
+        real_add_reader(fd, cb, *args)
 
-    loop.add_reader = counting_add_reader  # type: ignore[method-assign]
+    monkeypatch.setattr(loop, "add_reader", counting_add_reader)
     try:
         req = CompletionRequest(prompt="Once upon a time", options={"num_predict": 32, "temperature": 0})
         n = len(await collect(runner.complete(req)))
         assert n > 16 and adds <= 3
     finally:
-        loop.add_reader = real_add_reader  # type: ignore[method-assign]
         await runner.close()
 
 
@@ -313,7 +317,7 @@ async def test_a_tiny_batch_does_not_abort_the_process(tiny_gguf: Path) -> None:
     ],
 )
 async def test_header_values_llama_cpp_would_abort_on_are_refused(
-    tmp_path: Path, tiny_gguf: Path, kw: dict[str, int], why: str
+    tmp_path: Path, tiny_gguf: Path, kw: dict[str, Any], why: str
 ) -> None:
     """A readable GGUF whose hyperparameters make llama.cpp GGML_ASSERT (an abort of the whole
     process) is refused before the load, and the process goes on loading models."""

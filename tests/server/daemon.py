@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.process import free_port, port_open, stop, wait_ready
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Daemon:
@@ -48,31 +41,19 @@ class Daemon:
             env=vars_,
             cwd=home,
         )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"pyollama serve exited {self.proc.returncode}:\n{self.log_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise TimeoutError("pyollama serve did not start")
+        try:
+            wait_ready(self.proc, port_open(self.port), what="pyollama serve", log=self.log)
+        except BaseException:
+            self.stop()
+            raise
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
     def stop(self) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        rc = stop(self.proc)
         self._fh.close()
-        return self.proc.returncode
+        return rc
 
 
 def need_engine() -> None:
@@ -84,6 +65,6 @@ def create_from_file(url: str, name: str, path: Path, **fields: Any) -> None:
     """Upload the GGUF as a blob and create `name` from it through the official client."""
     import ollama
 
-    client = ollama.Client(host=url)
-    digest = client.create_blob(path)
-    client.create(model=name, files={path.name: digest}, **fields)
+    with ollama.Client(host=url) as client:  # closed: an open one is a ResourceWarning under -W error
+        digest = client.create_blob(path)
+        client.create(model=name, files={path.name: digest}, **fields)

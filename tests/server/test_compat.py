@@ -29,7 +29,7 @@ async def test_chat_completions_through_the_planner(client: Client, factory: Fak
 async def test_modelfile_applies_on_v1(client: Client, factory: FakeRunnerFactory) -> None:
     """SYSTEM, TEMPLATE and PARAMETERs of the Modelfile apply to /v1 as to /api/chat (Ollama
     translates; pyollama once passed the body to llama.cpp and lost them)."""
-    body = {"model": "tmpl", "messages": [{"role": "user", "content": "x"}]}
+    body: dict[str, Any] = {"model": "tmpl", "messages": [{"role": "user", "content": "x"}]}
     r = await client.post("/v1/chat/completions", json=body)
     assert r.status == 200
     sent = factory.runners[0].completions[-1]

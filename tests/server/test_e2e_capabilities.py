@@ -163,8 +163,8 @@ def test_modelfile_system_applies_on_v1_and_anthropic(daemon: Daemon) -> None:
         assert "You are a pirate" in out["_debug_info"]["rendered_template"], path
     anthropic = pytest.importorskip("anthropic")
     ac = anthropic.Anthropic(base_url=daemon.url, api_key="unused")
-    count = ac.messages.count_tokens(model="pirate", messages=msgs)  # type: ignore[arg-type]
-    plain = ac.messages.count_tokens(model="smol", messages=msgs, system="You are a pirate.")  # type: ignore[arg-type]
+    count = ac.messages.count_tokens(model="pirate", messages=msgs)
+    plain = ac.messages.count_tokens(model="smol", messages=msgs, system="You are a pirate.")
     assert count.input_tokens > 0 and plain.input_tokens > 0
     rendered = _post(daemon, "/api/chat", {"model": "smol", "messages": msgs, "_debug_render_only": True})
     assert "pirate" not in rendered["_debug_info"]["rendered_template"]

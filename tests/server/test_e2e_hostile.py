@@ -93,11 +93,11 @@ async def _storm_one(i: int, url: str, port: int) -> None:
     kind = rng.choice(["drop_stream", "drop_before_answer", "half_body", "bad_json", "ok"])
     if kind in ("half_body", "drop_before_answer"):
         _, writer = await asyncio.open_connection("127.0.0.1", port)
-        body = json.dumps({"model": "smol", "prompt": COUNTING, "options": {"num_predict": 200}}).encode()
+        raw = json.dumps({"model": "smol", "prompt": COUNTING, "options": {"num_predict": 200}}).encode()
         head = (
-            f"POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            f"POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(raw)}\r\n\r\n".encode()
         )
-        writer.write(head + (body[: len(body) // 2] if kind == "half_body" else body))
+        writer.write(head + (raw[: len(raw) // 2] if kind == "half_body" else raw))
         await writer.drain()
         await asyncio.sleep(rng.random() * 0.3)
         writer.transport.abort()  # RST, no goodbye

@@ -99,6 +99,7 @@ def test_ollama_written_store_lists_shows_and_runs(tmp_path: Path, ollama_layout
         names = [m.model for m in client.list().models]
         assert names == ["smollm2:135m"]
         shown = client.show("smollm2:135m")
+        assert shown.details is not None
         assert shown.details.family == "llama"
         assert shown.details.quantization_level == "Q4_1"
         assert "<|im_start|>user" in (shown.template or "")
@@ -108,7 +109,7 @@ def test_ollama_written_store_lists_shows_and_runs(tmp_path: Path, ollama_layout
             prompt="What is the capital of France?",
             options={"temperature": 0, "num_predict": 16},
         )
-        assert out.done and out.response.strip()
+        assert out.done and (out.response or "").strip()
         # names match case-insensitively, and the Go TEMPLATE layer renders the prompt
         import urllib.request
 

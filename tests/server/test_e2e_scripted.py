@@ -292,7 +292,7 @@ def test_anthropic_tool_use_and_thinking(daemon: Daemon, path: str) -> None:
         max_tokens=200,
         messages=ASK,
         tools=[tool],
-        thinking=thinking,  # type: ignore[arg-type]
+        thinking=thinking,
     )
     kinds = [b.type for b in m.content]
     assert kinds == ["thinking", "tool_use"] and m.stop_reason == "tool_use"
@@ -303,7 +303,7 @@ def test_anthropic_tool_use_and_thinking(daemon: Daemon, path: str) -> None:
         max_tokens=200,
         messages=ASK,
         tools=[tool],
-        thinking=thinking,  # type: ignore[arg-type]
+        thinking=thinking,
     ) as stream:
         final = stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "tool_use"]

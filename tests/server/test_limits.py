@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
+import json
 import logging
 from typing import Any
 
@@ -103,7 +105,9 @@ async def test_several_multi_mb_images_work_and_too_many_are_refused(make_client
         {"role": "user", "content": "look", "images": [big, big]},
         {"role": "user", "content": "and", "images": [big, big]},
     ]
-    r = await c.post("/api/chat", json={"model": "eyes", "messages": msgs, "stream": False})
+    # a file-like body: aiohttp warns (ResourceWarning) on a multi-MB `bytes` body
+    body = io.BytesIO(json.dumps({"model": "eyes", "messages": msgs, "stream": False}).encode())
+    r = await c.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
     assert r.status == 200, await r.text()  # 4 images of 3 MB: 16 MB of JSON
     many = [{"role": "user", "content": "x", "images": [_img(8)] * 40}] * 2
     r = await c.post("/api/chat", json={"model": "eyes", "messages": many, "stream": False})
@@ -137,9 +141,9 @@ def test_body_limit_per_route() -> None:
 
 async def test_a_body_past_the_route_limit_is_413(make_client: ClientMaker) -> None:
     c = await make_client(settings=Settings(max_request_size=1 << 20))
-    r = await c.post("/api/generate", data=b"{" + b" " * (2 << 20) + b"}")
+    r = await c.post("/api/generate", data=io.BytesIO(b"{" + b" " * (2 << 20) + b"}"))
     assert r.status == 413 and "Maximum request body size 1048576 exceeded" in (await r.json())["error"]
-    r = await c.post("/api/show", data=b" " * (2 << 20))
+    r = await c.post("/api/show", data=io.BytesIO(b" " * (2 << 20)))
     assert r.status == 413
 
     async def chunks() -> Any:  # no Content-Length: read up to the limit only

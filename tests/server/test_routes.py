@@ -218,7 +218,8 @@ async def test_an_embedding_model_can_be_unloaded(client: Client, factory: FakeR
     """keep_alive 0 with nothing to generate unloads before the capability check (`ollama stop`)."""
     r = await client.post("/api/embed", json={"model": "emb", "input": "x"})
     assert r.status == 200 and len(factory.live()) == 1
-    for route, body in (("/api/generate", {}), ("/api/chat", {"messages": []})):
+    cases: list[tuple[str, dict[str, Any]]] = [("/api/generate", {}), ("/api/chat", {"messages": []})]
+    for route, body in cases:
         r = await client.post(route, json={"model": "emb", "keep_alive": 0, **body})
         assert r.status == 200 and (await r.json())["done_reason"] == "unload"
         assert (await (await client.get("/api/ps")).json()) == {"models": []}

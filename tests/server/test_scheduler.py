@@ -158,7 +158,7 @@ async def test_queue_full_503(make_client: ClientMaker) -> None:
 def _state(c: Client) -> Any:
     from pyollama.server.state import STATE
 
-    return c.app[STATE]  # type: ignore[index]
+    return c.app[STATE]
 
 
 async def test_disconnect_cancels_and_frees_slot(make_client: ClientMaker) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import os
 import stat
@@ -48,13 +49,13 @@ def blob_files(store: Store) -> list[str]:
 
 async def test_upload_is_a_durable_world_readable_blob(client: Any, store: Store) -> None:
     data = os.urandom(3 << 20)
-    resp = await client.post(f"/api/blobs/{sha(data)}", data=data)
+    resp = await client.post(f"/api/blobs/{sha(data)}", data=io.BytesIO(data))
     assert resp.status == 201
     path = store.blob_path(sha(data))
     assert path.read_bytes() == data
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # as Ollama writes blobs
     assert blob_files(store) == [path.name]
-    again = await client.post(f"/api/blobs/{sha(data)}", data=data)
+    again = await client.post(f"/api/blobs/{sha(data)}", data=io.BytesIO(data))
     assert again.status == 200
     assert (await client.head(f"/api/blobs/{sha(data)}")).status == 200
 
@@ -98,7 +99,8 @@ async def test_digest_must_be_exactly_sha256_and_64_hex(client: Any, store: Stor
 
 
 async def upload(client: Any, data: bytes) -> str:
-    assert (await client.post(f"/api/blobs/{sha(data)}", data=data)).status in (200, 201)
+    # a file-like body: aiohttp warns (ResourceWarning) on a multi-MB `bytes` body
+    assert (await client.post(f"/api/blobs/{sha(data)}", data=io.BytesIO(data))).status in (200, 201)
     return sha(data)
 
 
@@ -206,7 +208,11 @@ async def test_show_reply_has_ollamas_fields_in_go_order(store: Store, tmp_path:
 
 
 async def test_show_reply_of_a_remote_model_and_a_projector(store: Store, tmp_path: Path) -> None:
-    cfg = {"model_format": "", "remote_host": "https://ollama.com:443", "remote_model": "gpt-oss:20b"}
+    cfg: dict[str, Any] = {
+        "model_format": "",
+        "remote_host": "https://ollama.com:443",
+        "remote_model": "gpt-oss:20b",
+    }
     cfg |= {"capabilities": ["completion", "tools"], "requires": "0.12.0", "renderer": "r", "parser": "p"}
     cd, cn, _ = store.write_blob_bytes(json.dumps(cfg).encode())
     store.write_manifest(ModelName.parse("cloud"), Layer(MEDIA_CONFIG, cd, cn), [])

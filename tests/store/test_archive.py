@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,10 +35,10 @@ def src(tmp_path: Path) -> Store:
     return store
 
 
-def _run(coro: object) -> list[dict[str, object]]:
+def _run(coro: Coroutine[Any, Any, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     import asyncio
 
-    return asyncio.run(coro)  # type: ignore[arg-type]
+    return asyncio.run(coro)
 
 
 def _export(store: Store, *names: str) -> bytes:

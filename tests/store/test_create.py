@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -345,7 +345,7 @@ class FakeQuantizer:
         self.stop_after = stop_after
         self.closed = False
 
-    async def __call__(self, src: Path, dst: Path, file_type: str, arch: str) -> AsyncIterator[float]:
+    async def __call__(self, src: Path, dst: Path, file_type: str, arch: str) -> AsyncGenerator[float]:
         self.calls.append((src, dst, file_type, arch))
         try:
             for i, share in enumerate((0.25, 0.5, 1.0)):

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from pyollama.store import files
 from pyollama.store.files import TMP_PREFIX, atomic_write, commit_temp, temp_path
 
 
@@ -21,7 +20,7 @@ def synced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(f"{'dir' if path.is_dir() else 'file'} {path.name}")
         real_fsync(fd)
 
-    monkeypatch.setattr(files.os, "fsync", fsync)
+    monkeypatch.setattr("pyollama.store.files.os.fsync", fsync)
     return seen
 
 
@@ -48,7 +47,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.
     def replace(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(files.os, "replace", replace)
+    monkeypatch.setattr("pyollama.store.files.os.replace", replace)
     with pytest.raises(OSError, match="No space"):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["manifest"]

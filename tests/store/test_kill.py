@@ -81,7 +81,7 @@ def test_sigkill_mid_create(tmp_path: Path, kill_at: str) -> None:
                 pytest.fail(f"child exited early: {proc.stderr.read() if proc.stderr else ''}")
         finally:
             os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+            proc.communicate()  # reaps it and closes both pipes
         _check_invariant(store)
     store.housekeeping(min_age=0)  # orphans from the kills are cleaned up, models stay intact
     _check_invariant(store)

@@ -60,6 +60,7 @@ async def test_smollm2(tmp_path: Path, smollm2_path: Path, reader: Callable[[Any
     assert r.details.quantization_level == "Q4_1"
     assert r.details.context_length == info.context_length == 8192
     assert r.details.embedding_length == info.embedding_length == 576
+    assert r.gguf is not None
     assert r.gguf.kv["llama.context_length"] == 8192
     assert "completion" in r.capabilities
 
@@ -79,6 +80,7 @@ async def test_gemma_with_template_copy_delete(
     assert out[-1] == {"status": "success"}
     info = reader(gemma_path)
     r = show_model(store, "gemma3:270m", read_gguf=reader)
+    assert r.gguf is not None
     assert r.gguf.kv["general.architecture"] == "gemma3"
     assert r.details.family == "gemma3"
     assert r.details.quantization_level == info.file_type

@@ -115,7 +115,11 @@ async def test_show_minimal_and_errors(store: Store, tmp_path: Path, upload: Cal
 
 
 def test_a_model_without_a_readable_header_reports_what_create_recorded(store: Store) -> None:
-    cfg = {"model_format": "gguf", "remote_host": "https://ollama.com:443", "remote_model": "gpt-oss:20b"}
+    cfg: dict[str, Any] = {
+        "model_format": "gguf",
+        "remote_host": "https://ollama.com:443",
+        "remote_model": "gpt-oss:20b",
+    }
     cfg |= {"capabilities": ["completion", "tools"], "requires": "0.12.0", "renderer": "r", "parser": "p"}
     cd, cn, _ = store.write_blob_bytes(json.dumps(cfg).encode())
     wd, wn, _ = store.write_blob_bytes(b"not a gguf")

@@ -62,6 +62,7 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
         yield files
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_downloads_from_the_index_without_pip(

@@ -74,7 +74,7 @@ def tool(name: str, props: dict[str, Any] | None = None, required: list[str] | N
 def splits(text: str, atoms: Sequence[str] = ()) -> Iterator[list[str]]:
     """Ways to stream `text`: one character at a time, three at a time, and every cut in two.
     Cuts inside any of `atoms` (tags that arrive as one special token) are left out."""
-    inside = set()
+    inside: set[int] = set()
     for atom in atoms:
         start = text.find(atom)
         while start != -1:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pyollama.parsers.builtin.cogito import (
@@ -43,7 +45,7 @@ def test_the_tags_are_deepseeks() -> None:
     ],
 )
 def test_when_it_thinks(
-    think: bool | str | None, tools: list | None, last: dict | None, thinks: bool
+    think: bool | str | None, tools: list[Any] | None, last: dict[str, Any] | None, thinks: bool
 ) -> None:
     out = run("cogito", "This is thinking.</think>This is the answer.", tools=tools, last=last, think=think)
     if thinks:

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from pyollama.parsers import ParserError
-from pyollama.parsers.builtin.glm47 import GLM47Parser, parse_tool_call, parse_value, repair_xml
+from pyollama.parsers.builtin.glm47 import GLM47Parser, parse_tool_call, repair_xml
+from pyollama.parsers.common import parse_value
 from tests.parsers.builtin.feeding import call, feed, make, run, splits, tool
 
 CALC = tool("calculate", {"count": {"type": "integer"}, "enabled": {"type": "boolean"}})

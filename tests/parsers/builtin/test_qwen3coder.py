@@ -11,9 +11,9 @@ from pyollama.parsers import ParserError, parser_for_name
 from pyollama.parsers.builtin.qwen3coder import (
     Qwen3CoderParser,
     parse_tool_call,
-    parse_value,
     transform_to_xml,
 )
+from pyollama.parsers.common import parse_value
 from tests.parsers.streaming import calls_as_dicts, run, splits, tool
 
 TAGS = ("<tool_call>", "</tool_call>", "<function=", "</parameter>")

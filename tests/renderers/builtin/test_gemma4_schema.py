@@ -33,7 +33,7 @@ def head(body: str) -> str:
     return "<|tool>declaration:t{description:" + q("D") + body + "}<tool|>"
 
 
-DECLARATIONS = [
+DECLARATIONS: list[tuple[str, Any, object, str]] = [
     ("no_properties", None, {}, head(",parameters:{type:" + q("OBJECT") + "}")),
     ("no_parameters_at_all", None, {"type": ""}, head("")),
     ("empty_properties_keep_the_block", {}, {"type": ""}, head(",parameters:{}")),

@@ -24,7 +24,7 @@ PNG = base64.b64encode(b"\x89PNG fake").decode()
 IMAGE = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}
 EVENT = TypeAdapter(RawMessageStreamEvent)
 TOOL = {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object", "properties": {}}}
-DONE = {
+DONE: dict[str, Any] = {
     "done": True,
     "done_reason": "stop",
     "prompt_eval_count": 10,
@@ -178,7 +178,7 @@ def test_system(system: Any, want: list[Message]) -> None:
 
 
 def test_content_blocks() -> None:
-    msgs = [
+    msgs: list[dict[str, Any]] = [
         {
             "role": "User",
             "content": [{"type": "text", "text": "look "}, IMAGE, {"type": "text", "text": "here"}],
@@ -585,7 +585,7 @@ def test_sdk_accumulates_the_stream() -> None:
         Chunk(**DONE),
     ]
     snapshot: Any = None
-    buffers: dict[str, Any] = {}
+    buffers: dict[int, bytes] = {}
     for _, data in stream(chunks):
         snapshot = accumulate_event(
             event=EVENT.validate_python(data), current_snapshot=snapshot, json_bufs=buffers

@@ -244,7 +244,9 @@ def test_tool_name_lookup_takes_the_last_matching_call() -> None:
         {"role": "assistant", "content": "", "tool_calls": [later]},
         {"role": "tool", "tool_call_id": "dup", "content": "r"},
     ]
-    assert chat(messages=messages).request.messages[-1].tool_name == "second"
+    got = chat(messages=messages).request.messages
+    assert got is not None
+    assert got[-1].tool_name == "second"
 
 
 def test_tool_calls_land_on_the_last_part() -> None:
@@ -362,7 +364,7 @@ def test_none_and_auto_need_no_tools() -> None:
 
 # --- chat answers ----------------------------------------------------------------------------------
 
-DONE = {
+DONE: dict[str, Any] = {
     "done": True,
     "done_reason": "stop",
     "prompt_eval_count": 10,

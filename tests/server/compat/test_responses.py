@@ -22,7 +22,7 @@ from .sse import events
 PNG = base64.b64encode(b"\x89PNG fake").decode()
 EVENT = TypeAdapter(ResponseStreamEvent)
 FN = {"type": "function", "name": "get_weather", "description": "Weather", "parameters": {"type": "object"}}
-DONE = {
+DONE: dict[str, Any] = {
     "done": True,
     "done_reason": "stop",
     "prompt_eval_count": 10,
