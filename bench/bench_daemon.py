@@ -317,7 +317,12 @@ async def cold_ours(url: str) -> tuple[float, float]:
                     break
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)  # the runner's memory given back
-        body = {"model": "bench", "prompt": "Hello", "raw": True, "options": {"num_predict": 1, "temperature": 0}}
+        body = {
+            "model": "bench",
+            "prompt": "Hello",
+            "raw": True,
+            "options": {"num_predict": 1, "temperature": 0},
+        }
         ttft, _wall, final = await _ndjson(s, url + "/api/generate", body, _ours_gen)
         return ttft * 1e3, final.get("load_duration", 0) / 1e6
 
@@ -418,7 +423,11 @@ def main() -> None:
                     if "turn6" in only:
                         add(key, "turn6_ttft_ms", asyncio.run(turn6(side, 1000 * (r + 1))))
                     if "short" in only:
-                        add(key, "short_ttft_ms", asyncio.run(short_cached(side, 1000 * (r + 1), args.short_reps)))
+                        add(
+                            key,
+                            "short_ttft_ms",
+                            asyncio.run(short_cached(side, 1000 * (r + 1), args.short_reps)),
+                        )
                     if "agg" in only:
                         for n in (1, 4, 16):
                             salt = 10000 * (r + 1) + 100 * n
