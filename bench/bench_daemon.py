@@ -453,6 +453,8 @@ def main() -> None:
                 for r in range(args.rounds):
                     for key in rotated(r):
                         add(key, "embed_per_s", asyncio.run(embed_rate(sides[key])))
+        except KeyboardInterrupt:
+            note("interrupted: the figures so far")
         finally:
             os.environ.pop("OLLAMA_RUNNER_ISOLATION", None)
             for s in servers:
