@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -17,11 +17,13 @@ from pyollama import __version__
 from pyollama.cli.client import Client, ResponseError, ServerUnreachable, os_error_text
 from pyollama.cli.create import CreatePlan, file_digest, parse, plan_create, read_modelfile
 from pyollama.cli.format import list_table, ps_table, show_info
-from pyollama.cli.progress import Progress, make_progress
 from pyollama.cli.rpc_server import add_parser as add_rpc_server_parser
 from pyollama.cli.run import RunOptions, cancellable, load_model, parse_think, stream_generate
 from pyollama.errors import PyollamaError
 from pyollama.go.time import parse_duration
+
+if TYPE_CHECKING:  # prompt_toolkit (~6 MiB resident) only for commands that draw bars, not in `serve`
+    from pyollama.cli.progress import Progress
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -302,6 +304,12 @@ async def cmd_show(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.write(show_info(resp, args.verbose))
     return 0
+
+
+def make_progress() -> Progress:
+    from pyollama.cli.progress import make_progress as make
+
+    return make()
 
 
 async def _transfer(stream: Any, verb: str) -> None:

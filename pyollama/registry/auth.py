@@ -17,13 +17,17 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
 import platformdirs
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pyollama.registry.types import RegistryError
+
+if (
+    TYPE_CHECKING
+):  # cryptography costs ~8 MiB resident: imported on the first pull or push, not at serve start
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 KEY_NAME = "id_ed25519"
 _PARAM_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
@@ -40,6 +44,9 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
 
     Creation goes through a temp file and `os.link` so two processes racing here agree on one key.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = Ed25519PrivateKey.generate()
@@ -70,6 +77,8 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
 
 def public_key_text(key: Ed25519PrivateKey) -> str:
     """The base64 field of the `ssh-ed25519 AAAA...` line (what Ollama puts before the colon)."""
+    from cryptography.hazmat.primitives import serialization
+
     line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     return line.split()[1].decode()
 

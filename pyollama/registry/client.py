@@ -12,10 +12,9 @@ import json
 import platform
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from yarl import URL
 
 import pyollama
@@ -23,6 +22,9 @@ from pyollama.registry import auth
 from pyollama.registry.types import RegistryError, TransferOptions, TransientError
 from pyollama.store.names import ModelName
 from pyollama.store.store import MEDIA_MANIFEST
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _GOARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}

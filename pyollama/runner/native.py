@@ -33,6 +33,7 @@ from pyollama.errors import (
 from pyollama.gguf_check import check_model
 from pyollama.options import OPTIONS
 from pyollama.runner.base import IMAGE_TAG, ChatRequest, CompletionRequest, Format
+from pyollama.runner.memory import release_free_memory
 from pyollama.runner.types import (
     Capabilities,
     Chunk,
@@ -353,6 +354,7 @@ class NativeRunner:
             props = await runner._call("/props", {})
             runner._metadata = _metadata_from(raw, props)
             runner._media_marker = str(props.get("media_marker") or runner._media_marker)
+            release_free_memory()  # the loader's and the header's freed heap (pyollama.runner.memory)
             return runner
         except BaseException:
             await asyncio.to_thread(server.close)

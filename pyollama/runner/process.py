@@ -35,6 +35,7 @@ from pyollama import errors
 from pyollama.errors import EngineStateError, ModelLoadError, PyollamaError, RunnerCrashed
 from pyollama.runner import wire
 from pyollama.runner.base import ChatRequest, CompletionRequest
+from pyollama.runner.memory import release_free_memory
 from pyollama.runner.types import Chunk, Embeddings, LoadOptions, ModelMetadata, Rerank
 
 log = logging.getLogger("pyollama.runner")
@@ -174,6 +175,7 @@ class ProcessRunner:
             await runner._kill()
             ours.close()  # a no-op once the transport had it (and closed it)
             raise
+        release_free_memory()  # the daemon's side: the GGUF header it decoded to resolve the model
         return runner
 
     async def _start(self, sock: socket.socket, load: wire.Load) -> None:

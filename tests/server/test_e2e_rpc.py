@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from pyollama import rpc
-from tests.server.daemon import ROOT, Daemon, create_from_file, free_port, need_engine
+from tests.process import free_port
+from tests.server.daemon import ROOT, Daemon, create_from_file, need_engine
 
 pytestmark = pytest.mark.slow
 GENERATE = {"num_predict": 24, "temperature": 0, "seed": 1}
@@ -67,10 +68,10 @@ def generate_and_ps(home: Path, model: Path, env: dict[str, str]) -> tuple[str, 
     d = Daemon(home, home / "models", {"PYOLLAMA_CONTEXT_LENGTH": "512", "PYOLLAMA_NUM_PARALLEL": "1", **env})
     try:
         create_from_file(d.url, "smol", model)
-        client = ollama.Client(host=d.url)
-        text = client.generate(model="smol", prompt=PROMPT, options=GENERATE, keep_alive="5m").response
-        ps = client.ps().model_dump()["models"]
-        assert len(ps) == 1, ps
+        with ollama.Client(host=d.url) as client:
+            text = client.generate(model="smol", prompt=PROMPT, options=GENERATE, keep_alive="5m").response
+            ps = client.ps().model_dump()["models"]
+        assert len(ps) == 1 and text is not None, ps
         return text, ps[0]
     finally:
         assert d.stop() == 0, d.log_text()[-3000:]
