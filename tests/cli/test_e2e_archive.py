@@ -79,7 +79,7 @@ def test_export_import_round_trip(daemons: tuple[Daemon, Daemon], tmp_path: Path
     assert r.returncode == 0, r.stderr
     assert _tree(models_b) == _tree(models_a)
 
-    cb = ollama.Client(host=b.url)
-    assert "SYSTEM Answer in one word." in (cb.show("alice/smol:v1").modelfile or "")
-    resp = cb.generate(model="alice/smol:v1", prompt="Hi", options={"num_predict": 3, "temperature": 0})
-    assert resp.done and resp.eval_count
+    with ollama.Client(host=b.url) as cb:
+        assert "SYSTEM Answer in one word." in (cb.show("alice/smol:v1").modelfile or "")
+        resp = cb.generate(model="alice/smol:v1", prompt="Hi", options={"num_predict": 3, "temperature": 0})
+        assert resp.done and resp.eval_count

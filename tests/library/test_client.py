@@ -209,7 +209,8 @@ def test_same_answers_as_the_daemon(tmp_path: Path, smollm2_path: Path) -> None:
     need_engine()
     d = Daemon(tmp_path, tmp_path / "daemon-models", env={"OLLAMA_NUM_PARALLEL": "1"})
     try:
-        over_http = ollama_session(ollama.Client(host=d.url), smollm2_path)
+        with ollama.Client(host=d.url) as http_client:
+            over_http = ollama_session(http_client, smollm2_path)
     finally:
         d.stop()
     settings = Settings(models=tmp_path / "lib-models", num_thread=2, num_parallel=1)

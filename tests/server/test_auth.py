@@ -102,38 +102,48 @@ def test_real_daemon_with_keys(tmp_path: Path, smollm2_path: Path) -> None:
     need_engine()
     d = Daemon(tmp_path, tmp_path / "models", env={"OLLAMA_API_KEYS": f"{KEY},{KEY2}", "OLLAMA_DEBUG": "1"})
     try:
-        authed = ollama.Client(host=d.url, headers={"Authorization": f"Bearer {KEY}"})
-        digest = authed.create_blob(smollm2_path)
-        authed.create(model="smol", files={smollm2_path.name: digest})
-        with pytest.raises(ollama.ResponseError) as err:
-            ollama.Client(host=d.url).list()
-        assert err.value.status_code == 401 and "unauthorized" in str(err.value)
-        opts = {"num_predict": 3, "temperature": 0}
-        r = authed.chat(model="smol", messages=[{"role": "user", "content": "Hi"}], options=opts)
-        assert r.message.content
-        oa = openai.OpenAI(base_url=d.url + "/v1", api_key=KEY)
-        assert (
-            oa.chat.completions.create(
-                model="smol", messages=[{"role": "user", "content": "Hi"}], max_tokens=3
-            )
-            .choices[0]
-            .message.content
-        )
-        with pytest.raises(openai.AuthenticationError):
-            openai.OpenAI(base_url=d.url + "/v1", api_key="nope").models.list()
-        an = anthropic.Anthropic(base_url=d.url, api_key=KEY2)
-        msg = an.messages.create(model="smol", max_tokens=3, messages=[{"role": "user", "content": "Hi"}])
-        assert msg.content[0].text  # type: ignore[union-attr]
-        assert httpx.get(d.url + "/").text == "Ollama is running"
-        # the CLI sends OLLAMA_API_KEY
-        env = {"PYTHONPATH": str(ROOT), "OLLAMA_HOST": d.url, "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-        cli = [sys.executable, "-m", "pyollama.cli.main", "list"]
-        ok = subprocess.run(
-            cli, env={**env, "OLLAMA_API_KEY": KEY}, capture_output=True, text=True, timeout=60
-        )
-        assert ok.returncode == 0 and "smol:latest" in ok.stdout
-        bad = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
-        assert bad.returncode != 0 and "unauthorized" in bad.stderr
+        with ollama.Client(host=d.url, headers={"Authorization": f"Bearer {KEY}"}) as authed:
+            digest = authed.create_blob(smollm2_path)
+            authed.create(model="smol", files={smollm2_path.name: digest})
+            with pytest.raises(ollama.ResponseError) as err, ollama.Client(host=d.url) as anon:
+                anon.list()
+            assert err.value.status_code == 401 and "unauthorized" in str(err.value)
+            opts = {"num_predict": 3, "temperature": 0}
+            r = authed.chat(model="smol", messages=[{"role": "user", "content": "Hi"}], options=opts)
+            assert r.message.content
+            with openai.OpenAI(base_url=d.url + "/v1", api_key=KEY) as oa:
+                assert (
+                    oa.chat.completions.create(
+                        model="smol", messages=[{"role": "user", "content": "Hi"}], max_tokens=3
+                    )
+                    .choices[0]
+                    .message.content
+                )
+                with (
+                    pytest.raises(openai.AuthenticationError),
+                    openai.OpenAI(base_url=d.url + "/v1", api_key="nope") as bad_key,
+                ):
+                    bad_key.models.list()
+                with anthropic.Anthropic(base_url=d.url, api_key=KEY2) as an:
+                    msg = an.messages.create(
+                        model="smol", max_tokens=3, messages=[{"role": "user", "content": "Hi"}]
+                    )
+                    assert msg.content[0].text  # type: ignore[union-attr]
+                    assert httpx.get(d.url + "/").text == "Ollama is running"
+                    # the CLI sends OLLAMA_API_KEY
+                    env = {
+                        "PYTHONPATH": str(ROOT),
+                        "OLLAMA_HOST": d.url,
+                        "HOME": str(tmp_path),
+                        "PATH": "/usr/bin:/bin",
+                    }
+                    cli = [sys.executable, "-m", "pyollama.cli.main", "list"]
+                    ok = subprocess.run(
+                        cli, env={**env, "OLLAMA_API_KEY": KEY}, capture_output=True, text=True, timeout=60
+                    )
+                    assert ok.returncode == 0 and "smol:latest" in ok.stdout
+                    bad = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60)
+                    assert bad.returncode != 0 and "unauthorized" in bad.stderr
     finally:
         d.stop()
     log = d.log_text()

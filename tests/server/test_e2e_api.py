@@ -34,10 +34,11 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Iter
 
 
 @pytest.fixture(scope="module")
-def client(daemon: Daemon) -> Any:
+def client(daemon: Daemon) -> Iterator[Any]:
     import ollama
 
-    return ollama.Client(host=daemon.url)
+    with ollama.Client(host=daemon.url) as c:
+        yield c
 
 
 def ndjson(body: bytes) -> list[dict[str, Any]]:

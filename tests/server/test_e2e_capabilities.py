@@ -79,16 +79,18 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Iter
 
 
 @pytest.fixture(scope="module")
-def client(daemon: Daemon) -> Any:
+def client(daemon: Daemon) -> Iterator[Any]:
     import ollama
 
-    return ollama.Client(host=daemon.url)
+    with ollama.Client(host=daemon.url) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
-def oai(daemon: Daemon) -> Any:
+def oai(daemon: Daemon) -> Iterator[Any]:
     openai = pytest.importorskip("openai")
-    return openai.OpenAI(base_url=daemon.url + "/v1", api_key="unused")
+    with openai.OpenAI(base_url=daemon.url + "/v1", api_key="unused") as c:
+        yield c
 
 
 def _check_logprobs(items: Any, top: int) -> None:
@@ -162,12 +164,12 @@ def test_modelfile_system_applies_on_v1_and_anthropic(daemon: Daemon) -> None:
         out = _post(daemon, path, body)
         assert "You are a pirate" in out["_debug_info"]["rendered_template"], path
     anthropic = pytest.importorskip("anthropic")
-    ac = anthropic.Anthropic(base_url=daemon.url, api_key="unused")
-    count = ac.messages.count_tokens(model="pirate", messages=msgs)
-    plain = ac.messages.count_tokens(model="smol", messages=msgs, system="You are a pirate.")
-    assert count.input_tokens > 0 and plain.input_tokens > 0
-    rendered = _post(daemon, "/api/chat", {"model": "smol", "messages": msgs, "_debug_render_only": True})
-    assert "pirate" not in rendered["_debug_info"]["rendered_template"]
+    with anthropic.Anthropic(base_url=daemon.url, api_key="unused") as ac:
+        count = ac.messages.count_tokens(model="pirate", messages=msgs)
+        plain = ac.messages.count_tokens(model="smol", messages=msgs, system="You are a pirate.")
+        assert count.input_tokens > 0 and plain.input_tokens > 0
+        rendered = _post(daemon, "/api/chat", {"model": "smol", "messages": msgs, "_debug_render_only": True})
+        assert "pirate" not in rendered["_debug_info"]["rendered_template"]
 
 
 def test_bare_json_calls_from_a_tagless_template(client: Any) -> None:

@@ -57,7 +57,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Iter
 async def upload(daemon: Daemon, path: Path) -> str:
     import ollama
 
-    return await asyncio.to_thread(ollama.Client(host=daemon.url).create_blob, path)
+    with ollama.Client(host=daemon.url) as client:
+        return await asyncio.to_thread(client.create_blob, path)
 
 
 async def create(daemon: Daemon, body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -95,27 +95,27 @@ def test_ollama_written_store_lists_shows_and_runs(tmp_path: Path, ollama_layout
 
     daemon = Daemon(tmp_path, ollama_layout)
     try:
-        client = ollama.Client(host=daemon.url)
-        names = [m.model for m in client.list().models]
-        assert names == ["smollm2:135m"]
-        shown = client.show("smollm2:135m")
-        assert shown.details is not None
-        assert shown.details.family == "llama"
-        assert shown.details.quantization_level == "Q4_1"
-        assert "<|im_start|>user" in (shown.template or "")
-        assert 'stop                           "<|im_end|>"' in (shown.parameters or "")
-        out = client.generate(
-            model="smollm2:135m",
-            prompt="What is the capital of France?",
-            options={"temperature": 0, "num_predict": 16},
-        )
-        assert out.done and (out.response or "").strip()
-        # names match case-insensitively, and the Go TEMPLATE layer renders the prompt
-        import urllib.request
+        with ollama.Client(host=daemon.url) as client:
+            names = [m.model for m in client.list().models]
+            assert names == ["smollm2:135m"]
+            shown = client.show("smollm2:135m")
+            assert shown.details is not None
+            assert shown.details.family == "llama"
+            assert shown.details.quantization_level == "Q4_1"
+            assert "<|im_start|>user" in (shown.template or "")
+            assert 'stop                           "<|im_end|>"' in (shown.parameters or "")
+            out = client.generate(
+                model="smollm2:135m",
+                prompt="What is the capital of France?",
+                options={"temperature": 0, "num_predict": 16},
+            )
+            assert out.done and (out.response or "").strip()
+            # names match case-insensitively, and the Go TEMPLATE layer renders the prompt
+            import urllib.request
 
-        body = json.dumps({"model": "SMOLLM2:135M", "prompt": "hi", "_debug_render_only": True}).encode()
-        with urllib.request.urlopen(urllib.request.Request(daemon.url + "/api/generate", data=body)) as r:
-            rendered = json.loads(r.read())["_debug_info"]["rendered_template"]
-        assert rendered == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+            body = json.dumps({"model": "SMOLLM2:135M", "prompt": "hi", "_debug_render_only": True}).encode()
+            with urllib.request.urlopen(urllib.request.Request(daemon.url + "/api/generate", data=body)) as r:
+                rendered = json.loads(r.read())["_debug_info"]["rendered_template"]
+            assert rendered == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     finally:
         daemon.stop()

@@ -111,21 +111,23 @@ def test_split_across_two_rpc_servers_answers_as_locally(
         )
         try:
             create_from_file(d.url, "smol", smollm2_path)
-            client = ollama.Client(host=d.url)
-            text = client.generate(model="smol", prompt=PROMPT, options=GENERATE, keep_alive="5m").response
-            assert text == local_text
-            assert text.strip()
-            (ps,) = client.ps().model_dump()["models"]
-            # the weights, KV cache and compute buffers live on the RPC devices: device memory on a
-            # machine whose local run had none beyond its own GPUs
-            assert ps["size_vram"] > local_ps["size_vram"], (ps, local_ps)
-            # each server is held by the loaded model (one client at a time): a probe waits
-            for _, ep, _ in servers:
-                with pytest.raises(rpc.RpcError, match="did not answer"):
-                    rpc.probe(ep, timeout=0.5)
-            # a second request on the split model, same answer
-            again = client.generate(model="smol", prompt=PROMPT, options=GENERATE).response
-            assert again == local_text
+            with ollama.Client(host=d.url) as client:
+                text = client.generate(
+                    model="smol", prompt=PROMPT, options=GENERATE, keep_alive="5m"
+                ).response
+                assert text == local_text
+                assert text.strip()
+                (ps,) = client.ps().model_dump()["models"]
+                # the weights, KV cache and compute buffers live on the RPC devices: device memory on a
+                # machine whose local run had none beyond its own GPUs
+                assert ps["size_vram"] > local_ps["size_vram"], (ps, local_ps)
+                # each server is held by the loaded model (one client at a time): a probe waits
+                for _, ep, _ in servers:
+                    with pytest.raises(rpc.RpcError, match="did not answer"):
+                        rpc.probe(ep, timeout=0.5)
+                # a second request on the split model, same answer
+                again = client.generate(model="smol", prompt=PROMPT, options=GENERATE).response
+                assert again == local_text
         finally:
             assert d.stop() == 0, d.log_text()[-3000:]
         for proc, ep, log in servers:

@@ -53,11 +53,11 @@ def test_eviction_at_the_limit(start: Any) -> None:
     import ollama
 
     d = start(PYOLLAMA_MAX_LOADED_MODELS="1")
-    c = ollama.Client(host=d.url)
-    c.generate(model="smol", prompt="hi", options={"num_predict": 2})
-    assert [m.model for m in c.ps().models] == ["smol:latest"]
-    c.generate(model="gemma", prompt="hi", options={"num_predict": 2})
-    assert [m.model for m in c.ps().models] == ["gemma:latest"]
+    with ollama.Client(host=d.url) as c:
+        c.generate(model="smol", prompt="hi", options={"num_predict": 2})
+        assert [m.model for m in c.ps().models] == ["smol:latest"]
+        c.generate(model="gemma", prompt="hi", options={"num_predict": 2})
+        assert [m.model for m in c.ps().models] == ["gemma:latest"]
 
 
 async def _generate(s: aiohttp.ClientSession, url: str, n: int) -> tuple[int, Any]:

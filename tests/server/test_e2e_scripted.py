@@ -56,7 +56,8 @@ def _post(url: str, body: dict[str, Any]) -> Any:
 def _upload(url: str, path: Path) -> str:
     import ollama
 
-    return str(ollama.Client(host=url).create_blob(path))
+    with ollama.Client(host=url) as client:
+        return str(client.create_blob(path))
 
 
 def _create(url: str, name: str, files: dict[str, str], **fields: Any) -> None:
@@ -95,10 +96,11 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
 
 
 @pytest.fixture(scope="module")
-def client(daemon: Daemon) -> Any:
+def client(daemon: Daemon) -> Iterator[Any]:
     import ollama
 
-    return ollama.Client(host=daemon.url)
+    with ollama.Client(host=daemon.url) as c:
+        yield c
 
 
 def _calls(tool_calls: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -218,9 +220,10 @@ def test_images_reach_the_projector(daemon: Daemon) -> None:
 
 
 @pytest.fixture(scope="module")
-def oai(daemon: Daemon) -> Any:
+def oai(daemon: Daemon) -> Iterator[Any]:
     openai = pytest.importorskip("openai")
-    return openai.OpenAI(base_url=daemon.url + "/v1", api_key="unused")
+    with openai.OpenAI(base_url=daemon.url + "/v1", api_key="unused") as c:
+        yield c
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -280,34 +283,36 @@ def test_openai_responses(oai: Any, path: str) -> None:
 @pytest.mark.parametrize("path", PATHS)
 def test_anthropic_tool_use_and_thinking(daemon: Daemon, path: str) -> None:
     anthropic = pytest.importorskip("anthropic")
-    ac = anthropic.Anthropic(base_url=daemon.url, api_key="unused")
-    tool = {
-        "name": "get_weather",
-        "description": "Get the current weather in a city",
-        "input_schema": WEATHER_TOOL["function"]["parameters"],
-    }
-    thinking = {"type": "enabled", "budget_tokens": 1024}
-    m = ac.messages.create(
-        model=f"tool-{path}",
-        max_tokens=200,
-        messages=ASK,
-        tools=[tool],
-        thinking=thinking,
-    )
-    kinds = [b.type for b in m.content]
-    assert kinds == ["thinking", "tool_use"] and m.stop_reason == "tool_use"
-    use = m.content[1]
-    assert use.name == "get_weather" and use.input == {"city": "Paris"}
-    with ac.messages.stream(
-        model=f"tool-{path}",
-        max_tokens=200,
-        messages=ASK,
-        tools=[tool],
-        thinking=thinking,
-    ) as stream:
-        final = stream.get_final_message()
-    assert [b.type for b in final.content] == ["thinking", "tool_use"]
-    assert final.content[0].thinking.strip() == TOOL_THINKING and final.content[1].input == {"city": "Paris"}
+    with anthropic.Anthropic(base_url=daemon.url, api_key="unused") as ac:
+        tool = {
+            "name": "get_weather",
+            "description": "Get the current weather in a city",
+            "input_schema": WEATHER_TOOL["function"]["parameters"],
+        }
+        thinking = {"type": "enabled", "budget_tokens": 1024}
+        m = ac.messages.create(
+            model=f"tool-{path}",
+            max_tokens=200,
+            messages=ASK,
+            tools=[tool],
+            thinking=thinking,
+        )
+        kinds = [b.type for b in m.content]
+        assert kinds == ["thinking", "tool_use"] and m.stop_reason == "tool_use"
+        use = m.content[1]
+        assert use.name == "get_weather" and use.input == {"city": "Paris"}
+        with ac.messages.stream(
+            model=f"tool-{path}",
+            max_tokens=200,
+            messages=ASK,
+            tools=[tool],
+            thinking=thinking,
+        ) as stream:
+            final = stream.get_final_message()
+        assert [b.type for b in final.content] == ["thinking", "tool_use"]
+        assert final.content[0].thinking.strip() == TOOL_THINKING and final.content[1].input == {
+            "city": "Paris"
+        }
 
 
 # --- LangChain --------------------------------------------------------------------------------------

@@ -76,20 +76,22 @@ def test_gguf_without_template_gets_chatml(daemon: Daemon, smollm2_path: Path) -
     import ollama
 
     create_from_file(daemon.url, "smol-detect", smollm2_path)
-    client = ollama.Client(host=daemon.url)
-    show = client.show("smol-detect")
-    assert show.template == CHATML.template
-    assert show.parameters is not None
-    assert re.search(r'^stop +"<\|im_start\|>"$', show.parameters, re.M)
-    assert re.search(r'^stop +"<\|im_end\|>"$', show.parameters, re.M)
-    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
-    body = {"model": "smol-detect", "messages": msgs, "_debug_render_only": True}
-    out = _post(daemon.url, "/api/chat", body)
-    want = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
-    assert out["_debug_info"]["rendered_template"] == want
-    r = client.chat(model="smol-detect", messages=msgs[1:], options={"num_predict": 12, "temperature": 0})
-    content = r.message.content or ""
-    assert r.done and content.strip() and "<|im_end|>" not in content
+    with ollama.Client(host=daemon.url) as client:
+        show = client.show("smol-detect")
+        assert show.template == CHATML.template
+        assert show.parameters is not None
+        assert re.search(r'^stop +"<\|im_start\|>"$', show.parameters, re.M)
+        assert re.search(r'^stop +"<\|im_end\|>"$', show.parameters, re.M)
+        msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+        body = {"model": "smol-detect", "messages": msgs, "_debug_render_only": True}
+        out = _post(daemon.url, "/api/chat", body)
+        want = (
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+        )
+        assert out["_debug_info"]["rendered_template"] == want
+        r = client.chat(model="smol-detect", messages=msgs[1:], options={"num_predict": 12, "temperature": 0})
+        content = r.message.content or ""
+        assert r.done and content.strip() and "<|im_end|>" not in content
 
 
 def test_converted_folder_gets_its_family(daemon: Daemon, tmp_path: Path) -> None:
