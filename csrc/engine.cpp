@@ -622,7 +622,10 @@ static std::string build_metadata(po_server * s) {
     if (lctx) {
         for (const auto & [buft, mb] : llama_get_memory_breakdown(lctx)) {
             total += mb.total();
-            if (!ggml_backend_buft_is_host(buft)) vram += mb.total();
+            // the CPU's extra buffer types (CPU_REPACK) are not host-visible but live in RAM too
+            ggml_backend_dev_t dev = ggml_backend_buft_get_device(buft);
+            bool on_cpu = dev && ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU;
+            if (!ggml_backend_buft_is_host(buft) && !on_cpu) vram += mb.total();
         }
     }
     m["size_vram"] = vram;
