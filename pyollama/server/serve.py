@@ -46,8 +46,8 @@ def _default_store(settings: Settings) -> ModelStore:
 
 
 def _default_factory(settings: Settings) -> RunnerFactory:
-    """OLLAMA_RUNNER_ISOLATION: a child runner process per model (the default), or the engine in
-    this process. The daemon's own engine still reads GGUF headers (ggml's parser, which refuses
+    """OLLAMA_RUNNER_ISOLATION: the engine in this process (the default), or a child runner
+    process per model. The daemon's own engine still reads GGUF headers (ggml's parser, which refuses
     bad files with an error rather than an abort)."""
     from pyollama import engine
     from pyollama.engine import backends

@@ -57,11 +57,11 @@ def test_defaults() -> None:
 
 
 def test_runner_isolation_and_connection_settings() -> None:
-    assert Settings.from_env({}).runner_isolation == "process"
+    assert Settings.from_env({}).runner_isolation == "inprocess"
     assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "inprocess"}).runner_isolation == "inprocess"
     assert Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "In-Process"}).runner_isolation == "inprocess"
     assert (
-        Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "threads"}).runner_isolation == "process"
+        Settings.from_env({"OLLAMA_RUNNER_ISOLATION": "threads"}).runner_isolation == "inprocess"
     )  # bad: default
     both = {"OLLAMA_RUNNER_ISOLATION": "inprocess", "PYOLLAMA_RUNNER_ISOLATION": "process"}
     assert Settings.from_env(both).runner_isolation == "process"

@@ -71,7 +71,9 @@ def start(models: Path, tmp_path: Path) -> Iterator[Any]:
     started: list[Daemon] = []
 
     def go(**env: str) -> Daemon:
-        d = Daemon(tmp_path, models, {"PYOLLAMA_CONTEXT_LENGTH": "1024", "PYOLLAMA_NUM_PARALLEL": "2", **env})
+        base = {"PYOLLAMA_CONTEXT_LENGTH": "1024", "PYOLLAMA_NUM_PARALLEL": "2"}
+        base["OLLAMA_RUNNER_ISOLATION"] = "process"  # these tests crash runners on purpose
+        d = Daemon(tmp_path, models, {**base, **env})
         started.append(d)
         return d
 
