@@ -29,29 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's pyollama
 
 import aiohttp
+import bench_engine
+import bench_serve
+from bench_serve import create_model
 from common import ROOT, free_port, median, smollm2_path
 
 from pyollama import rpc
 
-WORDS = [
-    "the",
-    "quick",
-    "brown",
-    "fox",
-    "jumps",
-    "over",
-    "a",
-    "lazy",
-    "dog",
-    "while",
-    "seven",
-    "bright",
-    "stars",
-    "fade",
-    "into",
-    "morning",
-    "light",
-]
+WORDS = bench_engine.WORDS
 
 
 def prompt(salt: int, words: int) -> str:
@@ -83,56 +68,8 @@ def start_rpc_server(home: Path, threads: int) -> tuple[subprocess.Popen[bytes],
 def start_daemon(
     home: Path, args: argparse.Namespace, extra: dict[str, str]
 ) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.environ.get("PYOLLAMA_BENCH_PYTHONPATH", str(ROOT)),
-        "PYOLLAMA_HOST": f"127.0.0.1:{port}",
-        "PYOLLAMA_MODELS": str(home / "models"),
-        "PYOLLAMA_NUM_PARALLEL": "1",
-        "PYOLLAMA_CONTEXT_LENGTH": str(args.ctx),
-        "PYOLLAMA_NUM_THREAD": str(args.threads),
-        "PYOLLAMA_KEEP_ALIVE": "-1",
-        "HOME": str(home),
-        **extra,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pyollama.cli.main", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    import urllib.request
-
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(url + "/api/version", timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("pyollama serve did not start")
-
-
-async def create_model(url: str, model: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(model, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    digest = "sha256:" + h.hexdigest()
-    async with aiohttp.ClientSession() as s:
-        with open(model, "rb") as fh:
-            async with s.post(f"{url}/api/blobs/{digest}", data=fh) as r:
-                assert r.status in (200, 201), await r.text()
-        body = {"model": "bench", "files": {model.name: digest}, "stream": False}
-        async with s.post(url + "/api/create", json=body) as r:
-            assert r.status == 200, await r.text()
-        async with s.post(url + "/api/generate", json={"model": "bench"}) as r:  # load now
-            assert r.status == 200, await r.text()
-    return "bench"
+    """bench_serve's daemon with one slot (an RPC server serves one client) and `extra`'s settings."""
+    return bench_serve.start_daemon(home, args, parallel=1, extra=extra)
 
 
 async def measure(url: str, text: str, n: int) -> dict[str, float]:

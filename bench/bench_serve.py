@@ -154,7 +154,9 @@ async def measure(side: Ours | Theirs, args: argparse.Namespace, salt: int) -> d
 # --- the daemon ------------------------------------------------------------------------------------
 
 
-def start_daemon(home: Path, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
+def start_daemon(
+    home: Path, args: argparse.Namespace, *, parallel: int = 4, extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -162,11 +164,12 @@ def start_daemon(home: Path, args: argparse.Namespace) -> tuple[subprocess.Popen
         "PYTHONPATH": os.environ.get("PYOLLAMA_BENCH_PYTHONPATH", str(ROOT)),
         "PYOLLAMA_HOST": f"127.0.0.1:{port}",
         "PYOLLAMA_MODELS": str(home / "models"),
-        "PYOLLAMA_NUM_PARALLEL": "4",
+        "PYOLLAMA_NUM_PARALLEL": str(parallel),
         "PYOLLAMA_CONTEXT_LENGTH": str(args.ctx),
         "PYOLLAMA_NUM_THREAD": str(args.threads),
         "PYOLLAMA_KEEP_ALIVE": "-1",
         "HOME": str(home),
+        **(extra or {}),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "pyollama.cli.main", "serve"],
