@@ -30,24 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 from bench_engine import make_prompt, ours_one
-from common import smollm2_path
+from common import rss_kib, smollm2_path
 
 from pyollama.runner.native import NativeRunner
 from pyollama.runner.process import ProcessRunner
 from pyollama.runner.types import LoadOptions
 
 SIDES = ("inprocess", "process")
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def spread(values: list[float]) -> str:

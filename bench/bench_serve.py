@@ -26,7 +26,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
-from common import ROOT, free_port, llama_server, llama_server_completion, median, smollm2_path, table
+from common import (
+    ROOT,
+    free_port,
+    llama_server,
+    llama_server_completion,
+    median,
+    rss_kib,
+    smollm2_path,
+    table,
+)
 
 COUNTING = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,"
 
@@ -34,14 +43,6 @@ COUNTING = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 2
 def prompt(salt: int) -> str:
     """Distinct prompts (no prompt-cache hits between runs), same length on both sides."""
     return f"List {salt:05d}: " + COUNTING
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def pid_of_port(port: int) -> int:

@@ -26,8 +26,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp  # noqa: E402
+from common import rss_kib  # noqa: E402
 
 from tests.conftest import _smollm2_path  # noqa: E402
 from tests.server.daemon import Daemon, create_from_file  # noqa: E402
@@ -36,17 +38,6 @@ KINDS = (
     "generate", "generate_stream", "chat", "chat_stream", "embed", "tags", "ps", "show", "openai",
     "drop_stream", "drop_before_answer", "bad_json", "unknown_model", "bad_option",
 )  # fmt: skip
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def children(pid: int) -> list[int]:

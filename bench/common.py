@@ -135,6 +135,18 @@ async def llama_server_completion(session: Any, url: str, body: dict[str, Any]) 
     }
 
 
+def rss_kib(pid: int) -> int:
+    """A process's resident set (VmRSS) in KiB; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 
