@@ -8,6 +8,7 @@ as Ollama's handlers encode them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
@@ -52,6 +53,7 @@ from pyollama.store.templates import detect as detect_template
 
 _GGUF_CACHE = 16
 _HIDDEN_KV = ("general.name", "tokenizer.chat_template")  # show leaves these out of model_info
+_SHOW_ARRAY = 5  # show empties arrays longer than this unless verbose
 
 
 def check_go_template(text: str) -> None:
@@ -89,7 +91,7 @@ def model_info(info: GGUFInfo, verbose: bool) -> dict[str, Any]:
     kv = {k: v for k, v in info.kv.items() if k not in _HIDDEN_KV}
     kv.setdefault("general.parameter_count", info.parameter_count)
     if not verbose:
-        kv = {k: ([] if isinstance(v, list | tuple) and len(v) > 5 else v) for k, v in kv.items()}
+        kv = {k: ([] if isinstance(v, list | tuple) and len(v) > _SHOW_ARRAY else v) for k, v in kv.items()}
     return go_json.sorted_map({k: _go_number(v) for k, v in kv.items()})
 
 
@@ -141,6 +143,15 @@ def list_response(models: list[ModelSummary]) -> ListResponse:
 # --- the adapter -----------------------------------------------------------------------------------
 
 
+def slim_header(info: GGUFInfo) -> GGUFInfo:
+    """The header without its long arrays, emptied as non-verbose show prints them. The
+    vocabulary is most of a decoded header (~11 MiB of Python objects for SmolLM2's 49k tokens,
+    several times that for a 150k-token model) and only verbose show and the pre-load checks
+    read it; they read the file again."""
+    kv = {k: ([] if isinstance(v, list | tuple) and len(v) > _SHOW_ARRAY else v) for k, v in info.kv.items()}
+    return dataclasses.replace(info, kv=kv)
+
+
 def _checked_header(path: str | os.PathLike[str]) -> GGUFInfo:
     """`create` refuses a GGUF that would make llama.cpp abort (a 400 naming the field)."""
     info = read_gguf_info(path)
@@ -173,22 +184,39 @@ class StoreAdapter:
         self._resolved: dict[tuple[str, int], ModelInfo] = {}
 
     def _header(self, path: str | os.PathLike[str]) -> GGUFInfo:
-        """`read_gguf`, cached: blobs are content-addressed, so a header never changes under its
-        key. Raises `GGUFError` (also for a file that failed before) or `OSError`."""
+        """`read_gguf`, cached without its long arrays (`slim_header`): blobs are
+        content-addressed, so a header never changes under its key. Raises `GGUFError` (also for
+        a file that failed before) or `OSError`."""
         p = Path(path)
         key = (str(p), p.stat().st_mtime_ns)
         if key not in self._gguf:
-            try:
-                info: GGUFInfo | None = self.read_gguf(p)
-            except (GGUFError, OSError):
-                info = None
-            if len(self._gguf) >= _GGUF_CACHE:
-                self._gguf.pop(next(iter(self._gguf)))
-            self._gguf[key] = info
+            self._read_header(p, key)
         found = self._gguf[key]
         if found is None:
             raise GGUFError(f"{p} is not a readable GGUF")
         return found
+
+    def _full_header(self, path: str | os.PathLike[str]) -> GGUFInfo:
+        """`read_gguf` with every array (read again each time; the slim copy is cached)."""
+        p = Path(path)
+        key = (str(p), p.stat().st_mtime_ns)
+        if key in self._gguf and self._gguf[key] is None:
+            raise GGUFError(f"{p} is not a readable GGUF")
+        info = self._read_header(p, key)
+        if info is None:
+            raise GGUFError(f"{p} is not a readable GGUF")
+        return info
+
+    def _read_header(self, p: Path, key: tuple[str, int]) -> GGUFInfo | None:
+        try:
+            info: GGUFInfo | None = self.read_gguf(p)
+        except (GGUFError, OSError):
+            info = None
+        self._gguf.pop(key, None)
+        if len(self._gguf) >= _GGUF_CACHE:
+            self._gguf.pop(next(iter(self._gguf)))
+        self._gguf[key] = slim_header(info) if info is not None else None
+        return info
 
     def resolve(self, name: str) -> ModelInfo:
         """Everything a route needs about a model; cached per manifest file and mtime, since a
@@ -213,7 +241,10 @@ class StoreAdapter:
 
     def _resolve(self, name: str, parsed: ModelName) -> ModelInfo:
         try:
-            d = describe_model(self.store, parsed, read_gguf=self._header, go_template_env=self.go_template)
+            # the whole header: check_gguf below checks the vocabulary against the special ids
+            d = describe_model(
+                self.store, parsed, read_gguf=self._full_header, go_template_env=self.go_template
+            )
         except ManifestNotFound:
             raise ModelNotFound(f"model '{name}' not found") from None
         lm = d.model
@@ -261,7 +292,7 @@ class StoreAdapter:
             name,
             system=system,
             options=options,
-            read_gguf=self._header,
+            read_gguf=self._full_header if verbose else self._header,
             go_template_env=self.go_template,
         )
         return show_response(d, verbose=verbose)

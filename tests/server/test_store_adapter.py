@@ -207,6 +207,21 @@ async def test_show_reply_has_ollamas_fields_in_go_order(store: Store, tmp_path:
     assert list(verbose)[list(verbose).index("model_info") + 1] == "tensors"
 
 
+async def test_the_header_cache_keeps_no_vocabulary(store: Store, tmp_path: Path) -> None:
+    # a decoded vocabulary is tens of MiB of Python objects: cached headers hold none of it, and
+    # verbose show and resolve (whose checks need it) read the file again
+    await make(store, "m", make_gguf(tmp_path / "m.gguf", n_tokens=300))
+    adapter = py_adapter(store)
+    assert json.loads(encode(adapter.show("m")))["model_info"]["tokenizer.ggml.tokens"] == []
+    verbose = json.loads(encode(adapter.show("m", verbose=True)))
+    assert len(verbose["model_info"]["tokenizer.ggml.tokens"]) == 300
+    info = adapter.resolve("m")
+    assert info.kv["llama.context_length"] == 2048 and len(info.kv["tokenizer.ggml.tokens"]) == 300
+    cached = [h for h in adapter._gguf.values() if h is not None]
+    assert cached and all(h.kv["tokenizer.ggml.tokens"] == [] for h in cached)
+    assert json.loads(encode(adapter.show("m")))["model_info"]["general.parameter_count"] == 64
+
+
 async def test_show_reply_of_a_remote_model_and_a_projector(store: Store, tmp_path: Path) -> None:
     cfg: dict[str, Any] = {
         "model_format": "",
@@ -291,7 +306,11 @@ async def test_show_and_resolve_start_from_one_description(store: Store, tmp_pat
         shown.details, context_length=msgspec.UNSET, embedding_length=msgspec.UNSET
     )
     assert b"context_length" not in encode(info.details)
-    assert len(reads) == 1  # one header read, cached for both
+    # show's header is cached (slim); resolve reads the whole header once for its checks
+    assert len(reads) == 2
+    adapter.show("m")
+    adapter.resolve("m")
+    assert len(reads) == 2
 
 
 @requires_engine
