@@ -143,6 +143,32 @@ def test_a_broken_plugin_does_not_stop_the_others(site: Path) -> None:
     assert "cannot be imported" in results[0].message
 
 
+def test_a_plugin_package_without_its_init_is_reported_not_loaded(site: Path) -> None:
+    # what a plugin wheel built with its package files excluded installs: a namespace package
+    ep = make_plugin(site, "fake_cuda13ns")
+    (site / "fake_cuda13ns" / "__init__.py").unlink()
+    engine = FakeEngine()
+    [result] = backends.load_plugins(engine, [ep], driver_version=lambda: 13000)
+    assert not result.loaded and engine.loaded == []
+    assert "has no __init__.py" in result.message
+
+
+def test_plugin_wheels_keep_their_package_files() -> None:
+    """scikit-build-core applies `sdist.exclude` to the files `wheel.packages` copies too: a plugin
+    that excluded everything from its sdist shipped a wheel without its `__init__.py`."""
+    import tomllib
+
+    pathspec = pytest.importorskip("pathspec")
+    plugins = sorted((Path(__file__).resolve().parents[2] / "plugins").glob("*/pyproject.toml"))
+    assert len(plugins) == 4
+    for pyproject in plugins:
+        skb = tomllib.loads(pyproject.read_text())["tool"]["scikit-build"]
+        [package] = skb["wheel"]["packages"]
+        assert (pyproject.parent / package / "__init__.py").is_file()
+        excluded = pathspec.GitIgnoreSpec.from_lines(skb.get("sdist", {}).get("exclude", []))
+        assert not excluded.match_file(f"{package}/__init__.py"), pyproject
+
+
 def test_no_plugins_does_not_touch_the_engine() -> None:
     engine = FakeEngine()
     assert backends.load_plugins(engine, [], driver_version=lambda: None) == []
