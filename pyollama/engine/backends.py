@@ -159,11 +159,8 @@ def discover_plugins(
             broken.append(PluginResult(ep.name, False, f"{dist}: entry point is not a module"))
             continue
         if getattr(module, "__file__", None) is None:  # a namespace package: the wheel lost its code
-            broken.append(
-                PluginResult(
-                    ep.name, False, f"{dist} is incomplete: {module.__name__} has no __init__.py (reinstall it)"
-                )
-            )
+            why = f"{dist} is incomplete: {module.__name__} has no __init__.py (reinstall it)"
+            broken.append(PluginResult(ep.name, False, why))
             continue
         plugins.append(_plugin_from(ep.name, dist, module))
     return plugins, broken
