@@ -38,7 +38,7 @@ prepare() {
     rm -f "$G"/wheels/*.whl "$G"/llama/*
     local py tag
     for py in $pythons; do
-        command -v "$py" >/dev/null || { echo "gpu.sh: $py not found (skipped)"; continue; }
+        "$py" -c "" 2>/dev/null || { echo "gpu.sh: $py does not run here (skipped)"; continue; }  # pyenv shims exist for versions not selected
         tag=$("$py" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
         if ! ls wheelhouse/pyollama-*-"$tag"-*manylinux*.whl >/dev/null 2>&1; then
             PYTHON=$py PYOLLAMA_WHEEL_VENV=build/wheel-venv-$tag bash scripts/wheel
