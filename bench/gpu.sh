@@ -32,8 +32,9 @@ MODE=${1:-run}
 PY=${GPU_PY:-python3}
 
 prepare() {
-    # the Python of the GPU machine (3.12 there) and this one (to test the run here first)
-    local pythons=${GPU_PREPARE_PYTHONS:-"python3.12 python3.11"}
+    # the Python of the GPU machine (3.12 there); to test the run here first, name this one
+    # (GPU_PREPARE_PYTHONS=python3.11): a wheel per Python would not fit in the 64 MiB carry
+    local pythons=${GPU_PREPARE_PYTHONS:-"python3.12"}
     mkdir -p "$G/wheels" "$G/llama"
     rm -f "$G"/wheels/*.whl "$G"/llama/*
     local py tag
@@ -46,11 +47,11 @@ prepare() {
         cp wheelhouse/pyollama-*-"$tag"-*manylinux*.whl "$G/wheels/"
         "$py" -m pip download -q --no-deps --only-binary=:all: -d "$G/wheels" \
             --python-version "${tag#cp}" --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-            --platform manylinux2014_x86_64 "msgspec>=0.18" cffi "cryptography>=41" 2>&1 | grep -v "is ignored" || true
+            --platform manylinux2014_x86_64 "msgspec>=0.18" 2>&1 | grep -v "is ignored" || true
     done
     # pure-Python dependencies the GPU image lacks, and gguf (the bench model is written there)
     "$PY" -m pip download -q --no-deps --only-binary=:all: -d "$G/wheels" \
-        "platformdirs>=4" "prompt-toolkit>=3.0.40" wcwidth "gguf>=0.10" pycparser 2>&1 | grep -v "is ignored" || true
+        "platformdirs>=4" "prompt-toolkit>=3.0.40" wcwidth "gguf>=0.10" 2>&1 | grep -v "is ignored" || true
     if ls wheelhouse/pyollama_cuda13-*.whl >/dev/null 2>&1; then
         cp wheelhouse/pyollama_cuda13-*.whl "$G/wheels/"
     else
@@ -74,6 +75,14 @@ prepare() {
     done
     cp vendor/llama.cpp/models/ggml-vocab-llama-spm.gguf "$G/"
     du -sh "$G"
+    # what a device run carries: the tracked files and .gpu/, 64 MiB in all
+    local mib
+    mib=$(( ($(du -sb "$G" | cut -f1) + $(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)) >> 20 ))
+    if [ "$mib" -ge 64 ]; then
+        echo "gpu.sh: .gpu/ and the tracked files are $mib MiB: over the 64 MiB a device run carries"
+        exit 1
+    fi
+    echo "gpu.sh: $mib MiB to carry (tracked files + .gpu/)"
     echo "gpu.sh: .gpu/ is ready; on the GPU machine: bash bench/gpu.sh (carry .gpu, at most 64 MiB)"
 }
 
