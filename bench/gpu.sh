@@ -125,6 +125,13 @@ run() {
     wheels+=("$G"/wheels/pyollama_cuda13-*.whl)
     "$PY" -m pip install -q --no-index --no-deps --no-compile --target "$site" "${wheels[@]}"
     export PYTHONPATH=$site PYOLLAMA_BENCH_PYTHONPATH=$site
+    # run from a copy of bench/ and tests/ without the source package: the benches put their
+    # parent folder first on sys.path, and the checkout's pyollama/ has no built engine there
+    local work=/tmp/pyollama-gpu-work
+    rm -rf "$work" && mkdir -p "$work"
+    cp -r "$ROOT/bench" "$ROOT/tests" "$work/"
+    cd "$work"
+    "$PY" -c 'import pyollama, sys; sys.exit(0 if pyollama.__file__.startswith(sys.argv[1]) else "gpu.sh: pyollama is not the installed wheel: " + pyollama.__file__)' "$site"
 
     echo "== 3. what the engine found"
     "$PY" - <<'EOF'
