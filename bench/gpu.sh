@@ -47,11 +47,13 @@ prepare() {
         cp wheelhouse/pyollama-*-"$tag"-*manylinux*.whl "$G/wheels/"
         "$py" -m pip download -q --no-deps --only-binary=:all: -d "$G/wheels" \
             --python-version "${tag#cp}" --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-            --platform manylinux2014_x86_64 "msgspec>=0.18" 2>&1 | grep -v "is ignored" || true
+            --platform manylinux2014_x86_64 "msgspec>=0.18" "aiohttp>=3.14" multidict yarl frozenlist propcache 2>&1 | grep -v "is ignored" || true
     done
-    # pure-Python dependencies the GPU image lacks, and gguf (the bench model is written there)
+    # the pure-Python dependencies (the run uses these, whatever versions the image has) and gguf
+    # (the bench model is written there)
     "$PY" -m pip download -q --no-deps --only-binary=:all: -d "$G/wheels" \
-        "platformdirs>=4" "prompt-toolkit>=3.0.40" wcwidth "gguf>=0.10" 2>&1 | grep -v "is ignored" || true
+        "platformdirs>=4" "prompt-toolkit>=3.0.40" wcwidth "prometheus-client>=0.20" "gguf>=0.10" \
+        aiosignal aiohappyeyeballs attrs idna 2>&1 | grep -v "is ignored" || true
     if ls wheelhouse/pyollama_cuda13-*.whl >/dev/null 2>&1; then
         cp wheelhouse/pyollama_cuda13-*.whl "$G/wheels/"
     else
@@ -109,7 +111,8 @@ run() {
     for w in "$G"/wheels/*.whl; do
         case $(basename "$w") in
             pyollama-*) ;;
-            msgspec-*|cffi-*) [[ $(basename "$w") == *-"$tag"-* ]] && wheels+=("$w") ;;
+            msgspec-*|cffi-*|aiohttp-*|multidict-*|yarl-*|frozenlist-*|propcache-*)
+                [[ $(basename "$w") == *-"$tag"-* ]] && wheels+=("$w") ;;
             *) wheels+=("$w") ;;
         esac
     done
@@ -135,6 +138,7 @@ run() {
 
     echo "== 3. what the engine found"
     "$PY" - <<'EOF'
+import pyollama.server.app  # the daemon's imports: a missing dependency fails here, not in the bench
 from pyollama import engine
 from pyollama.engine import backends
 
