@@ -53,7 +53,7 @@ prepare() {
     # (the bench model is written there)
     "$PY" -m pip download -q --no-deps --only-binary=:all: -d "$G/wheels" \
         "platformdirs>=4" "prompt-toolkit>=3.0.40" wcwidth "prometheus-client>=0.20" "gguf>=0.10" \
-        aiosignal aiohappyeyeballs attrs idna 2>&1 | grep -v "is ignored" || true
+        aiosignal aiohappyeyeballs attrs idna typing-extensions 2>&1 | grep -v "is ignored" || true
     if ls wheelhouse/pyollama_cuda13-*.whl >/dev/null 2>&1; then
         cp wheelhouse/pyollama_cuda13-*.whl "$G/wheels/"
     else
