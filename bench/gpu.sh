@@ -18,7 +18,9 @@
 #                          6. prints both tables (ratios pyollama / llama.cpp); JSON in $OUT or .gpu/
 #
 # On a machine without a GPU every step runs too (the plugin says no CUDA device was found and
-# both sides run on the CPU): that is how this script is tested.
+# both sides run on the CPU): that is how this script is tested, with a venv that holds only
+# numpy and pyyaml (what the GPU image has that the carried wheels rely on: gguf needs both):
+#   GPU_PREPARE_PYTHONS=python3.11 bash bench/gpu.sh prepare && GPU_PY=/tmp/venv/bin/python bash bench/gpu.sh
 #
 #   GPU_PY          the Python to use (default python3; its version picks the pyollama wheel)
 #   GPU_SITE        where the wheels are installed (default /tmp/pyollama-gpu-site)
