@@ -52,8 +52,13 @@ def main() -> int:
         log_path = Path(home) / "serve.log"
         t0 = time.perf_counter()
         with open(log_path, "wb") as log:
+            # cwd: not a checkout, whose pyollama/ (no engine built in it) would shadow the install
             proc = subprocess.Popen(
-                [sys.executable, "-m", "pyollama.cli.main", "serve"], env=env, stdout=log, stderr=log
+                [sys.executable, "-m", "pyollama.cli.main", "serve"],
+                env=env,
+                stdout=log,
+                stderr=log,
+                cwd=home,
             )
         try:
             for _ in range(600):
