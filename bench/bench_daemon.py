@@ -42,8 +42,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
-from bench_serve import create_model, start_daemon
-from common import free_port, llama_binary, smollm2_path
+from bench_serve import start_mode_daemons
+from common import children, free_port, llama_binary, pss_kib, rss_kib, smollm2_path
 
 FIGURES = ("cold", "turn6", "short", "agg", "embed")
 POLL_S = 0.01  # how often the spawn-and-poll side asks /health
@@ -52,44 +52,11 @@ POLL_S = 0.01  # how often the spawn-and-poll side asks /health
 # --- process memory --------------------------------------------------------------------------------
 
 
-def _status_kib(pid: int, key: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _pss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def children(pid: int) -> list[int]:
-    """Direct children (the process runner's per-model child), from /proc/PID/task/*/children."""
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return out
-
-
 def memory_mib(pid: int) -> dict[str, float]:
     pids = [pid, *children(pid)]
     return {
-        "rss_mib": sum(_status_kib(p, "VmRSS") for p in pids) / 1024,
-        "pss_mib": sum(_pss_kib(p) for p in pids) / 1024,
+        "rss_mib": sum(rss_kib(p) for p in pids) / 1024,
+        "pss_mib": sum(pss_kib(p) for p in pids) / 1024,
         "processes": float(len(pids)),
     }
 
@@ -231,8 +198,14 @@ class Side:
                 "options": {"num_predict": n, "temperature": 0, "seed": 1},
             }
             return float((await _ndjson(s, self.url + "/api/chat", body, _ours_chat))[0])
-        body = {"messages": messages, "max_tokens": n, "temperature": 0, "seed": 1, "cache_prompt": True}
-        return float((await _sse(s, self.url + "/v1/chat/completions", body, _theirs_chat))[0])
+        oai: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": n,
+            "temperature": 0,
+            "seed": 1,
+            "cache_prompt": True,
+        }
+        return float((await _sse(s, self.url + "/v1/chat/completions", oai, _theirs_chat))[0])
 
     async def embed(self, s: aiohttp.ClientSession, inputs: list[str]) -> int:
         if self.ours:
@@ -384,14 +357,9 @@ def main() -> None:
     servers: list[LlamaServer] = []
     with tempfile.TemporaryDirectory(prefix="bench-daemon-") as tmp:
         try:
-            for mode in modes:
-                os.environ["OLLAMA_RUNNER_ISOLATION"] = mode
-                home = Path(tmp) / mode
-                home.mkdir()
-                note(f"starting the {mode} daemon")
-                daemons[mode] = start_daemon(home, argparse.Namespace(ctx=args.ctx, threads=args.threads))
-                asyncio.run(create_model(daemons[mode][1], model))
-            os.environ.pop("OLLAMA_RUNNER_ISOLATION", None)
+            note(f"starting the daemons: {', '.join(modes)}")
+            daemon_args = argparse.Namespace(ctx=args.ctx, threads=args.threads)
+            start_mode_daemons(Path(tmp), modes, daemon_args, model, daemons)
             ours = {m: Side(f"pyollama {m}", daemons[m][1], True) for m in modes}
             order = [*modes, "llama-server"]
 
@@ -456,7 +424,6 @@ def main() -> None:
         except KeyboardInterrupt:
             note("interrupted: the figures so far")
         finally:
-            os.environ.pop("OLLAMA_RUNNER_ISOLATION", None)
             for s in servers:
                 s.close()
             for proc, _url in daemons.values():

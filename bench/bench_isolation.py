@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -134,24 +135,17 @@ async def serve_round(url: str, args: argparse.Namespace, salt: int) -> dict[str
 
 
 def serve_bench(model: Path, args: argparse.Namespace, out: dict[str, dict[str, list[float]]]) -> None:
-    from bench_serve import create_model, start_daemon
+    from bench_serve import start_mode_daemons
 
-    procs = {}
+    procs: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-iso-") as tmp:
         try:
-            for side in SIDES:
-                os.environ["OLLAMA_RUNNER_ISOLATION"] = side
-                home = Path(tmp) / side
-                home.mkdir()
-                proc, url = start_daemon(home, args)
-                procs[side] = (proc, url)
-                asyncio.run(create_model(url, model))
+            start_mode_daemons(Path(tmp), SIDES, args, model, procs)
             for r in range(args.rounds):
                 for side in SIDES if r % 2 == 0 else tuple(reversed(SIDES)):
                     for key, value in asyncio.run(serve_round(procs[side][1], args, 1000 * r)).items():
                         out[side].setdefault(key, []).append(value)
         finally:
-            os.environ.pop("OLLAMA_RUNNER_ISOLATION", None)
             for proc, _ in procs.values():
                 proc.terminate()
                 proc.wait(30)

@@ -191,6 +191,22 @@ def start_daemon(
     raise RuntimeError("pyollama serve did not start")
 
 
+def start_mode_daemons(
+    tmp: Path,
+    modes: list[str] | tuple[str, ...],
+    args: argparse.Namespace,
+    model: Path,
+    started: dict[str, tuple[subprocess.Popen[bytes], str]],
+) -> None:
+    """A daemon per OLLAMA_RUNNER_ISOLATION mode, each in tmp/<mode> with `model` created on it.
+    Each goes into `started` as soon as it runs, so the caller's cleanup stops what did start."""
+    for mode in modes:
+        home = tmp / mode
+        home.mkdir()
+        started[mode] = start_daemon(home, args, extra={"OLLAMA_RUNNER_ISOLATION": mode})
+        asyncio.run(create_model(started[mode][1], model))
+
+
 async def create_model(url: str, model: Path) -> str:
     import hashlib
 
@@ -235,7 +251,7 @@ def main() -> None:
             rss_idle = rss_kib(proc.pid)
             name = asyncio.run(create_model(url, model))
             with llama_server(model, threads=args.threads, n_ctx=args.ctx, n_parallel=4) as lurl:
-                sides = {"ours": Ours(url, name), "theirs": Theirs(lurl)}
+                sides: dict[str, Ours | Theirs] = {"ours": Ours(url, name), "theirs": Theirs(lurl)}
                 for r in range(rounds):
                     order = ["ours", "theirs"] if r % 2 == 0 else ["theirs", "ours"]
                     for key in order:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp  # noqa: E402
-from common import rss_kib  # noqa: E402
+from common import children, rss_kib  # noqa: E402
 
 from tests.conftest import _smollm2_path  # noqa: E402
 from tests.server.daemon import Daemon, create_from_file  # noqa: E402
@@ -38,18 +38,6 @@ KINDS = (
     "generate", "generate_stream", "chat", "chat_stream", "embed", "tags", "ps", "show", "openai",
     "drop_stream", "drop_before_answer", "bad_json", "unknown_model", "bad_option",
 )  # fmt: skip
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(d.name))
-            except (OSError, ValueError, IndexError):
-                continue
-    return out
 
 
 class Soak:

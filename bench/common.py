@@ -135,16 +135,37 @@ async def llama_server_completion(session: Any, url: str, body: dict[str, Any]) 
     }
 
 
-def rss_kib(pid: int) -> int:
-    """A process's resident set (VmRSS) in KiB; 0 once it is gone."""
+def _proc_kib(pid: int, name: str, key: str) -> int:
+    """The `key:` line of /proc/PID/<name>, in KiB; 0 once the process is gone."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        with open(f"/proc/{pid}/{name}", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident set (VmRSS) in KiB; 0 once it is gone."""
+    return _proc_kib(pid, "status", "VmRSS")
+
+
+def pss_kib(pid: int) -> int:
+    """A process's proportional set (shared pages split among their users) in KiB."""
+    return _proc_kib(pid, "smaps_rollup", "Pss")
+
+
+def children(pid: int) -> list[int]:
+    """Direct children (the process runner's per-model child), from /proc/PID/task/*/children."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
 
 
 def median(xs: list[float]) -> float:
