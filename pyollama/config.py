@@ -372,7 +372,7 @@ class Settings:
     api_keys: tuple[str, ...] = ()
     api_keys_file: Path | None = None
     num_thread: int = 0
-    runner_isolation: str = "inprocess"  # process mode measured far slower (README)
+    runner_isolation: str = "inprocess"  # a child per model costs load time, latency, memory (README)
     max_request_size: int = 256 * 1024 * 1024
     max_connections: int = 512
     rpc_servers: tuple[str, ...] = ()

@@ -24,9 +24,8 @@ import platformdirs
 
 from pyollama.registry.types import RegistryError
 
-if (
-    TYPE_CHECKING
-):  # cryptography costs ~8 MiB resident: imported on the first pull or push, not at serve start
+# cryptography costs ~8 MiB resident: imported on the first pull or push, not at serve start
+if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 KEY_NAME = "id_ed25519"

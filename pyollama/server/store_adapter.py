@@ -85,13 +85,16 @@ def _go_number(v: Any) -> Any:
     return v
 
 
+def _short_arrays(kv: dict[str, Any]) -> dict[str, Any]:
+    """The key/values with arrays longer than show prints (unless verbose) emptied."""
+    return {k: ([] if isinstance(v, list | tuple) and len(v) > _SHOW_ARRAY else v) for k, v in kv.items()}
+
+
 def model_info(info: GGUFInfo, verbose: bool) -> dict[str, Any]:
     """show's `model_info` / `projector_info`: the GGUF key/values minus name and chat template,
     sorted as Go marshals a map; arrays over 5 items are emptied unless verbose."""
-    kv = {k: v for k, v in info.kv.items() if k not in _HIDDEN_KV}
+    kv = {k: v for k, v in (info.kv if verbose else _short_arrays(info.kv)).items() if k not in _HIDDEN_KV}
     kv.setdefault("general.parameter_count", info.parameter_count)
-    if not verbose:
-        kv = {k: ([] if isinstance(v, list | tuple) and len(v) > _SHOW_ARRAY else v) for k, v in kv.items()}
     return go_json.sorted_map({k: _go_number(v) for k, v in kv.items()})
 
 
@@ -148,8 +151,7 @@ def slim_header(info: GGUFInfo) -> GGUFInfo:
     vocabulary is most of a decoded header (~11 MiB of Python objects for SmolLM2's 49k tokens,
     several times that for a 150k-token model) and only verbose show and the pre-load checks
     read it; they read the file again."""
-    kv = {k: ([] if isinstance(v, list | tuple) and len(v) > _SHOW_ARRAY else v) for k, v in info.kv.items()}
-    return dataclasses.replace(info, kv=kv)
+    return dataclasses.replace(info, kv=_short_arrays(info.kv))
 
 
 def _checked_header(path: str | os.PathLike[str]) -> GGUFInfo:
